@@ -1,0 +1,188 @@
+// Accounts, users, subscriptions and extra-usage settings. One transaction each.
+import { cycleAt } from '../domain/cycles';
+import { limits } from '../domain/limits';
+import { formatUsd } from '../domain/money';
+import { AppError, invalid, notFound } from '../domain/refusals';
+import { planStatusAt } from '../domain/wallet';
+import type { Actor, Deps } from './deps';
+import { hashPassword } from './passwords';
+import type { AccountRecord, Role, StoreTx, UserRecord } from './ports';
+import * as v from './validate';
+
+export interface CreateAccountInput {
+  name: unknown;
+  plan: unknown;
+  owner_email: unknown;
+  owner_password?: unknown;
+  seats?: unknown;
+  kind?: 'plan' | 'api_org';
+}
+
+export async function createAccount(deps: Deps, input: CreateAccountInput, actor: Actor): Promise<{ account: AccountRecord; owner: UserRecord; created_user: boolean }> {
+  const name = v.text('name', input.name, limits.name_length_max);
+  const plan_id = v.text('plan', input.plan);
+  const owner_email = v.email('owner_email', input.owner_email);
+  const seats = input.seats === undefined ? 1 : v.integerIn('seats', input.seats, 1, limits.seats_max);
+  const catalog = await deps.catalog.get();
+  const plan = catalog.plans.get(plan_id);
+  if (!plan) throw invalid('plan', `unknown plan "${plan_id}"; plans: ${[...catalog.plans.keys()].join(', ')}`);
+  if (!plan.per_seat && seats !== 1) throw invalid('seats', `the ${plan.name} plan has one seat`);
+  const existing = await deps.store.findUserByEmail(owner_email);
+  let password_hash: string | null = null;
+  if (!existing) {
+    const password = v.text('owner_password', input.owner_password, 200);
+    if (password.length < 8) throw invalid('owner_password', 'must be at least 8 characters');
+    password_hash = await hashPassword(password);
+  }
+  const now_ms = deps.clock.now_ms();
+  const account: AccountRecord = {
+    id: deps.ids.next('acct'),
+    kind: input.kind ?? 'plan',
+    name,
+    plan_id,
+    seats,
+    anchor_ms: now_ms,
+    cancel_at_ms: null,
+    extra_usage_enabled: false,
+    monthly_spend_limit_micros: null,
+    auto_reload: { enabled: false, amount_micros: null, threshold_micros: null },
+    has_payment_method: false,
+    default_payment_method_id: null,
+    created_at_ms: now_ms,
+  };
+  const owner: UserRecord = existing ?? { id: deps.ids.next('user'), email: owner_email, password_hash: password_hash!, created_at_ms: now_ms };
+  await deps.store.transaction(async (tx) => {
+    if (!existing) await tx.insertUser(owner);
+    await tx.insertAccount(account, now_ms);
+    await tx.insertMembership(account.id, owner.id, 'owner', now_ms);
+    await tx.insertAudit([{ account_id: account.id, actor: actor.id, action: 'account.created', request_id: actor.request_id, details: { name, plan: plan_id, seats, owner: owner.id }, created_at_ms: now_ms }]);
+  });
+  return { account, owner, created_user: !existing };
+}
+
+export async function addMember(deps: Deps, account_id: string, input: { email: unknown; password?: unknown; role: unknown }, actor: Actor): Promise<{ user: UserRecord; role: Role }> {
+  const email = v.email('email', input.email);
+  const role = v.text('role', input.role) as Role;
+  if (!['owner', 'billing', 'member'].includes(role)) throw invalid('role', 'must be owner, billing or member');
+  const account = await deps.store.getAccount(account_id);
+  if (!account) throw notFound('account', account_id);
+  const now_ms = deps.clock.now_ms();
+  let user = await deps.store.findUserByEmail(email);
+  const created = !user;
+  if (!user) {
+    const password = v.text('password', input.password, 200);
+    if (password.length < 8) throw invalid('password', 'must be at least 8 characters');
+    user = { id: deps.ids.next('user'), email, password_hash: await hashPassword(password), created_at_ms: now_ms };
+  }
+  const members = await deps.store.listAccountMembers(account_id);
+  const catalog = await deps.catalog.get();
+  const plan = account.plan_id ? catalog.plans.get(account.plan_id) : undefined;
+  if (plan?.per_seat && !members.some((m) => m.user_id === user!.id) && members.length >= account.seats) {
+    throw new AppError('conflict', `All ${account.seats} seats of this ${plan.name} account are taken. Add seats with PUT /v1/accounts/${account_id}/subscription first.`, { seats: account.seats, members: members.length });
+  }
+  const the_user = user;
+  await deps.store.transaction(async (tx) => {
+    if (created) await tx.insertUser(the_user);
+    await tx.insertMembership(account_id, the_user.id, role, now_ms);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'member.added', request_id: actor.request_id, details: { user_id: the_user.id, role }, created_at_ms: now_ms }]);
+  });
+  return { user: the_user, role };
+}
+
+async function lockOne(tx: StoreTx, account_id: string) {
+  const locked = (await tx.lockAccounts([account_id])).get(account_id);
+  if (!locked) throw notFound('account', account_id);
+  return locked;
+}
+
+/**
+ * PUT subscription: change plan or seats. On a lapsed account it starts a new subscription
+ * (a new cycle anchor, now); on a cancelling one it withdraws the cancellation.
+ */
+export async function changeSubscription(deps: Deps, account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor): Promise<AccountRecord> {
+  const plan_id = v.text('plan', input.plan);
+  const catalog = await deps.catalog.get();
+  const plan = catalog.plans.get(plan_id);
+  if (!plan) throw invalid('plan', `unknown plan "${plan_id}"; plans: ${[...catalog.plans.keys()].join(', ')}`);
+  const seats = input.seats === undefined ? undefined : v.integerIn('seats', input.seats, 1, limits.seats_max);
+  if (!plan.per_seat && seats !== undefined && seats !== 1) throw invalid('seats', `the ${plan.name} plan has one seat`);
+  return deps.store.transaction(async (tx) => {
+    const { account } = await lockOne(tx, account_id);
+    if (account.kind !== 'plan') throw invalid('account_id', 'API organizations have no plan');
+    const now_ms = deps.clock.now_ms();
+    const before = { plan: account.plan_id, seats: account.seats, status: planStatusAt(account, now_ms) };
+    if (before.status === 'lapsed') account.anchor_ms = now_ms;
+    account.plan_id = plan_id;
+    account.seats = plan.per_seat ? (seats ?? account.seats) : 1;
+    account.cancel_at_ms = null;
+    await tx.updateAccount(account);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.changed', request_id: actor.request_id, details: { before, after: { plan: plan_id, seats: account.seats } }, created_at_ms: now_ms }]);
+    return account;
+  });
+}
+
+/** DELETE subscription: cancels at the end of the current cycle and warns the owners. */
+export async function cancelSubscription(deps: Deps, account_id: string, actor: Actor): Promise<AccountRecord> {
+  return deps.store.transaction(async (tx) => {
+    const { account, wallet } = await lockOne(tx, account_id);
+    const now_ms = deps.clock.now_ms();
+    if (planStatusAt(account, now_ms) === 'lapsed') throw new AppError('conflict', 'The subscription has already lapsed.', { plan_status: 'lapsed' });
+    const cycle = cycleAt(account.anchor_ms, now_ms);
+    account.cancel_at_ms = cycle.end_ms;
+    await tx.updateAccount(account);
+    const balance = wallet.purchased_micros + wallet.grants.reduce((s, g) => s + g.remaining_micros, 0);
+    await tx.insertOutbox([{ account_id, type: 'plan.lapsing', payload: { lapses_at: new Date(cycle.end_ms).toISOString(), balance_micros: balance, message: `The plan lapses at ${new Date(cycle.end_ms).toISOString()}. Your extra usage balance of ${formatUsd(balance)} is kept, frozen, and refundable on request.` }, created_at_ms: now_ms }]);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.cancelled', request_id: actor.request_id, details: { cancel_at: new Date(cycle.end_ms).toISOString() }, created_at_ms: now_ms }]);
+    return account;
+  });
+}
+
+export interface ExtraUsagePatch {
+  enabled?: unknown;
+  monthly_spend_limit_micros?: unknown;
+  auto_reload?: { enabled?: unknown; amount_micros?: unknown; threshold_micros?: unknown };
+}
+
+/**
+ * PATCH extra-usage settings. Rules: enabling extra usage while no limit is set sets the $50
+ * default, unless the same request sets a limit (null = unlimited, an explicit choice);
+ * auto-reload needs an amount ≥ the minimum purchase and a threshold.
+ */
+export async function updateExtraUsage(deps: Deps, account_id: string, patch: ExtraUsagePatch, actor: Actor): Promise<AccountRecord> {
+  if (typeof patch !== 'object' || patch === null) throw invalid('body', 'must be an object');
+  const enabled = patch.enabled === undefined ? undefined : bool('enabled', patch.enabled);
+  const has_limit = 'monthly_spend_limit_micros' in patch && patch.monthly_spend_limit_micros !== undefined;
+  const limit = !has_limit ? undefined : patch.monthly_spend_limit_micros === null ? null : v.amountMicros('monthly_spend_limit_micros', patch.monthly_spend_limit_micros);
+  const reload = patch.auto_reload;
+  if (reload !== undefined && (typeof reload !== 'object' || reload === null)) throw invalid('auto_reload', 'must be an object');
+  const reload_enabled = reload?.enabled === undefined ? undefined : bool('auto_reload.enabled', reload.enabled);
+  const reload_amount = reload?.amount_micros === undefined ? undefined : v.amountMicros('auto_reload.amount_micros', reload.amount_micros);
+  const reload_threshold = reload?.threshold_micros === undefined ? undefined : v.amountMicros('auto_reload.threshold_micros', reload.threshold_micros);
+  if (reload_amount !== undefined && (reload_amount < deps.settings.purchase_micros_min || reload_amount > deps.settings.purchase_micros_max)) {
+    throw invalid('auto_reload.amount_micros', `must be between ${deps.settings.purchase_micros_min} (${formatUsd(deps.settings.purchase_micros_min)}) and ${deps.settings.purchase_micros_max}`);
+  }
+  return deps.store.transaction(async (tx) => {
+    const { account } = await lockOne(tx, account_id);
+    const now_ms = deps.clock.now_ms();
+    const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: { ...account.auto_reload } };
+    if (enabled === true && !account.extra_usage_enabled && !has_limit && account.monthly_spend_limit_micros === null) {
+      account.monthly_spend_limit_micros = limits.spend_limit_micros_default;
+    }
+    if (enabled !== undefined) account.extra_usage_enabled = enabled;
+    if (limit !== undefined) account.monthly_spend_limit_micros = limit;
+    if (reload_amount !== undefined) account.auto_reload.amount_micros = reload_amount;
+    if (reload_threshold !== undefined) account.auto_reload.threshold_micros = reload_threshold;
+    if (reload_enabled !== undefined) account.auto_reload.enabled = reload_enabled;
+    if (account.auto_reload.enabled && (account.auto_reload.amount_micros === null || account.auto_reload.threshold_micros === null)) {
+      throw invalid('auto_reload', 'turning auto-reload on needs amount_micros and threshold_micros');
+    }
+    await tx.updateAccount(account);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload } }, created_at_ms: now_ms }]);
+    return account;
+  });
+}
+
+function bool(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalid(field, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}

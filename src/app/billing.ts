@@ -1,0 +1,218 @@
+// Money in: payment methods, credit purchases (manual and auto-reload), promotional grants.
+//
+// A purchase is three steps so that nothing paid is lost or charged twice:
+//   1. one transaction records it 'pending' (with the idempotency key) and reserves the daily cap;
+//   2. the card is charged with the purchase id as the provider's idempotency key;
+//   3. one transaction completes it: credits the wallet on success, gives the cap back on failure.
+// A crash after 1 or 2 leaves a pending purchase; retrying the same request (or the recovery job)
+// repeats step 2 with the same key — the provider returns the first charge — and then step 3.
+import { grantTransfer, grantExpiryTransfer, purchaseTransfer } from '../domain/ledger';
+import { limits } from '../domain/limits';
+import { checkPurchase } from '../domain/purchase';
+import { AppError, invalid, notFound } from '../domain/refusals';
+import { addRedeemed, utcDay } from '../domain/wallet';
+import type { Actor, Deps } from './deps';
+import { requestHash } from './hash';
+import type { GrantRecord, PaymentMethodRecord, PurchaseRecord } from './ports';
+import * as v from './validate';
+
+export async function addPaymentMethod(deps: Deps, account_id: string, input: { token: unknown }, actor: Actor): Promise<PaymentMethodRecord> {
+  const token = v.text('token', input.token);
+  const account = await deps.store.getAccount(account_id);
+  if (!account) throw notFound('account', account_id);
+  const attached = await deps.payments.attach(token);
+  if (!attached.ok) throw attached.type === 'invalid_request' ? invalid('token', attached.message) : new AppError(attached.type, attached.message);
+  const now_ms = deps.clock.now_ms();
+  const method: PaymentMethodRecord = { id: deps.ids.next('pm'), account_id, provider: deps.payments.name, provider_ref: attached.provider_ref, ...attached.card, created_at_ms: now_ms };
+  await deps.store.transaction(async (tx) => {
+    const locked = (await tx.lockAccounts([account_id])).get(account_id);
+    if (!locked) throw notFound('account', account_id);
+    await tx.insertPaymentMethod(method);
+    // The newest card becomes the default: it is the one the owner just chose.
+    locked.account.default_payment_method_id = method.id;
+    locked.account.has_payment_method = true;
+    await tx.updateAccount(locked.account);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'payment_method.added', request_id: actor.request_id, details: { payment_method_id: method.id, brand: method.brand, last4: method.last4 }, created_at_ms: now_ms }]);
+  });
+  return method;
+}
+
+export interface PurchaseResult {
+  purchase: PurchaseRecord;
+  balance_micros: number;
+  replayed: boolean;
+}
+
+export async function purchaseCredits(deps: Deps, account_id: string, input: { amount_micros: unknown; payment_method_id?: unknown }, idempotency_key_in: unknown, actor: Actor): Promise<PurchaseResult> {
+  const idempotency_key = v.idempotencyKey(idempotency_key_in);
+  if (idempotency_key === null) throw invalid('Idempotency-Key', 'is required for purchases, so that a retried purchase never charges twice');
+  const amount_micros = v.amountMicros('amount_micros', input.amount_micros, 1);
+  const payment_method_id = v.optionalText('payment_method_id', input.payment_method_id);
+  const hash = requestHash({ amount_micros, payment_method_id });
+  const catalog = await deps.catalog.get();
+
+  const started = await deps.store.transaction(async (tx) => {
+    const locked = (await tx.lockAccounts([account_id])).get(account_id);
+    if (!locked) throw notFound('account', account_id);
+    // Looked up under the account lock, so two concurrent retries cannot both start a purchase.
+    const existing = await tx.getPurchaseByKey(account_id, idempotency_key);
+    if (existing) {
+      if (existing.request_hash !== hash) throw new AppError('idempotency_conflict', `Idempotency-Key "${idempotency_key}" was used for a different purchase (${existing.id}).`, { purchase_id: existing.id });
+      return { purchase: existing, replayed: true };
+    }
+    const now_ms = deps.clock.now_ms();
+    const plan = locked.account.plan_id ? catalog.plans.get(locked.account.plan_id) : undefined;
+    const refusal = checkPurchase(locked.account, plan, locked.wallet, amount_micros, deps.settings, now_ms);
+    if (refusal) throw refusal;
+    const method_id = payment_method_id ?? locked.account.default_payment_method_id;
+    if (!method_id) throw invalid('payment_method_id', 'no payment method on file: add one with POST /v1/accounts/{id}/payment-methods');
+    const method = await tx.getPaymentMethod(method_id);
+    if (!method || method.account_id !== account_id) throw invalid('payment_method_id', `unknown payment method "${method_id}" for this account`);
+    const purchase: PurchaseRecord = {
+      id: deps.ids.next('pur'),
+      account_id,
+      kind: 'manual',
+      idempotency_key,
+      request_hash: hash,
+      amount_micros,
+      payment_method_id: method_id,
+      status: 'pending',
+      attempts: 0,
+      failure_type: null,
+      failure_message: null,
+      provider_charge_id: null,
+      actor: actor.id,
+      created_at_ms: now_ms,
+      completed_at_ms: null,
+    };
+    // Reserve the day's cap now, so concurrent purchases cannot pass it together.
+    addRedeemed(locked.wallet, now_ms, amount_micros);
+    await tx.insertPurchase(purchase);
+    await tx.saveWallets([{ account_id, wallet: locked.wallet }], now_ms);
+    return { purchase, replayed: false };
+  });
+
+  const purchase = started.purchase.status === 'pending' ? await chargeAndComplete(deps, started.purchase, actor) : started.purchase;
+  if (purchase.status === 'failed') throw new AppError((purchase.failure_type ?? 'processing_error') as 'card_declined', purchase.failure_message ?? 'The card was not charged.', { purchase_id: purchase.id, amount_micros: purchase.amount_micros });
+  const after = await deps.store.readAccount(account_id);
+  const balance_micros = after ? after.wallet.purchased_micros + after.wallet.grants.reduce((s, g) => s + g.remaining_micros, 0) : 0;
+  return { purchase, balance_micros, replayed: started.replayed };
+}
+
+/** Steps 2 and 3 of a purchase; safe to repeat for a pending purchase (same provider key). */
+export async function chargeAndComplete(deps: Deps, purchase: PurchaseRecord, actor: Actor): Promise<PurchaseRecord> {
+  const method = purchase.payment_method_id ? await deps.store.getPaymentMethod(purchase.payment_method_id) : undefined;
+  const result = method
+    ? await deps.payments.charge({ provider_ref: method.provider_ref, amount_micros: purchase.amount_micros, idempotency_key: `${purchase.id}:${purchase.attempts}`, description: `Tokenbank credits ${purchase.id}` })
+    : ({ ok: false, type: 'processing_error', message: 'No payment method on file.' } as const);
+  return deps.store.transaction(async (tx) => {
+    const locked = (await tx.lockAccounts([purchase.account_id])).get(purchase.account_id);
+    if (!locked) throw notFound('account', purchase.account_id);
+    const current = await tx.getPurchase(purchase.id);
+    if (!current || current.status !== 'pending') return current ?? purchase; // someone else completed it
+    const now_ms = deps.clock.now_ms();
+    if (result.ok) {
+      current.status = 'succeeded';
+      current.provider_charge_id = result.charge_id;
+      current.completed_at_ms = now_ms;
+      current.attempts += 1;
+      locked.wallet.purchased_micros += current.amount_micros;
+      if (current.kind === 'auto_reload') {
+        locked.wallet.reload_in_flight = false;
+        addRedeemed(locked.wallet, now_ms, current.amount_micros);
+      }
+      await tx.insertTransfers([purchaseTransfer(current.account_id, current.amount_micros, current.id, now_ms)]);
+      await tx.updatePurchase(current);
+      const reload_event = current.kind === 'auto_reload' ? { type: 'succeeded' as const, reason: null, amount_micros: current.amount_micros, at_ms: now_ms } : undefined;
+      await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, ...(reload_event ? { last_reload_event: reload_event } : {}) }], now_ms);
+      await tx.insertOutbox([{ account_id: current.account_id, type: current.kind === 'auto_reload' ? 'auto_reload.succeeded' : 'credits.purchased', payload: { purchase_id: current.id, amount_micros: current.amount_micros }, created_at_ms: now_ms }]);
+      await tx.insertAudit([{ account_id: current.account_id, actor: actor.id, action: 'credits.purchased', request_id: actor.request_id, details: { purchase_id: current.id, amount_micros: current.amount_micros, charge_id: result.charge_id, kind: current.kind }, created_at_ms: now_ms }]);
+      return current;
+    }
+    current.attempts += 1;
+    current.failure_type = result.type;
+    current.failure_message = cardMessage(result.type, result.message);
+    if (current.kind === 'manual') {
+      current.status = 'failed';
+      current.completed_at_ms = now_ms;
+      // Give back the day's cap that step 1 reserved (if still the same UTC day).
+      if (locked.wallet.redeemed_day === utcDay(current.created_at_ms)) locked.wallet.redeemed_day_micros = Math.max(0, locked.wallet.redeemed_day_micros - current.amount_micros);
+      await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet }], now_ms);
+    } else if (current.attempts >= limits.reload_attempts_max) {
+      current.status = 'failed';
+      current.completed_at_ms = now_ms;
+      locked.wallet.reload_in_flight = false;
+      locked.account.auto_reload.enabled = false;
+      await tx.updateAccount(locked.account);
+      await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, last_reload_event: { type: 'failed', reason: result.type, amount_micros: current.amount_micros, at_ms: now_ms } }], now_ms);
+      await tx.insertOutbox([{ account_id: current.account_id, type: 'auto_reload.disabled', payload: { purchase_id: current.id, reason: result.type, attempts: current.attempts }, created_at_ms: now_ms }]);
+    }
+    if (current.kind === 'auto_reload') await tx.insertOutbox([{ account_id: current.account_id, type: 'auto_reload.failed', payload: { purchase_id: current.id, reason: result.type, attempt: current.attempts }, created_at_ms: now_ms }]);
+    await tx.updatePurchase(current);
+    await tx.insertAudit([{ account_id: current.account_id, actor: actor.id, action: 'credits.purchase_failed', request_id: actor.request_id, details: { purchase_id: current.id, amount_micros: current.amount_micros, failure: result.type, attempt: current.attempts }, created_at_ms: now_ms }]);
+    return current;
+  });
+}
+
+function cardMessage(type: string, provider_message: string): string {
+  const remedy: Record<string, string> = {
+    card_declined: 'The card was declined. Use another card or contact your bank.',
+    insufficient_funds: 'The card has insufficient funds. Use another card.',
+    expired_card: 'The card has expired. Add a current card.',
+    processing_error: 'The payment provider could not process the charge. Try again in a moment.',
+  };
+  return `${remedy[type] ?? 'The card was not charged.'} (${provider_message})`;
+}
+
+/** Operator: a promotional grant, optionally expiring. Consumed before purchased credits. */
+export async function grantCredits(deps: Deps, account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor): Promise<GrantRecord> {
+  const amount_micros = v.amountMicros('amount_micros', input.amount_micros, 1);
+  const expires_at_ms = input.expires_at === undefined || input.expires_at === null ? null : v.timestampMs('expires_at', input.expires_at);
+  const reason = input.reason === undefined ? 'promotion' : v.text('reason', input.reason, limits.name_length_max);
+  return deps.store.transaction(async (tx) => {
+    const locked = (await tx.lockAccounts([account_id])).get(account_id);
+    if (!locked) throw notFound('account', account_id);
+    const now_ms = deps.clock.now_ms();
+    if (expires_at_ms !== null && expires_at_ms <= now_ms) throw invalid('expires_at', 'must be in the future');
+    const grant: GrantRecord = { id: deps.ids.next('grant'), account_id, amount_micros, remaining_micros: amount_micros, expires_at_ms, reason, created_at_ms: now_ms };
+    await tx.insertGrants([grant]);
+    locked.wallet.grants.push({ id: grant.id, remaining_micros: amount_micros, expires_at_ms });
+    await tx.insertTransfers([grantTransfer(account_id, amount_micros, grant.id, now_ms)]);
+    await tx.saveWallets([{ account_id, wallet: locked.wallet }], now_ms);
+    await tx.insertOutbox([{ account_id, type: 'grant.added', payload: { grant_id: grant.id, amount_micros, expires_at: expires_at_ms === null ? null : new Date(expires_at_ms).toISOString() }, created_at_ms: now_ms }]);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'grant.added', request_id: actor.request_id, details: { grant_id: grant.id, amount_micros, reason }, created_at_ms: now_ms }]);
+    return grant;
+  });
+}
+
+/** Job: moves what is left of expired grants back to the operator's promotions book. */
+export async function expireGrants(deps: Deps, batch_max = 100): Promise<number> {
+  const now_ms = deps.clock.now_ms();
+  const due = await deps.store.expiredGrants(now_ms, batch_max);
+  let expired = 0;
+  for (const account_id of [...new Set(due.map((g) => g.account_id))].sort()) {
+    expired += await deps.store.transaction(async (tx) => {
+      const locked = (await tx.lockAccounts([account_id])).get(account_id);
+      if (!locked) return 0;
+      let n = 0;
+      for (const grant of locked.wallet.grants) {
+        if (grant.expires_at_ms === null || grant.expires_at_ms > now_ms || grant.remaining_micros === 0) continue;
+        await tx.insertTransfers([grantExpiryTransfer(account_id, grant.remaining_micros, grant.id, now_ms)]);
+        await tx.insertOutbox([{ account_id, type: 'grant.expired', payload: { grant_id: grant.id, amount_micros: grant.remaining_micros }, created_at_ms: now_ms }]);
+        grant.remaining_micros = 0;
+        n += 1;
+      }
+      await tx.saveWallets([{ account_id, wallet: locked.wallet }], now_ms);
+      return n;
+    });
+  }
+  return expired;
+}
+
+/** Job: charges auto-reloads that fired, and finishes purchases a crash left pending. */
+export async function processPendingPurchases(deps: Deps, options: { older_than_ms?: number; batch_max?: number } = {}): Promise<number> {
+  const now_ms = deps.clock.now_ms();
+  const pending = await deps.store.pendingPurchases(now_ms - (options.older_than_ms ?? 0), options.batch_max ?? 50);
+  for (const purchase of pending) await chargeAndComplete(deps, purchase, { id: purchase.actor, request_id: null });
+  return pending.length;
+}

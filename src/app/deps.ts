@@ -1,0 +1,28 @@
+import type { CatalogCache } from './catalog-cache';
+import type { Clock, Ids, PaymentProvider, Store } from './ports';
+
+/** What every use case is given. */
+export interface Deps {
+  store: Store;
+  clock: Clock;
+  ids: Ids;
+  payments: PaymentProvider;
+  catalog: CatalogCache;
+  settings: OperatorSettings;
+}
+
+/** Operator-configurable bounds (SPEC §1.5), defaulting to the named limits. */
+export interface OperatorSettings {
+  purchase_micros_min: number;
+  purchase_micros_max: number;
+  redeemed_micros_per_day_max: number;
+}
+
+/** Who is acting, for the audit log. */
+export interface Actor {
+  /** 'operator', 'user:<id>', 'service:<id>', 'system'. */
+  id: string;
+  request_id: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'system', request_id: null };

@@ -1,0 +1,514 @@
+// The metering path: authorize, settle, release, expire and usage events, committed in groups.
+//
+// Many operations share one database transaction (group commit). A batch:
+//   1. reads the authorizations' account ids (immutable, no lock needed),
+//   2. locks every wallet it touches in account_id order (no two processes can deadlock),
+//   3. loads the state and decides each operation in pure domain code, in arrival order, on
+//      state that already includes the earlier operations of the batch — so a batch gives exactly
+//      the results the same requests would get one by one,
+//   4. writes everything set-based, commits, and only then answers the callers.
+// A batch that fails is split in halves and retried, so one poisoned operation fails alone.
+// The queue in front is bounded: past `queue_ops_max` callers get `overloaded` at once.
+import { decideAutoReload } from '../domain/autoreload';
+import { priceAt, priceById, type App, type Catalog, type Model, type ModelPrice } from '../domain/catalog';
+import {
+  applyCharge,
+  applyHold,
+  computeCharge,
+  decideAuthorization,
+  decideEventFunding,
+  releaseHold,
+  type Funding,
+  type SeatWindows,
+} from '../domain/funding';
+import { usageTransfers } from '../domain/ledger';
+import { limits } from '../domain/limits';
+import type { TokenUsage } from '../domain/pricing';
+import { spendLimitCrossings } from '../domain/purchase';
+import { AppError, invalid, notFound } from '../domain/refusals';
+import { currentCycle, spentThisCycle } from '../domain/wallet';
+import type { CatalogCache } from './catalog-cache';
+import { requestHash } from './hash';
+import type { AuthorizationRecord, Clock, Ids, LockedAccount, OutboxEvent, PurchaseRecord, ReloadEvent, Store, StoreTx, UsageRecord } from './ports';
+
+export interface AuthorizeRequest {
+  account_id: string;
+  app: string;
+  model: string;
+  input_tokens: number;
+  max_output_tokens: number;
+  user_id?: string | null;
+  ttl_ms?: number;
+}
+
+export interface UsageEventInput {
+  id: string;
+  account_id: string;
+  app: string;
+  model: string;
+  usage: TokenUsage;
+  timestamp_ms: number;
+  user_id?: string | null;
+}
+
+export type MeterOp =
+  | { kind: 'authorize'; request: AuthorizeRequest; idempotency_key: string | null }
+  | { kind: 'settle'; authorization_id: string; usage: TokenUsage }
+  | { kind: 'release'; authorization_id: string }
+  | { kind: 'expire'; authorization_id: string }
+  | { kind: 'event'; event: UsageEventInput };
+
+export type MeterResult =
+  | { ok: true; kind: 'authorization'; authorization: AuthorizationRecord; replayed: boolean }
+  | { ok: true; kind: 'usage'; record: UsageRecord; duplicate: boolean }
+  | { ok: false; error: AppError };
+
+export interface MeterOptions {
+  batch_ops_max?: number;
+  queue_ops_max?: number;
+  /** Batches committing at once in this process (1 on PGlite, which has one connection). */
+  batches_in_flight_max?: number;
+}
+
+interface Pending {
+  op: MeterOp;
+  resolve: (result: MeterResult) => void;
+}
+
+export interface MeterStats {
+  batches: number;
+  ops: number;
+  batch_failures: number;
+  queue_depth: number;
+  last_commit_ms: number;
+}
+
+export class Meter {
+  private readonly queue: Pending[] = [];
+  private in_flight = 0;
+  private scheduled = false;
+  private readonly batch_ops_max: number;
+  private readonly queue_ops_max: number;
+  private readonly batches_in_flight_max: number;
+  readonly stats: MeterStats = { batches: 0, ops: 0, batch_failures: 0, queue_depth: 0, last_commit_ms: 0 };
+  onCommit: ((info: { ops: number; commit_ms: number }) => void) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: CatalogCache,
+    private readonly clock: Clock,
+    private readonly ids: Ids,
+    options: MeterOptions = {},
+  ) {
+    this.batch_ops_max = options.batch_ops_max ?? limits.meter_batch_ops_max;
+    this.queue_ops_max = options.queue_ops_max ?? limits.meter_queue_ops_max;
+    this.batches_in_flight_max = options.batches_in_flight_max ?? (store.engine === 'pglite' ? 1 : 4);
+  }
+
+  submit(op: MeterOp): Promise<MeterResult> {
+    if (this.queue.length >= this.queue_ops_max) {
+      return Promise.resolve({ ok: false, error: new AppError('overloaded', `The metering queue is full (${this.queue_ops_max} operations waiting). Retry shortly.`, { queue_ops_max: this.queue_ops_max, retry_after_s: 1 }) });
+    }
+    return new Promise((resolve) => {
+      this.queue.push({ op, resolve });
+      this.stats.queue_depth = this.queue.length;
+      this.schedule();
+    });
+  }
+
+  submitMany(ops: MeterOp[]): Promise<MeterResult[]> {
+    return Promise.all(ops.map((op) => this.submit(op)));
+  }
+
+  /** Resolves when everything submitted so far has been committed or failed. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.in_flight > 0) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  private schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate lets every request that arrived in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump() {
+    while (this.in_flight < this.batches_in_flight_max && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batch_ops_max);
+      this.stats.queue_depth = this.queue.length;
+      this.in_flight += 1;
+      void this.runIsolated(batch).finally(() => {
+        this.in_flight -= 1;
+        if (this.queue.length > 0) this.pump();
+      });
+    }
+  }
+
+  private async runIsolated(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.runBatch(batch.map((p) => p.op));
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    } catch (error) {
+      this.stats.batch_failures += 1;
+      if (batch.length === 1) {
+        const app_error = error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.', { cause: String((error as Error)?.message ?? error).slice(0, 300) });
+        batch[0]!.resolve({ ok: false, error: app_error });
+        return;
+      }
+      const middle = Math.ceil(batch.length / 2);
+      await this.runIsolated(batch.slice(0, middle));
+      await this.runIsolated(batch.slice(middle));
+    }
+  }
+
+  /** One transaction for all of `ops`; returns one result per op, in order. */
+  async runBatch(ops: MeterOp[]): Promise<MeterResult[]> {
+    const started = performance.now();
+    const catalog = await this.catalog.get();
+    const auth_ids = ops.flatMap((op) => (op.kind === 'settle' || op.kind === 'release' || op.kind === 'expire' ? [op.authorization_id] : []));
+    const auth_accounts = await this.store.authorizationAccounts(auth_ids);
+    const account_ids = new Set<string>();
+    for (const op of ops) {
+      if (op.kind === 'authorize') account_ids.add(op.request.account_id);
+      else if (op.kind === 'event') account_ids.add(op.event.account_id);
+      else {
+        const account_id = auth_accounts.get(op.authorization_id);
+        if (account_id) account_ids.add(account_id);
+      }
+    }
+    const results = await this.store.transaction(async (tx) => {
+      const now_ms = this.clock.now_ms();
+      const batch = new BatchState(tx, catalog, this.ids, now_ms);
+      await batch.load([...account_ids], ops);
+      const out = ops.map((op) => batch.apply(op));
+      await batch.finish();
+      return out;
+    });
+    const commit_ms = performance.now() - started;
+    this.stats.batches += 1;
+    this.stats.ops += ops.length;
+    this.stats.last_commit_ms = commit_ms;
+    this.onCommit?.({ ops: ops.length, commit_ms });
+    return results;
+  }
+}
+
+/** The working state of one batch: loaded rows, decisions, and the writes they produce. */
+class BatchState {
+  private accounts = new Map<string, LockedAccount>();
+  private auths = new Map<string, AuthorizationRecord>();
+  private auth_by_key = new Map<string, AuthorizationRecord>();
+  private events = new Map<string, UsageRecord>();
+  private new_auths: AuthorizationRecord[] = [];
+  private changed_auths = new Set<AuthorizationRecord>();
+  private usage: UsageRecord[] = [];
+  private transfers: ReturnType<typeof usageTransfers> = [];
+  private outbox: OutboxEvent[] = [];
+  private touched = new Set<string>();
+  private touched_seats = new Map<string, Set<string>>();
+  private spent_before = new Map<string, number>();
+
+  constructor(
+    private readonly tx: StoreTx,
+    private readonly catalog: Catalog,
+    private readonly ids: Ids,
+    private readonly now_ms: number,
+  ) {}
+
+  async load(account_ids: string[], ops: MeterOp[]) {
+    this.accounts = await this.tx.lockAccounts(account_ids);
+    // Reads below run after the locks, so they see everything committed before this batch.
+    const auth_ids = ops.flatMap((op) => (op.kind === 'settle' || op.kind === 'release' || op.kind === 'expire' ? [op.authorization_id] : []));
+    this.auths = await this.tx.getAuthorizations(auth_ids);
+    const keys = ops.flatMap((op) => (op.kind === 'authorize' && op.idempotency_key !== null ? [{ account_id: op.request.account_id, idempotency_key: op.idempotency_key }] : []));
+    for (const a of await this.tx.getAuthorizationsByKey(keys)) this.auth_by_key.set(keyOf(a.account_id, a.idempotency_key!), a);
+    const event_keys = ops.flatMap((op) => (op.kind === 'event' ? [{ account_id: op.event.account_id, event_id: op.event.id }] : []));
+    for (const r of await this.tx.getUsageEvents(event_keys)) this.events.set(keyOf(r.account_id, r.event_id!), r);
+    for (const [id, locked] of this.accounts) this.spent_before.set(id, spentThisCycle(locked.wallet, currentCycle(locked.account, this.now_ms)));
+  }
+
+  apply(op: MeterOp): MeterResult {
+    try {
+      switch (op.kind) {
+        case 'authorize':
+          return this.authorize(op.request, op.idempotency_key);
+        case 'settle':
+          return this.settle(op.authorization_id, op.usage);
+        case 'release':
+          return this.release(op.authorization_id, 'released');
+        case 'expire':
+          return this.release(op.authorization_id, 'expired');
+        case 'event':
+          return this.event(op.event);
+        default: {
+          const never: never = op;
+          throw new Error(`unknown op ${JSON.stringify(never)}`);
+        }
+      }
+    } catch (error) {
+      if (error instanceof AppError) return { ok: false, error };
+      throw error;
+    }
+  }
+
+  private resolveProduct(account_id: string, app_id: string, model_id: string): { locked: LockedAccount; app: App; model: Model } {
+    const locked = this.accounts.get(account_id);
+    if (!locked) throw notFound('account', account_id);
+    const app = this.catalog.apps.get(app_id);
+    if (!app) throw invalid('app', `unknown app "${app_id}"; known apps: ${[...this.catalog.apps.keys()].join(', ')}`);
+    const model = this.catalog.models.get(model_id);
+    if (!model) throw invalid('model', `unknown model "${model_id}"; known models: ${[...this.catalog.models.keys()].join(', ')}`);
+    if (locked.account.kind !== 'plan') throw invalid('account_id', 'API organizations are metered with api_key, not account_id');
+    return { locked, app, model };
+  }
+
+  private seatOf(locked: LockedAccount, user_id: string | null | undefined): string {
+    const plan = locked.account.plan_id ? this.catalog.plans.get(locked.account.plan_id) : undefined;
+    if (plan?.per_seat) {
+      if (!user_id) throw invalid('user_id', `is required on a ${plan.name} plan: its allowance is per seat (member)`);
+      return user_id;
+    }
+    return '';
+  }
+
+  private seatWindows(locked: LockedAccount, seat: string): SeatWindows {
+    const seats = this.touched_seats.get(locked.account.id) ?? new Set<string>();
+    seats.add(seat);
+    this.touched_seats.set(locked.account.id, seats);
+    let windows = locked.windows.get(seat);
+    if (!windows) {
+      windows = new Map();
+      locked.windows.set(seat, windows);
+    }
+    return windows;
+  }
+
+  private authorize(request: AuthorizeRequest, idempotency_key: string | null): MeterResult {
+    const hash = requestHash(request);
+    if (idempotency_key !== null) {
+      const existing = this.auth_by_key.get(keyOf(request.account_id, idempotency_key));
+      if (existing) {
+        if (existing.request_hash !== hash) throw new AppError('idempotency_conflict', `Idempotency-Key "${idempotency_key}" was used for a different authorization request (${existing.id}). Use a new key for a new request.`, { authorization_id: existing.id });
+        return { ok: true, kind: 'authorization', authorization: existing, replayed: true };
+      }
+    }
+    const { locked, app, model } = this.resolveProduct(request.account_id, request.app, request.model);
+    const price = priceAt(this.catalog, model.id, this.now_ms);
+    if (!price) throw invalid('model', `model "${model.id}" has no price in effect yet`);
+    const seat = this.seatOf(locked, request.user_id);
+    const seat_windows = this.seatWindows(locked, seat);
+    const plan = locked.account.plan_id ? this.catalog.plans.get(locked.account.plan_id) : undefined;
+    const decision = decideAuthorization({ account: locked.account, plan, app, model, price, wallet: locked.wallet, seat_windows, input_tokens: request.input_tokens, max_output_tokens: request.max_output_tokens, now_ms: this.now_ms });
+    if (!decision.ok) throw AppError.from(decision.refusal);
+    const funding = decision.value;
+    applyHold(locked.wallet, seat_windows, funding);
+    const ttl_ms = request.ttl_ms ?? limits.hold_ttl_ms_default;
+    const record: AuthorizationRecord = {
+      id: this.ids.next('auth'),
+      account_id: locked.account.id,
+      idempotency_key,
+      request_hash: hash,
+      user_id: request.user_id ?? null,
+      seat,
+      app_id: app.id,
+      model_id: model.id,
+      price_id: price.id,
+      input_tokens: request.input_tokens,
+      max_output_tokens: request.max_output_tokens,
+      funding,
+      status: 'held',
+      created_at_ms: this.now_ms,
+      expires_at_ms: this.now_ms + ttl_ms,
+      finished_at_ms: null,
+      settle_hash: null,
+      usage: null,
+      cost_micros: null,
+      charged_micros: null,
+      settled_allowance_tokens: null,
+    };
+    this.new_auths.push(record);
+    this.auths.set(record.id, record);
+    if (idempotency_key !== null) this.auth_by_key.set(keyOf(record.account_id, idempotency_key), record);
+    this.touched.add(record.account_id);
+    return { ok: true, kind: 'authorization', authorization: record, replayed: false };
+  }
+
+  private settle(authorization_id: string, usage: TokenUsage): MeterResult {
+    const auth = this.auths.get(authorization_id);
+    if (!auth) throw notFound('authorization', authorization_id);
+    const hash = requestHash(usage);
+    if (auth.status === 'settled') {
+      if (auth.settle_hash !== hash) throw new AppError('idempotency_conflict', `Authorization ${auth.id} was already settled with different usage; a settlement cannot be changed.`, { authorization_id: auth.id, charged_micros: auth.charged_micros });
+      return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
+    }
+    if (auth.status === 'released') throw new AppError('conflict', `Authorization ${auth.id} was released; it cannot be settled. Report the usage with POST /v1/usage-events instead.`, { authorization_id: auth.id, status: auth.status });
+    const locked = this.accounts.get(auth.account_id);
+    if (!locked) throw notFound('account', auth.account_id);
+    const model = this.catalog.models.get(auth.model_id);
+    const price = priceById(this.catalog, auth.model_id, auth.price_id);
+    if (!model || !price) throw new Error(`authorization ${auth.id} refers to a model or price version that no longer exists`);
+    const seat_windows = this.seatWindows(locked, auth.seat);
+    // An expired hold was released already; its late settlement is still charged in full.
+    if (auth.status === 'held') releaseHold(locked.wallet, seat_windows, auth.funding);
+    const charge = computeCharge(auth.funding, model, price, usage);
+    const draws = applyCharge(locked.account, locked.wallet, seat_windows, auth.funding.windows, charge, this.now_ms);
+    this.transfers.push(...usageTransfers(auth.account_id, draws, auth.id, this.now_ms));
+    Object.assign(auth, {
+      status: 'settled',
+      finished_at_ms: this.now_ms,
+      settle_hash: hash,
+      usage,
+      cost_micros: charge.cost_micros,
+      charged_micros: charge.extra_usage_micros,
+      settled_allowance_tokens: charge.allowance_tokens,
+    } satisfies Partial<AuthorizationRecord>);
+    this.changed_auths.add(auth);
+    this.usage.push(this.usageRecord(auth.account_id, { authorization_id: auth.id, event_id: null, event_hash: null, user_id: auth.user_id, app_id: auth.app_id, model, price, funding: auth.funding, usage, charge, occurred_at_ms: auth.created_at_ms }));
+    this.touched.add(auth.account_id);
+    return { ok: true, kind: 'authorization', authorization: auth, replayed: false };
+  }
+
+  private release(authorization_id: string, to: 'released' | 'expired'): MeterResult {
+    const auth = this.auths.get(authorization_id);
+    if (!auth) throw notFound('authorization', authorization_id);
+    if (auth.status === 'settled') {
+      if (to === 'expired') return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
+      throw new AppError('conflict', `Authorization ${auth.id} was already settled; there is no hold left to release.`, { authorization_id: auth.id, status: auth.status });
+    }
+    if (auth.status !== 'held') return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
+    if (to === 'expired' && auth.expires_at_ms > this.now_ms) return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
+    const locked = this.accounts.get(auth.account_id);
+    if (!locked) throw notFound('account', auth.account_id);
+    releaseHold(locked.wallet, this.seatWindows(locked, auth.seat), auth.funding);
+    auth.status = to;
+    auth.finished_at_ms = this.now_ms;
+    this.changed_auths.add(auth);
+    this.touched.add(auth.account_id);
+    return { ok: true, kind: 'authorization', authorization: auth, replayed: false };
+  }
+
+  private event(event: UsageEventInput): MeterResult {
+    const hash = requestHash(event);
+    const existing = this.events.get(keyOf(event.account_id, event.id));
+    if (existing) {
+      if (existing.event_hash !== hash) throw new AppError('idempotency_conflict', `Usage event "${event.id}" was recorded with different content; an event id is charged once.`, { event_id: event.id });
+      return { ok: true, kind: 'usage', record: existing, duplicate: true };
+    }
+    const { locked, app, model } = this.resolveProduct(event.account_id, event.app, event.model);
+    // The price in force when the usage happened (clamped: a future timestamp uses today's price).
+    const at_ms = Math.min(event.timestamp_ms, this.now_ms);
+    const price = priceAt(this.catalog, model.id, at_ms) ?? priceAt(this.catalog, model.id, this.now_ms);
+    if (!price) throw invalid('model', `model "${model.id}" has no price in effect`);
+    const seat = this.seatOf(locked, event.user_id);
+    const seat_windows = this.seatWindows(locked, seat);
+    const plan = locked.account.plan_id ? this.catalog.plans.get(locked.account.plan_id) : undefined;
+    const funding = decideEventFunding({ account: locked.account, plan, app, model, price, wallet: locked.wallet, seat_windows, usage: event.usage, now_ms: this.now_ms });
+    const charge = computeCharge(funding, model, price, event.usage);
+    const record_id = this.ids.next('use');
+    const draws = applyCharge(locked.account, locked.wallet, seat_windows, funding.windows, charge, this.now_ms);
+    this.transfers.push(...usageTransfers(event.account_id, draws, record_id, this.now_ms));
+    const record = this.usageRecord(event.account_id, { authorization_id: null, event_id: event.id, event_hash: hash, user_id: event.user_id ?? null, app_id: app.id, model, price, funding, usage: event.usage, charge, occurred_at_ms: event.timestamp_ms }, record_id);
+    this.usage.push(record);
+    this.events.set(keyOf(event.account_id, event.id), record);
+    this.touched.add(event.account_id);
+    return { ok: true, kind: 'usage', record, duplicate: false };
+  }
+
+  private usageRecord(
+    account_id: string,
+    r: { authorization_id: string | null; event_id: string | null; event_hash: string | null; user_id: string | null; app_id: string; model: Model; price: ModelPrice; funding: Funding; usage: TokenUsage; charge: { cost_micros: number; allowance_tokens: number; extra_usage_micros: number }; occurred_at_ms: number },
+    id = this.ids.next('use'),
+  ): UsageRecord {
+    return {
+      id,
+      account_id,
+      authorization_id: r.authorization_id,
+      event_id: r.event_id,
+      event_hash: r.event_hash,
+      user_id: r.user_id,
+      app_id: r.app_id,
+      model_id: r.model.id,
+      price_id: r.price.id,
+      source: r.funding.source,
+      reason: r.funding.reason,
+      usage: r.usage,
+      allowance_tokens: r.charge.allowance_tokens,
+      cost_micros: r.charge.cost_micros,
+      extra_usage_micros: r.charge.extra_usage_micros,
+      occurred_at_ms: r.occurred_at_ms,
+      recorded_at_ms: this.now_ms,
+    };
+  }
+
+  /** Follow-ups per touched account (notifications, auto-reload), then every write. */
+  async finish() {
+    const wallets: Array<{ account_id: string; wallet: LockedAccount['wallet']; last_reload_event?: ReloadEvent | null }> = [];
+    const reloads: PurchaseRecord[] = [];
+    for (const account_id of [...this.touched].sort()) {
+      const locked = this.accounts.get(account_id)!;
+      const cycle = currentCycle(locked.account, this.now_ms);
+      const before = this.spent_before.get(account_id) ?? 0;
+      const after = spentThisCycle(locked.wallet, cycle);
+      for (const type of spendLimitCrossings(before, after, locked.account.monthly_spend_limit_micros, limits.spend_limit_warning_percent)) {
+        this.outbox.push({ account_id, type, payload: { spent_micros: after, limit_micros: locked.account.monthly_spend_limit_micros, cycle_end: new Date(cycle.end_ms).toISOString() }, created_at_ms: this.now_ms });
+      }
+      const plan = locked.account.plan_id ? this.catalog.plans.get(locked.account.plan_id) : undefined;
+      const decision = decideAutoReload({ account: locked.account, plan, wallet: locked.wallet, cycle, now_ms: this.now_ms });
+      let last_reload_event: ReloadEvent | null | undefined;
+      if (decision.kind === 'fire') {
+        // The firing is recorded here, in the same transaction; the payment worker charges it.
+        locked.wallet.reload_in_flight = true;
+        reloads.push({
+          id: this.ids.next('pur'),
+          account_id,
+          kind: 'auto_reload',
+          idempotency_key: null,
+          request_hash: '',
+          amount_micros: decision.amount_micros,
+          payment_method_id: locked.account.default_payment_method_id,
+          status: 'pending',
+          attempts: 0,
+          failure_type: null,
+          failure_message: null,
+          provider_charge_id: null,
+          actor: 'auto_reload',
+          created_at_ms: this.now_ms,
+          completed_at_ms: null,
+        });
+      } else if (decision.kind === 'skip') {
+        // A skip is recorded when it is news: not again for every request while nothing changes.
+        const last = locked.last_reload_event;
+        if (!last || last.type !== 'skipped' || last.reason !== decision.reason) {
+          last_reload_event = { type: 'skipped', reason: decision.reason, amount_micros: locked.account.auto_reload.amount_micros ?? 0, at_ms: this.now_ms };
+          locked.last_reload_event = last_reload_event;
+          this.outbox.push({ account_id, type: 'auto_reload.skipped', payload: { reason: decision.reason, ...decision.figures }, created_at_ms: this.now_ms });
+        }
+      }
+      wallets.push({ account_id, wallet: locked.wallet, ...(last_reload_event !== undefined ? { last_reload_event } : {}) });
+    }
+    await this.tx.insertAuthorizations(this.new_auths);
+    // Rows created in this batch and already finished are inserted with their final state by the update below.
+    await this.tx.updateAuthorizations([...this.changed_auths]);
+    await this.tx.insertUsageRecords(this.usage);
+    await this.tx.insertTransfers(this.transfers);
+    await this.tx.saveWallets(wallets, this.now_ms);
+    const windows = [];
+    for (const [account_id, seats] of this.touched_seats) {
+      const locked = this.accounts.get(account_id)!;
+      for (const seat of seats) {
+        for (const state of locked.windows.get(seat)?.values() ?? []) windows.push({ account_id, seat, state });
+      }
+    }
+    await this.tx.saveWindows(windows);
+    for (const reload of reloads) await this.tx.insertPurchase(reload);
+    if (reloads.length > 0) this.outbox.push(...reloads.map((r) => ({ account_id: r.account_id, type: 'auto_reload.fired', payload: { purchase_id: r.id, amount_micros: r.amount_micros }, created_at_ms: this.now_ms })));
+    await this.tx.insertOutbox(this.outbox);
+  }
+}
+
+function keyOf(account_id: string, key: string): string {
+  return `${account_id}\u0000${key}`;
+}

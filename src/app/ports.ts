@@ -1,0 +1,265 @@
+// What the use cases need from the outside world. The store, the clock, ids and the payment
+// provider are given to them; nothing in app/ reaches for I/O on its own.
+import type { App, Catalog, Model, ModelPrice, Plan } from '../domain/catalog';
+import type { WindowState } from '../domain/cycles';
+import type { Funding, SeatWindows } from '../domain/funding';
+import type { AuditFinding, Transfer } from '../domain/ledger';
+import type { TokenUsage } from '../domain/pricing';
+import type { CardRefusalType } from '../domain/refusals';
+import type { AccountState, WalletState } from '../domain/wallet';
+
+export interface Clock {
+  now_ms(): number;
+}
+
+export interface Ids {
+  /** A new unique id with a readable prefix, e.g. `auth_…`. */
+  next(prefix: string): string;
+}
+
+export interface CardDetails {
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+}
+
+export type ChargeResult = { ok: true; charge_id: string } | { ok: false; type: CardRefusalType; message: string };
+
+export interface PaymentProvider {
+  readonly name: string;
+  /** Turns a provider token (`tok_visa`) into a reusable payment method reference. */
+  attach(token: string): Promise<{ ok: true; provider_ref: string; card: CardDetails } | { ok: false; type: CardRefusalType | 'invalid_request'; message: string }>;
+  /** Charges once per idempotency key: a retry with the same key returns the first result. */
+  charge(input: { provider_ref: string; amount_micros: number; idempotency_key: string; description: string }): Promise<ChargeResult>;
+}
+
+export interface ReloadEvent {
+  type: 'succeeded' | 'failed' | 'skipped';
+  reason: string | null;
+  amount_micros: number;
+  at_ms: number;
+}
+
+export interface AccountRecord extends AccountState {
+  name: string;
+  created_at_ms: number;
+  default_payment_method_id: string | null;
+}
+
+/** An account with its wallet row locked for the rest of the transaction. */
+export interface LockedAccount {
+  account: AccountRecord;
+  wallet: WalletState;
+  /** Allowance windows by seat ('' when the plan is not per seat). */
+  windows: Map<string, SeatWindows>;
+  last_reload_event: ReloadEvent | null;
+}
+
+export type AuthorizationStatus = 'held' | 'settled' | 'released' | 'expired';
+
+export interface AuthorizationRecord {
+  id: string;
+  account_id: string;
+  idempotency_key: string | null;
+  request_hash: string;
+  user_id: string | null;
+  seat: string;
+  app_id: string;
+  model_id: string;
+  price_id: string;
+  input_tokens: number;
+  max_output_tokens: number;
+  funding: Funding;
+  status: AuthorizationStatus;
+  created_at_ms: number;
+  expires_at_ms: number;
+  finished_at_ms: number | null;
+  settle_hash: string | null;
+  usage: TokenUsage | null;
+  cost_micros: number | null;
+  charged_micros: number | null;
+  settled_allowance_tokens: number | null;
+}
+
+export interface UsageRecord {
+  id: string;
+  account_id: string;
+  authorization_id: string | null;
+  event_id: string | null;
+  event_hash: string | null;
+  user_id: string | null;
+  app_id: string;
+  model_id: string;
+  price_id: string;
+  source: Funding['source'];
+  reason: Funding['reason'];
+  usage: TokenUsage;
+  allowance_tokens: number;
+  cost_micros: number;
+  extra_usage_micros: number;
+  occurred_at_ms: number;
+  recorded_at_ms: number;
+}
+
+export interface OutboxEvent {
+  account_id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  created_at_ms: number;
+}
+
+export interface AuditEntry {
+  account_id: string | null;
+  actor: string;
+  action: string;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  created_at_ms: number;
+}
+
+export type PurchaseStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface PurchaseRecord {
+  id: string;
+  account_id: string;
+  kind: 'manual' | 'auto_reload';
+  idempotency_key: string | null;
+  request_hash: string;
+  amount_micros: number;
+  payment_method_id: string | null;
+  status: PurchaseStatus;
+  attempts: number;
+  failure_type: string | null;
+  failure_message: string | null;
+  provider_charge_id: string | null;
+  actor: string;
+  created_at_ms: number;
+  completed_at_ms: number | null;
+}
+
+export interface PaymentMethodRecord extends CardDetails {
+  id: string;
+  account_id: string;
+  provider: string;
+  provider_ref: string;
+  created_at_ms: number;
+}
+
+export interface GrantRecord {
+  id: string;
+  account_id: string;
+  amount_micros: number;
+  remaining_micros: number;
+  expires_at_ms: number | null;
+  reason: string;
+  created_at_ms: number;
+}
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  password_hash: string;
+  created_at_ms: number;
+}
+
+export type Role = 'owner' | 'billing' | 'member';
+
+export interface WindowRow {
+  account_id: string;
+  seat: string;
+  state: WindowState;
+}
+
+export interface CatalogData {
+  plans: Plan[];
+  models: Model[];
+  prices: ModelPrice[];
+  apps: App[];
+}
+
+export interface UsageBucketRow {
+  bucket: string;
+  group: string | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  allowance_tokens: number;
+  cost_micros: number;
+  extra_usage_micros: number;
+}
+
+export interface TransferRow extends Transfer {
+  id: number;
+}
+
+/** Writes and locked reads, inside one transaction. Every write takes a batch (set-based SQL). */
+export interface StoreTx {
+  /** Locks the wallets of `account_ids` in sorted order (FOR UPDATE) and loads their state. */
+  lockAccounts(account_ids: string[]): Promise<Map<string, LockedAccount>>;
+  saveWallets(rows: Array<{ account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null }>, now_ms: number): Promise<void>;
+  saveWindows(rows: WindowRow[]): Promise<void>;
+  insertTransfers(rows: Transfer[]): Promise<void>;
+  insertOutbox(rows: OutboxEvent[]): Promise<void>;
+  insertAudit(rows: AuditEntry[]): Promise<void>;
+
+  getAuthorizations(ids: string[]): Promise<Map<string, AuthorizationRecord>>;
+  getAuthorizationsByKey(pairs: Array<{ account_id: string; idempotency_key: string }>): Promise<AuthorizationRecord[]>;
+  insertAuthorizations(rows: AuthorizationRecord[]): Promise<void>;
+  updateAuthorizations(rows: AuthorizationRecord[]): Promise<void>;
+  getUsageEvents(pairs: Array<{ account_id: string; event_id: string }>): Promise<UsageRecord[]>;
+  /** Inserts usage records and adds them to the daily rollups, in this transaction. */
+  insertUsageRecords(rows: UsageRecord[]): Promise<void>;
+
+  insertAccount(account: AccountRecord, now_ms: number): Promise<void>;
+  updateAccount(account: AccountRecord): Promise<void>;
+  insertUser(user: UserRecord): Promise<void>;
+  insertMembership(account_id: string, user_id: string, role: Role, now_ms: number): Promise<void>;
+  insertGrants(rows: GrantRecord[]): Promise<void>;
+
+  getPurchaseByKey(account_id: string, idempotency_key: string): Promise<PurchaseRecord | undefined>;
+  getPurchase(id: string): Promise<PurchaseRecord | undefined>;
+  insertPurchase(row: PurchaseRecord): Promise<void>;
+  updatePurchase(row: PurchaseRecord): Promise<void>;
+  insertPaymentMethod(row: PaymentMethodRecord): Promise<void>;
+  getPaymentMethod(id: string): Promise<PaymentMethodRecord | undefined>;
+
+  replaceCatalog(data: CatalogData): Promise<void>;
+}
+
+/** Reads outside a transaction, and the transaction itself. */
+export interface Store {
+  readonly engine: 'pglite' | 'postgres';
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+
+  loadCatalog(): Promise<CatalogData>;
+  getAccount(id: string): Promise<AccountRecord | undefined>;
+  /** The account and wallet without taking a lock (for reads). */
+  readAccount(id: string): Promise<LockedAccount | undefined>;
+  listAccounts(options: { search?: string; limit: number; after?: string }): Promise<AccountRecord[]>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  getUser(id: string): Promise<UserRecord | undefined>;
+  getMembership(account_id: string, user_id: string): Promise<Role | undefined>;
+  listMemberships(user_id: string): Promise<Array<{ account: AccountRecord; role: Role }>>;
+  listAccountMembers(account_id: string): Promise<Array<{ user_id: string; email: string; role: Role }>>;
+  authorizationAccounts(ids: string[]): Promise<Map<string, string>>;
+  getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
+  expiredHolds(now_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;
+  getPaymentMethod(id: string): Promise<PaymentMethodRecord | undefined>;
+  listPaymentMethods(account_id: string): Promise<PaymentMethodRecord[]>;
+  pendingPurchases(older_than_ms: number, limit: number): Promise<PurchaseRecord[]>;
+  listGrants(account_id: string): Promise<GrantRecord[]>;
+  expiredGrants(now_ms: number, limit: number): Promise<GrantRecord[]>;
+  usageBuckets(input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null }): Promise<UsageBucketRow[]>;
+  usageRecords(input: { account_id: string; limit: number; before_ms?: number }): Promise<UsageRecord[]>;
+  listTransfers(input: { account_id: string; limit: number; before_id?: number }): Promise<TransferRow[]>;
+  listOutbox(input: { account_id: string; limit: number }): Promise<Array<OutboxEvent & { id: number }>>;
+  listAudit(input: { account_id: string | null; limit: number }): Promise<Array<AuditEntry & { id: number }>>;
+  /** The ledger proof of SPEC §1.1; returns what does not balance (empty = clean). */
+  audit(now_ms: number): Promise<{ findings: AuditFinding[]; totals: Record<string, number>; accounts_checked: number; transfers_checked: number }>;
+  close(): Promise<void>;
+}
+
+export type { Catalog };

@@ -1,0 +1,197 @@
+// The application: every use case, given its dependencies once. Adapters (HTTP, CLI, jobs,
+// tests) call these methods and nothing below them.
+import { defaultCatalogData } from '../domain/catalog';
+import { limits } from '../domain/limits';
+import { AppError, invalid } from '../domain/refusals';
+import * as accounts from './accounts';
+import * as billing from './billing';
+import { CatalogCache } from './catalog-cache';
+import { SYSTEM_ACTOR, type Actor, type Deps, type OperatorSettings } from './deps';
+import { Meter, type AuthorizeRequest, type MeterOptions, type MeterResult, type UsageEventInput } from './metering';
+import type { AuthorizationRecord, CatalogData, Clock, Ids, PaymentProvider, Store, UsageRecord } from './ports';
+import * as reads from './reads';
+import * as v from './validate';
+
+export interface TokenbankOptions {
+  store: Store;
+  clock: Clock;
+  ids: Ids;
+  payments: PaymentProvider;
+  settings?: Partial<OperatorSettings>;
+  meter?: MeterOptions;
+}
+
+export class Tokenbank {
+  readonly deps: Deps;
+  readonly meter: Meter;
+
+  constructor(options: TokenbankOptions) {
+    const catalog = new CatalogCache(options.store);
+    this.deps = {
+      store: options.store,
+      clock: options.clock,
+      ids: options.ids,
+      payments: options.payments,
+      catalog,
+      settings: {
+        purchase_micros_min: options.settings?.purchase_micros_min ?? limits.purchase_micros_min,
+        purchase_micros_max: options.settings?.purchase_micros_max ?? limits.purchase_micros_max,
+        redeemed_micros_per_day_max: options.settings?.redeemed_micros_per_day_max ?? limits.redeemed_micros_per_day_max,
+      },
+    };
+    this.meter = new Meter(options.store, catalog, options.clock, options.ids, options.meter);
+  }
+
+  get store() {
+    return this.deps.store;
+  }
+
+  // ---- catalog -----------------------------------------------------------------------------
+
+  /** Loads the default catalog when the database has none (first start). */
+  async ensureCatalog(): Promise<boolean> {
+    const current = await this.deps.store.loadCatalog();
+    if (current.plans.length > 0) return false;
+    await this.replaceCatalog(defaultCatalogData(), SYSTEM_ACTOR);
+    return true;
+  }
+
+  async replaceCatalog(data: CatalogData, actor: Actor): Promise<void> {
+    const now_ms = this.deps.clock.now_ms();
+    await this.deps.store.transaction(async (tx) => {
+      await tx.replaceCatalog(data);
+      await tx.insertAudit([{ account_id: null, actor: actor.id, action: 'catalog.updated', request_id: actor.request_id, details: { plans: data.plans.length, models: data.models.length, prices: data.prices.length, apps: data.apps.length }, created_at_ms: now_ms }]);
+    });
+    this.deps.catalog.invalidate();
+  }
+
+  catalog() {
+    return this.deps.catalog.get();
+  }
+
+  // ---- accounts ----------------------------------------------------------------------------
+
+  createAccount(input: accounts.CreateAccountInput, actor: Actor) {
+    return accounts.createAccount(this.deps, input, actor);
+  }
+  addMember(account_id: string, input: { email: unknown; password?: unknown; role: unknown }, actor: Actor) {
+    return accounts.addMember(this.deps, account_id, input, actor);
+  }
+  changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor) {
+    return accounts.changeSubscription(this.deps, account_id, input, actor);
+  }
+  cancelSubscription(account_id: string, actor: Actor) {
+    return accounts.cancelSubscription(this.deps, account_id, actor);
+  }
+  updateExtraUsage(account_id: string, patch: accounts.ExtraUsagePatch, actor: Actor) {
+    return accounts.updateExtraUsage(this.deps, account_id, patch, actor);
+  }
+
+  // ---- money in ----------------------------------------------------------------------------
+
+  addPaymentMethod(account_id: string, input: { token: unknown }, actor: Actor) {
+    return billing.addPaymentMethod(this.deps, account_id, input, actor);
+  }
+  purchaseCredits(account_id: string, input: { amount_micros: unknown; payment_method_id?: unknown }, idempotency_key: unknown, actor: Actor) {
+    return billing.purchaseCredits(this.deps, account_id, input, idempotency_key, actor);
+  }
+  grantCredits(account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor) {
+    return billing.grantCredits(this.deps, account_id, input, actor);
+  }
+  expireGrants() {
+    return billing.expireGrants(this.deps);
+  }
+  processPendingPurchases(options?: { older_than_ms?: number; batch_max?: number }) {
+    return billing.processPendingPurchases(this.deps, options);
+  }
+
+  // ---- metering ----------------------------------------------------------------------------
+
+  async authorize(input: Record<string, unknown>, idempotency_key?: unknown): Promise<AuthorizationRecord> {
+    const request: AuthorizeRequest = {
+      account_id: v.text('account_id', input.account_id),
+      app: v.text('app', input.app),
+      model: v.text('model', input.model),
+      input_tokens: v.tokens('input_tokens', input.input_tokens),
+      max_output_tokens: v.integerIn('max_output_tokens', input.max_output_tokens, 1, limits.tokens_per_request_max),
+    };
+    const user_id = v.optionalText('user_id', input.user_id);
+    if (user_id !== null) request.user_id = user_id;
+    if (input.ttl_ms !== undefined) request.ttl_ms = v.integerIn('ttl_ms', input.ttl_ms, limits.hold_ttl_ms_min, limits.hold_ttl_ms_max);
+    return authorizationOf(await this.meter.submit({ kind: 'authorize', request, idempotency_key: v.idempotencyKey(idempotency_key) }));
+  }
+
+  async settle(authorization_id: unknown, usage: unknown): Promise<AuthorizationRecord> {
+    const id = v.text('authorization_id', authorization_id);
+    return authorizationOf(await this.meter.submit({ kind: 'settle', authorization_id: id, usage: v.usage('usage', usage) }));
+  }
+
+  async release(authorization_id: unknown): Promise<AuthorizationRecord> {
+    const id = v.text('authorization_id', authorization_id);
+    return authorizationOf(await this.meter.submit({ kind: 'release', authorization_id: id }));
+  }
+
+  /** Usage events without a hold, ≤ events_per_batch_max; one result per event, in order. */
+  async recordUsageEvents(events: unknown): Promise<Array<{ ok: true; record: UsageRecord; duplicate: boolean } | { ok: false; error: AppError }>> {
+    if (!Array.isArray(events)) throw invalid('events', 'must be an array');
+    if (events.length === 0) throw invalid('events', 'must hold at least one event');
+    if (events.length > limits.events_per_batch_max) throw invalid('events', `at most ${limits.events_per_batch_max} events per request, got ${events.length}`);
+    // Every event is checked before any is submitted: a malformed batch changes nothing.
+    const parsed: UsageEventInput[] = events.map((raw, i) => {
+      if (typeof raw !== 'object' || raw === null) throw invalid(`events[${i}]`, 'must be an object');
+      const e = raw as Record<string, unknown>;
+      const event: UsageEventInput = {
+        id: v.text(`events[${i}].id`, e.id),
+        account_id: v.text(`events[${i}].account_id`, e.account_id),
+        app: v.text(`events[${i}].app`, e.app),
+        model: v.text(`events[${i}].model`, e.model),
+        usage: v.usage(`events[${i}].usage`, e.usage),
+        timestamp_ms: v.timestampMs(`events[${i}].timestamp`, e.timestamp),
+      };
+      const user_id = v.optionalText(`events[${i}].user_id`, e.user_id);
+      if (user_id !== null) event.user_id = user_id;
+      return event;
+    });
+    const results = await this.meter.submitMany(parsed.map((event) => ({ kind: 'event' as const, event })));
+    return results.map((r) => {
+      if (!r.ok) return r;
+      if (r.kind !== 'usage') throw new Error('usage event answered with an authorization');
+      return { ok: true as const, record: r.record, duplicate: r.duplicate };
+    });
+  }
+
+  /** Job: expires holds past their TTL (their late settlements are still charged). */
+  async expireHolds(batch_max = limits.meter_batch_ops_max): Promise<number> {
+    const due = await this.deps.store.expiredHolds(this.deps.clock.now_ms(), batch_max);
+    const results = await this.meter.submitMany(due.map((d) => ({ kind: 'expire' as const, authorization_id: d.id })));
+    return results.filter((r) => r.ok && r.kind === 'authorization' && r.authorization.status === 'expired').length;
+  }
+
+  getAuthorization(id: string) {
+    return this.deps.store.getAuthorization(id);
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  getExtraUsage(account_id: string) {
+    return reads.getExtraUsage(this.deps, account_id);
+  }
+  getAccountView(account_id: string, user_id: string | null = null) {
+    return reads.getAccountView(this.deps, account_id, user_id);
+  }
+  getUsage(account_id: string, query: reads.UsageQuery) {
+    return reads.getUsage(this.deps, account_id, query);
+  }
+  listTransactions(account_id: string, query: { limit?: unknown; before?: unknown }) {
+    return reads.listTransactions(this.deps, account_id, query);
+  }
+  audit() {
+    return this.deps.store.audit(this.deps.clock.now_ms());
+  }
+}
+
+function authorizationOf(result: MeterResult): AuthorizationRecord {
+  if (!result.ok) throw result.error;
+  if (result.kind !== 'authorization') throw new Error('metering answered an authorization with a usage record');
+  return result.authorization;
+}

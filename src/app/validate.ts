@@ -1,0 +1,63 @@
+// Input checks shared by every adapter. The HTTP schemas refuse malformed JSON first; these
+// checks hold the same line for the library and CLI paths, naming the field that is wrong.
+import { limits } from '../domain/limits';
+import type { TokenUsage } from '../domain/pricing';
+import { invalid } from '../domain/refusals';
+
+export function integerIn(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(field, `must be an integer, got ${JSON.stringify(value)}`);
+  if (value < min || value > max) throw invalid(field, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function tokens(field: string, value: unknown, optional = false): number {
+  if (value === undefined && optional) return 0;
+  return integerIn(field, value, 0, limits.tokens_per_request_max);
+}
+
+export function amountMicros(field: string, value: unknown, min = 0): number {
+  return integerIn(field, value, min, limits.amount_micros_max);
+}
+
+export function text(field: string, value: unknown, max_length: number = limits.id_length_max): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(field, 'must be a non-empty string');
+  if (value.length > max_length) throw invalid(field, `must be at most ${max_length} characters`);
+  return value;
+}
+
+export function optionalText(field: string, value: unknown, max_length: number = limits.id_length_max): string | null {
+  if (value === undefined || value === null) return null;
+  return text(field, value, max_length);
+}
+
+export function idempotencyKey(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return text('Idempotency-Key', value, limits.idempotency_key_length_max);
+}
+
+export function usage(prefix: string, value: unknown): TokenUsage {
+  if (typeof value !== 'object' || value === null) throw invalid(prefix, 'must be an object with input_tokens and output_tokens');
+  const v = value as Record<string, unknown>;
+  for (const key of Object.keys(v)) {
+    if (!['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'].includes(key)) throw invalid(`${prefix}.${key}`, 'is not a usage field');
+  }
+  return {
+    input_tokens: tokens(`${prefix}.input_tokens`, v.input_tokens),
+    output_tokens: tokens(`${prefix}.output_tokens`, v.output_tokens),
+    cache_creation_input_tokens: tokens(`${prefix}.cache_creation_input_tokens`, v.cache_creation_input_tokens ?? 0),
+    cache_read_input_tokens: tokens(`${prefix}.cache_read_input_tokens`, v.cache_read_input_tokens ?? 0),
+  };
+}
+
+export function timestampMs(field: string, value: unknown): number {
+  if (typeof value !== 'string') throw invalid(field, 'must be an ISO 8601 timestamp string');
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) throw invalid(field, `"${value}" is not an ISO 8601 timestamp`);
+  return ms;
+}
+
+export function email(field: string, value: unknown): string {
+  const v = text(field, value, limits.name_length_max).trim().toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)) throw invalid(field, `"${v}" is not an email address`);
+  return v;
+}

@@ -1,0 +1,45 @@
+// Every bound the system enforces, named with its unit last. Checked at the edge, asserted inside.
+
+export const limits = {
+  // Tokens in one request. 10M keeps tokens × price (≤ $1,000/MTok) within a safe integer of micros.
+  tokens_per_request_max: 10_000_000,
+  // Money amounts accepted on the wire: $1,000,000 per operation.
+  amount_micros_max: 1_000_000_000_000,
+  // Prices: at most $1,000 per million tokens, in micros per million tokens.
+  price_micros_per_mtok_max: 1_000_000_000,
+  // Allowance multipliers are stored in thousandths (1000 = ×1) so they stay integers.
+  allowance_multiplier_milli_max: 1_000_000,
+  allowance_window_tokens_max: 1_000_000_000_000,
+
+  hold_ttl_ms_default: 10 * 60 * 1000,
+  hold_ttl_ms_max: 60 * 60 * 1000,
+  hold_ttl_ms_min: 1000,
+  rolling_window_ms: 5 * 60 * 60 * 1000,
+  weekly_window_ms: 7 * 24 * 60 * 60 * 1000,
+
+  // Extra usage purchases (SPEC §1.5; the operator may change them in the catalog settings).
+  purchase_micros_min: 5_000_000,
+  purchase_micros_max: 2_500_000_000,
+  redeemed_micros_per_day_max: 2_000_000_000,
+  spend_limit_micros_default: 50_000_000,
+  spend_limit_warning_percent: 80,
+
+  reload_attempts_max: 3,
+
+  events_per_batch_max: 1000,
+  idempotency_key_length_max: 255,
+  id_length_max: 128,
+  name_length_max: 200,
+  seats_max: 10_000,
+
+  // Group commit: how many metering operations one database transaction carries, and how many
+  // may wait in front of it before new ones are refused as overloaded (503, Retry-After).
+  meter_batch_ops_max: 1000,
+  meter_queue_ops_max: 20_000,
+
+  page_size_default: 50,
+  page_size_max: 500,
+  usage_query_days_max: 400,
+} as const;
+
+export type Limits = typeof limits;

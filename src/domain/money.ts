@@ -1,0 +1,67 @@
+// Money is an integer number of micro-dollars (1 USD = 1,000,000 micros), everywhere.
+// This module is the one place that multiplies, divides and rounds money. Products that may
+// pass 2^53 (tokens × price) are computed in BigInt and brought back to a safe integer.
+
+export const MICROS_PER_DOLLAR = 1_000_000;
+export const TOKENS_PER_MTOK = 1_000_000n;
+
+export class MoneyInvariantError extends Error {
+  override name = 'MoneyInvariantError';
+}
+
+/** A broken money invariant is a bug: it throws and fails that one operation. */
+export function assertMicros(value: number, what = 'amount'): number {
+  if (!Number.isSafeInteger(value)) throw new MoneyInvariantError(`${what} is not a safe integer of micros: ${value}`);
+  return value;
+}
+
+export function toSafeNumber(value: bigint, what = 'amount'): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new MoneyInvariantError(`${what} overflows a safe integer: ${value}`);
+  }
+  return Number(value);
+}
+
+/** round_half_up(numerator / denominator) for non-negative numerator, positive denominator. */
+export function divRoundHalfUp(numerator: bigint, denominator: bigint): bigint {
+  if (denominator <= 0n || numerator < 0n) throw new MoneyInvariantError('divRoundHalfUp takes numerator >= 0, denominator > 0');
+  return (numerator * 2n + denominator) / (denominator * 2n);
+}
+
+/** ceil(numerator / denominator) for non-negative numerator, positive denominator. */
+export function divCeil(numerator: bigint, denominator: bigint): bigint {
+  if (denominator <= 0n || numerator < 0n) throw new MoneyInvariantError('divCeil takes numerator >= 0, denominator > 0');
+  return (numerator + denominator - 1n) / denominator;
+}
+
+/** ceil(amount × part / whole): the share of `amount` that `part` of `whole` owes (SPEC §1.4 mixed). */
+export function shareCeil(amount_micros: number, part: number, whole: number): number {
+  if (whole <= 0) throw new MoneyInvariantError('shareCeil needs whole > 0');
+  return toSafeNumber(divCeil(BigInt(amount_micros) * BigInt(part), BigInt(whole)), 'share');
+}
+
+/** "$12.40"; negative amounts as "-$3.00". Exact: no float touches the digits. */
+export function formatUsd(amount_micros: number, fraction_digits = 2): string {
+  assertMicros(amount_micros);
+  const negative = amount_micros < 0;
+  const abs = BigInt(Math.abs(amount_micros));
+  const scale = 10n ** BigInt(6 - fraction_digits);
+  const rounded = divRoundHalfUp(abs, scale); // in units of 10^-fraction_digits dollars
+  const unit = 10n ** BigInt(fraction_digits);
+  const whole = (rounded / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const frac = fraction_digits > 0 ? '.' + (rounded % unit).toString().padStart(fraction_digits, '0') : '';
+  return `${negative ? '-' : ''}$${whole}${frac}`;
+}
+
+export type DollarParse = { ok: true; amount_micros: number } | { ok: false; message: string };
+
+/** Parses "12", "12.5", "12.50", "$12", "1,000.25" into micros exactly. More than 6 decimals is an error. */
+export function parseDollars(text: string): DollarParse {
+  const trimmed = text.trim().replace(/^\$/, '').replace(/,/g, '');
+  const match = /^(\d{1,12})(?:\.(\d+))?$/.exec(trimmed);
+  if (!match) return { ok: false, message: `"${text}" is not a dollar amount (examples: 12, 12.50, $12)` };
+  const fraction = match[2] ?? '';
+  if (fraction.length > 6) return { ok: false, message: `"${text}" has more than 6 decimals; the smallest unit is $0.000001` };
+  const micros = BigInt(match[1]!) * 1_000_000n + BigInt((fraction + '000000').slice(0, 6));
+  return { ok: true, amount_micros: toSafeNumber(micros) };
+}

@@ -1,0 +1,44 @@
+// The cost of a request (SPEC §1.1) and its allowance tokens (SPEC §1.3).
+import type { Model, ModelPrice } from './catalog';
+import { TOKENS_PER_MTOK, divCeil, divRoundHalfUp, toSafeNumber } from './money';
+
+/** Token counts, named as in Anthropic's Messages API `usage` object. */
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+export function usageOf(partial: Partial<TokenUsage>): TokenUsage {
+  return {
+    input_tokens: partial.input_tokens ?? 0,
+    output_tokens: partial.output_tokens ?? 0,
+    cache_creation_input_tokens: partial.cache_creation_input_tokens ?? 0,
+    cache_read_input_tokens: partial.cache_read_input_tokens ?? 0,
+  };
+}
+
+/**
+ * round_half_up(Σ tokens_k × price_k / 10^6): one rounding, of the exact sum.
+ * Example 2 of the SPEC: 10×3 + 100×3.75 + 1001×0.3 + 7×15 = 810.3 → 810.
+ */
+export function costMicros(usage: TokenUsage, price: ModelPrice): number {
+  const numerator =
+    BigInt(usage.input_tokens) * BigInt(price.input_micros_per_mtok) +
+    BigInt(usage.output_tokens) * BigInt(price.output_micros_per_mtok) +
+    BigInt(usage.cache_creation_input_tokens) * BigInt(price.cache_write_micros_per_mtok) +
+    BigInt(usage.cache_read_input_tokens) * BigInt(price.cache_read_micros_per_mtok);
+  return toSafeNumber(divRoundHalfUp(numerator, TOKENS_PER_MTOK), 'cost');
+}
+
+/** The largest cost an authorization can have: input plus max_output_tokens (SPEC §1.6, example 4). */
+export function maxCostMicros(input_tokens: number, max_output_tokens: number, price: ModelPrice): number {
+  return costMicros({ input_tokens, output_tokens: max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, price);
+}
+
+/** (input + output + cache_write) × multiplier; cache reads count 0. Rounded up to whole tokens. */
+export function allowanceTokens(usage: TokenUsage, model: Model): number {
+  const raw = BigInt(usage.input_tokens + usage.output_tokens + usage.cache_creation_input_tokens);
+  return toSafeNumber(divCeil(raw * BigInt(model.allowance_multiplier_milli), 1000n), 'allowance tokens');
+}

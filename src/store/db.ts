@@ -1,0 +1,128 @@
+// One SQL dialect (PostgreSQL's), two engines: the embedded PGlite and a PostgreSQL server
+// through `pg`. Both parse int8 and numeric into safe-integer numbers (or throw), timestamps into
+// Date and `date` into 'YYYY-MM-DD' text, so every column has one type whichever engine ran.
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export interface Sql {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface Db extends Sql {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class DbInvariantError extends Error {
+  override name = 'DbInvariantError';
+}
+
+const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082, TIMESTAMPTZ: 1184 } as const;
+
+export function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new DbInvariantError(`integer column value ${text} is not a safe integer`);
+  return value;
+}
+
+const parsers = {
+  [OID.INT8]: parseInt8,
+  [OID.NUMERIC]: parseInt8, // only integral sums are selected; anything else is a bug
+  [OID.DATE]: (text: string) => text,
+};
+
+/** The embedded database: fsync off, one connection, every statement serialised. */
+export async function openPglite(options: { data_dir?: string; load?: Blob } = {}): Promise<Db> {
+  if (options.data_dir) mkdirSync(options.data_dir, { recursive: true });
+  const db = await PGlite.create({
+    ...(options.data_dir ? { dataDir: options.data_dir } : {}),
+    ...(options.load ? { loadDataDir: options.load } : {}),
+    relaxedDurability: true,
+    parsers,
+  });
+  await db.exec("SET TIME ZONE 'UTC'");
+  return {
+    engine: 'pglite',
+    async query<R>(text: string, params?: unknown[]) {
+      const result = await db.query<R>(text, params);
+      return result.rows;
+    },
+    async transaction<T>(fn: (tx: Sql) => Promise<T>) {
+      return db.transaction(async (tx) =>
+        fn({
+          async query<R>(text: string, params?: unknown[]) {
+            return (await tx.query<R>(text, params)).rows;
+          },
+        }),
+      );
+    },
+    async close() {
+      await db.close();
+    },
+    // exposed for the test template
+    ...({ pglite: db } as object),
+  } as Db;
+}
+
+export function pgliteOf(db: Db): PGlite | undefined {
+  return (db as unknown as { pglite?: PGlite }).pglite;
+}
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    const parser = (parsers as Record<number, (text: string) => unknown>)[oid];
+    if (parser && format !== 'binary') return parser;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** A PostgreSQL server through a `pg` pool. */
+export function openPostgres(options: { url: string; pool_connections_max?: number; application_name?: string }): Db {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.pool_connections_max ?? 10,
+    application_name: options.application_name ?? 'tokenbank',
+    types: pgTypes as never,
+    options: '-c TimeZone=UTC',
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+  });
+  return {
+    engine: 'postgres',
+    async query<R>(text: string, params?: unknown[]) {
+      const result = await pool.query(text, params as unknown[]);
+      return result.rows as R[];
+    },
+    async transaction<T>(fn: (tx: Sql) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const value = await fn({
+          async query<R>(text: string, params?: unknown[]) {
+            return (await client.query(text, params as unknown[])).rows as R[];
+          },
+        });
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** `DATABASE_URL` → PostgreSQL; otherwise PGlite under `data_dir`. */
+export async function openDatabase(options: { database_url?: string | undefined; data_dir: string; pool_connections_max?: number }): Promise<Db> {
+  if (options.database_url) return openPostgres({ url: options.database_url, ...(options.pool_connections_max ? { pool_connections_max: options.pool_connections_max } : {}) });
+  return openPglite({ data_dir: options.data_dir });
+}

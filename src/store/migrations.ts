@@ -1,0 +1,293 @@
+// The schema, in PostgreSQL's dialect, run by PGlite and by a PostgreSQL server alike.
+// Every table on the metering path carries account_id, so it can be distributed by customer.
+// Operator-side books (cash, revenue, promotions) have no balance row: their balances are
+// derived from transfers, so no request ever updates one hot row for the operator.
+import type { Db } from './db';
+
+export const MIGRATIONS: Array<{ id: number; name: string; sql: string }> = [
+  {
+    id: 1,
+    name: 'core ledger',
+    sql: `
+CREATE TABLE plans (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  price_micros bigint NOT NULL CONSTRAINT plans_price_nonnegative CHECK (price_micros >= 0),
+  per_seat boolean NOT NULL,
+  extra_usage_allowed boolean NOT NULL,
+  windows jsonb NOT NULL,
+  requests_per_minute integer NOT NULL,
+  tokens_per_minute bigint NOT NULL
+);
+CREATE TABLE models (
+  id text PRIMARY KEY,
+  tier text NOT NULL,
+  allowance_multiplier_milli integer NOT NULL CONSTRAINT models_multiplier_positive CHECK (allowance_multiplier_milli > 0)
+);
+CREATE TABLE model_prices (
+  id text PRIMARY KEY,
+  model_id text NOT NULL REFERENCES models(id),
+  effective_at timestamptz NOT NULL,
+  input_micros_per_mtok bigint NOT NULL CHECK (input_micros_per_mtok >= 0),
+  output_micros_per_mtok bigint NOT NULL CHECK (output_micros_per_mtok >= 0),
+  cache_write_micros_per_mtok bigint NOT NULL CHECK (cache_write_micros_per_mtok >= 0),
+  cache_read_micros_per_mtok bigint NOT NULL CHECK (cache_read_micros_per_mtok >= 0),
+  CONSTRAINT model_prices_model_effective_unique UNIQUE (model_id, effective_at)
+);
+CREATE TABLE apps (
+  id text PRIMARY KEY,
+  kind text NOT NULL CONSTRAINT apps_kind_valid CHECK (kind IN ('first_party', 'third_party'))
+);
+
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  email text NOT NULL CONSTRAINT users_email_unique UNIQUE,
+  password_hash text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE TABLE accounts (
+  id text PRIMARY KEY,
+  kind text NOT NULL CONSTRAINT accounts_kind_valid CHECK (kind IN ('plan', 'api_org')),
+  name text NOT NULL,
+  plan_id text REFERENCES plans(id),
+  seats integer NOT NULL DEFAULT 1 CONSTRAINT accounts_seats_positive CHECK (seats >= 1),
+  anchor_at timestamptz NOT NULL,
+  cancel_at timestamptz,
+  extra_usage_enabled boolean NOT NULL DEFAULT false,
+  monthly_spend_limit_micros bigint CONSTRAINT accounts_spend_limit_nonnegative CHECK (monthly_spend_limit_micros >= 0),
+  auto_reload_enabled boolean NOT NULL DEFAULT false,
+  auto_reload_amount_micros bigint CONSTRAINT accounts_reload_amount_positive CHECK (auto_reload_amount_micros > 0),
+  auto_reload_threshold_micros bigint CONSTRAINT accounts_reload_threshold_nonnegative CHECK (auto_reload_threshold_micros >= 0),
+  default_payment_method_id text,
+  created_at timestamptz NOT NULL
+);
+CREATE TABLE memberships (
+  account_id text NOT NULL REFERENCES accounts(id),
+  user_id text NOT NULL REFERENCES users(id),
+  role text NOT NULL CONSTRAINT memberships_role_valid CHECK (role IN ('owner', 'billing', 'member')),
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (account_id, user_id)
+);
+CREATE INDEX memberships_user ON memberships (user_id);
+
+-- One row per customer account: the stored balances. Locked (FOR UPDATE, in account_id order)
+-- by every transaction that changes them; each is re-proved from entries by the audit.
+CREATE TABLE wallets (
+  account_id text PRIMARY KEY REFERENCES accounts(id),
+  purchased_micros bigint NOT NULL DEFAULT 0,
+  promotional_micros bigint NOT NULL DEFAULT 0 CONSTRAINT wallets_promotional_nonnegative CHECK (promotional_micros >= 0),
+  held_micros bigint NOT NULL DEFAULT 0 CONSTRAINT wallets_held_nonnegative CHECK (held_micros >= 0),
+  spent_cycle_micros bigint NOT NULL DEFAULT 0 CONSTRAINT wallets_spent_nonnegative CHECK (spent_cycle_micros >= 0),
+  spent_cycle_start timestamptz NOT NULL,
+  redeemed_day date,
+  redeemed_day_micros bigint NOT NULL DEFAULT 0 CONSTRAINT wallets_redeemed_nonnegative CHECK (redeemed_day_micros >= 0),
+  reload_in_flight boolean NOT NULL DEFAULT false,
+  auto_reload_last_event jsonb,
+  updated_at timestamptz NOT NULL
+);
+
+CREATE TABLE grants (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  amount_micros bigint NOT NULL CONSTRAINT grants_amount_positive CHECK (amount_micros > 0),
+  remaining_micros bigint NOT NULL CONSTRAINT grants_remaining_in_range CHECK (remaining_micros >= 0 AND remaining_micros <= amount_micros),
+  expires_at timestamptz,
+  reason text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expired_at timestamptz
+);
+CREATE INDEX grants_account_live ON grants (account_id) WHERE remaining_micros > 0;
+
+CREATE TABLE allowance_windows (
+  account_id text NOT NULL REFERENCES accounts(id),
+  seat text NOT NULL,
+  kind text NOT NULL,
+  start_at timestamptz NOT NULL,
+  used_tokens bigint NOT NULL CONSTRAINT allowance_used_nonnegative CHECK (used_tokens >= 0),
+  held_tokens bigint NOT NULL CONSTRAINT allowance_held_nonnegative CHECK (held_tokens >= 0),
+  PRIMARY KEY (account_id, seat, kind)
+);
+
+CREATE TABLE authorizations (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  idempotency_key text,
+  request_hash text NOT NULL,
+  user_id text,
+  seat text NOT NULL,
+  app_id text NOT NULL,
+  model_id text NOT NULL,
+  price_id text NOT NULL,
+  input_tokens bigint NOT NULL,
+  max_output_tokens bigint NOT NULL,
+  source text NOT NULL,
+  reason text NOT NULL,
+  allowance_tokens bigint NOT NULL,
+  held_micros bigint NOT NULL CONSTRAINT authorizations_held_nonnegative CHECK (held_micros >= 0),
+  max_cost_micros bigint NOT NULL,
+  windows jsonb NOT NULL,
+  status text NOT NULL CONSTRAINT authorizations_status_valid CHECK (status IN ('held', 'settled', 'released', 'expired')),
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  finished_at timestamptz,
+  settle_hash text,
+  usage jsonb,
+  cost_micros bigint,
+  charged_micros bigint,
+  settled_allowance_tokens bigint,
+  CONSTRAINT authorizations_idempotency_unique UNIQUE (account_id, idempotency_key)
+);
+CREATE INDEX authorizations_open_by_expiry ON authorizations (expires_at) WHERE status = 'held';
+
+-- One row per request that was charged (a settlement or a usage event): who paid and why.
+CREATE TABLE usage_records (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  authorization_id text,
+  event_id text,
+  event_hash text,
+  user_id text,
+  app_id text NOT NULL,
+  model_id text NOT NULL,
+  price_id text NOT NULL,
+  source text NOT NULL,
+  reason text NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  cache_creation_input_tokens bigint NOT NULL,
+  cache_read_input_tokens bigint NOT NULL,
+  allowance_tokens bigint NOT NULL,
+  cost_micros bigint NOT NULL,
+  extra_usage_micros bigint NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  recorded_at timestamptz NOT NULL,
+  CONSTRAINT usage_records_event_unique UNIQUE (account_id, event_id),
+  CONSTRAINT usage_records_authorization_unique UNIQUE (authorization_id)
+);
+CREATE INDEX usage_records_account_time ON usage_records (account_id, occurred_at);
+
+-- Daily rollups, kept in the same transaction as the charge: the usage page reads these.
+CREATE TABLE usage_daily (
+  account_id text NOT NULL REFERENCES accounts(id),
+  day date NOT NULL,
+  app_id text NOT NULL,
+  model_id text NOT NULL,
+  source text NOT NULL,
+  requests bigint NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  cache_creation_input_tokens bigint NOT NULL,
+  cache_read_input_tokens bigint NOT NULL,
+  allowance_tokens bigint NOT NULL,
+  cost_micros bigint NOT NULL,
+  extra_usage_micros bigint NOT NULL,
+  PRIMARY KEY (account_id, day, app_id, model_id, source)
+);
+
+-- Double-entry, insert-only. A book is 'customer.purchased', 'customer.promotional' (scoped by
+-- account_id) or an operator book ('operator.cash', 'operator.revenue', 'operator.promotions').
+CREATE TABLE transfers (
+  id bigserial PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  kind text NOT NULL,
+  debit_book text NOT NULL,
+  credit_book text NOT NULL,
+  amount_micros bigint NOT NULL CONSTRAINT transfers_amount_positive CHECK (amount_micros > 0),
+  currency text NOT NULL DEFAULT 'USD',
+  grant_id text,
+  reference_id text NOT NULL,
+  created_at timestamptz NOT NULL,
+  CONSTRAINT transfers_books_differ CHECK (debit_book <> credit_book)
+);
+CREATE INDEX transfers_account_time ON transfers (account_id, created_at);
+
+CREATE TABLE payment_methods (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  provider text NOT NULL,
+  provider_ref text NOT NULL,
+  brand text NOT NULL,
+  last4 text NOT NULL,
+  exp_month integer NOT NULL,
+  exp_year integer NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX payment_methods_account ON payment_methods (account_id);
+
+-- A purchase is written 'pending' before the card is charged and completed after, so a crash
+-- in between is finished by retrying with the same provider idempotency key, never charged twice.
+CREATE TABLE purchases (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  kind text NOT NULL CONSTRAINT purchases_kind_valid CHECK (kind IN ('manual', 'auto_reload')),
+  idempotency_key text,
+  request_hash text NOT NULL,
+  amount_micros bigint NOT NULL CONSTRAINT purchases_amount_positive CHECK (amount_micros > 0),
+  payment_method_id text,
+  status text NOT NULL CONSTRAINT purchases_status_valid CHECK (status IN ('pending', 'succeeded', 'failed')),
+  attempts integer NOT NULL DEFAULT 0,
+  failure_type text,
+  failure_message text,
+  provider_charge_id text,
+  actor text NOT NULL,
+  created_at timestamptz NOT NULL,
+  completed_at timestamptz,
+  CONSTRAINT purchases_idempotency_unique UNIQUE (account_id, idempotency_key)
+);
+CREATE UNIQUE INDEX purchases_one_reload_in_flight ON purchases (account_id) WHERE kind = 'auto_reload' AND status = 'pending';
+
+-- Notifications, written in the same transaction as the change that caused them.
+CREATE TABLE outbox (
+  id bigserial PRIMARY KEY,
+  account_id text NOT NULL,
+  type text NOT NULL,
+  payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL,
+  delivered_at timestamptz
+);
+CREATE INDEX outbox_account_time ON outbox (account_id, created_at);
+
+-- Append-only record of every money-changing action.
+CREATE TABLE audit_log (
+  id bigserial PRIMARY KEY,
+  account_id text,
+  actor text NOT NULL,
+  action text NOT NULL,
+  request_id text,
+  details jsonb NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX audit_log_account_time ON audit_log (account_id, created_at);
+
+CREATE TABLE settings (
+  key text PRIMARY KEY,
+  value jsonb NOT NULL
+);
+`,
+  },
+];
+
+export async function migrate(db: Db): Promise<number[]> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    // Several processes may start at once on one PostgreSQL: an advisory lock makes one migrate.
+    const did = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(7270001)');
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [migration.id]);
+      if (done.length > 0) return false;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+      return true;
+    });
+    if (did) applied.push(migration.id);
+  }
+  return applied;
+}
+
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
