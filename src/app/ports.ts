@@ -17,6 +17,13 @@ export interface Ids {
   next(prefix: string): string;
 }
 
+/** Fixed-window-per-minute counters: in memory on one node, in Redis across several. */
+export interface RateLimiter {
+  /** Takes `points` from `key`'s budget of `limit_per_minute`; refuses with the wait when it is spent. */
+  consume(key: string, points: number, limit_per_minute: number): Promise<{ ok: true } | { ok: false; retry_after_ms: number }>;
+  close?(): Promise<void>;
+}
+
 export interface CardDetails {
   brand: string;
   last4: string;
@@ -195,6 +202,19 @@ export interface TransferRow extends Transfer {
   id: number;
 }
 
+export type TokenKind = 'operator' | 'service' | 'personal' | 'session';
+
+export interface TokenRecord {
+  id: string;
+  kind: TokenKind;
+  user_id: string | null;
+  name: string;
+  token_hash: string;
+  created_at_ms: number;
+  expires_at_ms: number | null;
+  revoked_at_ms: number | null;
+}
+
 /** Writes and locked reads, inside one transaction. Every write takes a batch (set-based SQL). */
 export interface StoreTx {
   /** Locks the wallets of `account_ids` in sorted order (FOR UPDATE) and loads their state. */
@@ -227,6 +247,8 @@ export interface StoreTx {
   getPaymentMethod(id: string): Promise<PaymentMethodRecord | undefined>;
 
   replaceCatalog(data: CatalogData): Promise<void>;
+  insertToken(row: TokenRecord): Promise<void>;
+  revokeToken(id: string, now_ms: number): Promise<boolean>;
 }
 
 /** Reads outside a transaction, and the transaction itself. */
@@ -259,6 +281,9 @@ export interface Store {
   listAudit(input: { account_id: string | null; limit: number }): Promise<Array<AuditEntry & { id: number }>>;
   /** The ledger proof of SPEC §1.1; returns what does not balance (empty = clean). */
   audit(now_ms: number): Promise<{ findings: AuditFinding[]; totals: Record<string, number>; accounts_checked: number; transfers_checked: number }>;
+  findTokenByHash(token_hash: string): Promise<TokenRecord | undefined>;
+  listTokens(input: { kind: TokenKind; user_id?: string | null }): Promise<TokenRecord[]>;
+  countOpenHolds(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@ import * as billing from './billing';
 import { CatalogCache } from './catalog-cache';
 import { SYSTEM_ACTOR, type Actor, type Deps, type OperatorSettings } from './deps';
 import { Meter, type AuthorizeRequest, type MeterOptions, type MeterResult, type UsageEventInput } from './metering';
-import type { AuthorizationRecord, CatalogData, Clock, Ids, PaymentProvider, Store, UsageRecord } from './ports';
+import type { AuthorizationRecord, CatalogData, Clock, Ids, PaymentProvider, RateLimiter, Store, UsageRecord } from './ports';
 import * as reads from './reads';
 import * as v from './validate';
 
@@ -19,11 +19,18 @@ export interface TokenbankOptions {
   payments: PaymentProvider;
   settings?: Partial<OperatorSettings>;
   meter?: MeterOptions;
+  /** Per-plan requests and tokens per minute (SPEC §1.9). Absent: no rate limits. */
+  rate_limiter?: RateLimiter;
 }
+
+/** How long an account's plan id is trusted for rate limiting before it is read again. */
+export const plan_cache_ttl_ms = 5000;
 
 export class Tokenbank {
   readonly deps: Deps;
   readonly meter: Meter;
+  private readonly rate_limiter: RateLimiter | undefined;
+  private readonly plan_cache = new Map<string, { plan_id: string | null; read_at_ms: number }>();
 
   constructor(options: TokenbankOptions) {
     const catalog = new CatalogCache(options.store);
@@ -40,6 +47,34 @@ export class Tokenbank {
       },
     };
     this.meter = new Meter(options.store, catalog, options.clock, options.ids, options.meter);
+    this.rate_limiter = options.rate_limiter;
+  }
+
+  /**
+   * Rate limits of the account's plan, shared by allowance and extra usage: one request and
+   * input + max_output tokens per authorization. Refused with `rate_limited` and the wait.
+   */
+  private async checkRateLimits(account_id: string, tokens: number): Promise<void> {
+    if (!this.rate_limiter) return;
+    const now = Date.now(); // cache freshness only
+    let cached = this.plan_cache.get(account_id);
+    if (!cached || now - cached.read_at_ms > plan_cache_ttl_ms) {
+      const account = await this.deps.store.getAccount(account_id);
+      if (!account) return; // the metering path answers not_found with the rest of its checks
+      cached = { plan_id: account.plan_id, read_at_ms: now };
+      if (this.plan_cache.size > 100_000) this.plan_cache.clear();
+      this.plan_cache.set(account_id, cached);
+    }
+    const plan = cached.plan_id ? (await this.deps.catalog.get()).plans.get(cached.plan_id) : undefined;
+    if (!plan) return;
+    const requests = await this.rate_limiter.consume(`rpm:${account_id}`, 1, plan.requests_per_minute);
+    const tokens_ok = requests.ok ? await this.rate_limiter.consume(`tpm:${account_id}`, tokens, plan.tokens_per_minute) : requests;
+    const refused = !requests.ok ? requests : !tokens_ok.ok ? tokens_ok : null;
+    if (refused && !refused.ok) {
+      const which = !requests.ok ? `${plan.requests_per_minute} requests` : `${plan.tokens_per_minute} tokens`;
+      const retry_after_s = Math.ceil(refused.retry_after_ms / 1000);
+      throw new AppError('rate_limited', `The ${plan.name} plan allows ${which} per minute. Retry in ${retry_after_s} s.`, { retry_after_s, requests_per_minute: plan.requests_per_minute, tokens_per_minute: plan.tokens_per_minute });
+    }
   }
 
   get store() {
@@ -118,6 +153,7 @@ export class Tokenbank {
     const user_id = v.optionalText('user_id', input.user_id);
     if (user_id !== null) request.user_id = user_id;
     if (input.ttl_ms !== undefined) request.ttl_ms = v.integerIn('ttl_ms', input.ttl_ms, limits.hold_ttl_ms_min, limits.hold_ttl_ms_max);
+    await this.checkRateLimits(request.account_id, request.input_tokens + request.max_output_tokens);
     return authorizationOf(await this.meter.submit({ kind: 'authorize', request, idempotency_key: v.idempotencyKey(idempotency_key) }));
   }
 

@@ -265,6 +265,24 @@ CREATE TABLE settings (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'tokens',
+    sql: `
+-- Bearer tokens of every kind, stored only as SHA-256 hashes of their random secret.
+CREATE TABLE api_tokens (
+  id text PRIMARY KEY,
+  kind text NOT NULL CONSTRAINT api_tokens_kind_valid CHECK (kind IN ('operator', 'service', 'personal', 'session')),
+  user_id text REFERENCES users(id),
+  name text NOT NULL,
+  token_hash text NOT NULL CONSTRAINT api_tokens_hash_unique UNIQUE,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz,
+  revoked_at timestamptz
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

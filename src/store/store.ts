@@ -21,6 +21,8 @@ import type {
   Role,
   Store,
   StoreTx,
+  TokenKind,
+  TokenRecord,
   TransferRow,
   UsageBucketRow,
   UsageRecord,
@@ -515,6 +517,18 @@ class PgStoreTx implements StoreTx {
     return rows[0] ? fromDbPaymentMethod(rows[0]) : undefined;
   }
 
+  async insertToken(t: TokenRecord) {
+    await this.sql.query(
+      `INSERT INTO api_tokens (id, kind, user_id, name, token_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [t.id, t.kind, t.user_id, t.name, t.token_hash, iso(t.created_at_ms), iso(t.expires_at_ms), iso(t.revoked_at_ms)],
+    );
+  }
+
+  async revokeToken(id: string, now_ms: number) {
+    const rows = await this.sql.query<Row>(`UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, iso(now_ms)]);
+    return rows.length > 0;
+  }
+
   async replaceCatalog(data: CatalogData) {
     for (const p of data.plans) {
       await this.sql.query(
@@ -763,7 +777,29 @@ export class PgStore implements Store {
     });
   }
 
+  async findTokenByHash(token_hash: string) {
+    const rows = await this.db.query<Row>(`SELECT * FROM api_tokens WHERE token_hash = $1`, [token_hash]);
+    return rows[0] ? fromDbToken(rows[0]) : undefined;
+  }
+
+  async listTokens(input: { kind: TokenKind; user_id?: string | null }) {
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM api_tokens WHERE kind = $1 AND ($2::text IS NULL OR user_id = $2) AND revoked_at IS NULL ORDER BY created_at, id`,
+      [input.kind, input.user_id ?? null],
+    );
+    return rows.map(fromDbToken);
+  }
+
+  async countOpenHolds() {
+    const rows = await this.db.query<Row>(`SELECT COUNT(*)::bigint AS n FROM authorizations WHERE status = 'held'`);
+    return rows[0]!.n as number;
+  }
+
   close() {
     return this.db.close();
   }
+}
+
+function fromDbToken(r: Row): TokenRecord {
+  return { id: r.id, kind: r.kind, user_id: r.user_id, name: r.name, token_hash: r.token_hash, created_at_ms: ms(r.created_at), expires_at_ms: msOrNull(r.expires_at), revoked_at_ms: msOrNull(r.revoked_at) };
 }

@@ -1,0 +1,149 @@
+// Who is calling, and what they may do (SPEC §1.2, §1.11).
+//   operator  — everything;
+//   service   — the model gateway: metering calls only;
+//   user      — through a session (the page's cookie) or a personal access token (the CLI):
+//               only the accounts they belong to; `member` reads, `billing`/`owner` change money.
+// A user asking for an account they do not belong to gets 404, never its data.
+import { AppError, invalid, notFound } from '../domain/refusals';
+import type { Actor, Deps } from './deps';
+import { hashToken, newSecret, verifyPassword, hashPassword } from './passwords';
+import type { Role, TokenKind, TokenRecord, UserRecord } from './ports';
+import * as v from './validate';
+
+export const session_ttl_ms = 7 * 24 * 60 * 60 * 1000;
+export const personal_token_ttl_ms_max = 365 * 24 * 60 * 60 * 1000;
+
+export type Principal =
+  | { kind: 'operator'; token_id: string }
+  | { kind: 'service'; token_id: string; name: string }
+  | { kind: 'user'; token_id: string; user_id: string; email: string; via: 'session' | 'personal' };
+
+export function actorOf(principal: Principal, request_id: string | null): Actor {
+  switch (principal.kind) {
+    case 'operator':
+      return { id: 'operator', request_id };
+    case 'service':
+      return { id: `service:${principal.token_id}`, request_id };
+    case 'user':
+      return { id: `user:${principal.user_id}`, request_id };
+  }
+}
+
+const TOKEN_PREFIX: Record<TokenKind, string> = { operator: 'tbo', service: 'tbs', personal: 'tbp', session: 'tbsess' };
+
+async function issue(deps: Deps, kind: TokenKind, name: string, user_id: string | null, ttl_ms: number | null): Promise<{ token: string; record: TokenRecord }> {
+  const token = newSecret(TOKEN_PREFIX[kind]);
+  const now_ms = deps.clock.now_ms();
+  const record: TokenRecord = { id: deps.ids.next('tok'), kind, user_id, name, token_hash: hashToken(token), created_at_ms: now_ms, expires_at_ms: ttl_ms === null ? null : now_ms + ttl_ms, revoked_at_ms: null };
+  await deps.store.transaction(async (tx) => {
+    await tx.insertToken(record);
+    await tx.insertAudit([{ account_id: null, actor: user_id ? `user:${user_id}` : 'operator', action: `token.created`, request_id: null, details: { token_id: record.id, kind, name }, created_at_ms: now_ms }]);
+  });
+  return { token, record };
+}
+
+/** Resolves a bearer secret to a principal, or null when it is unknown, revoked or expired. */
+export async function authenticate(deps: Deps, token: string): Promise<Principal | null> {
+  if (token.length < 16 || token.length > 200) return null;
+  // The lookup is by SHA-256 of the secret (an index probe), so timing reveals nothing about it.
+  const record = await deps.store.findTokenByHash(hashToken(token));
+  if (!record || record.revoked_at_ms !== null) return null;
+  if (record.expires_at_ms !== null && record.expires_at_ms <= deps.clock.now_ms()) return null;
+  switch (record.kind) {
+    case 'operator':
+      return { kind: 'operator', token_id: record.id };
+    case 'service':
+      return { kind: 'service', token_id: record.id, name: record.name };
+    case 'personal':
+    case 'session': {
+      const user = record.user_id ? await deps.store.getUser(record.user_id) : undefined;
+      if (!user) return null;
+      return { kind: 'user', token_id: record.id, user_id: user.id, email: user.email, via: record.kind === 'session' ? 'session' : 'personal' };
+    }
+  }
+}
+
+/** The operator token: `TOKENBANK_ADMIN_TOKEN` when given, else made once and returned to print. */
+export async function ensureOperatorToken(deps: Deps, configured: string | undefined): Promise<{ token: string | null; created: boolean }> {
+  if (configured) {
+    if (configured.length < 16) throw invalid('TOKENBANK_ADMIN_TOKEN', 'must be at least 16 characters');
+    const existing = await deps.store.findTokenByHash(hashToken(configured));
+    if (!existing) {
+      const now_ms = deps.clock.now_ms();
+      await deps.store.transaction((tx) => tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash: hashToken(configured), created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null }));
+    }
+    return { token: configured, created: !existing };
+  }
+  const existing = await deps.store.listTokens({ kind: 'operator' });
+  if (existing.length > 0) return { token: null, created: false };
+  const { token } = await issue(deps, 'operator', 'generated on first start', null, null);
+  return { token, created: true };
+}
+
+export async function signIn(deps: Deps, input: { email: unknown; password: unknown }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
+  const email = v.email('email', input.email);
+  const password = v.text('password', input.password, 200);
+  const user = await deps.store.findUserByEmail(email);
+  // Verify against a dummy hash when the user is unknown, so timing does not reveal which emails exist.
+  const ok = user ? await verifyPassword(password, user.password_hash) : (await verifyPassword(password, await dummyHash()), false);
+  if (!user || !ok) throw new AppError('unauthenticated', 'Email or password is wrong.');
+  const { token, record } = await issue(deps, 'session', 'sign-in', user.id, session_ttl_ms);
+  return { token, expires_at_ms: record.expires_at_ms!, user };
+}
+
+let dummy: Promise<string> | undefined;
+function dummyHash() {
+  dummy ??= hashPassword('not a real password');
+  return dummy;
+}
+
+export async function signOut(deps: Deps, principal: Principal): Promise<void> {
+  if (principal.kind !== 'user' || principal.via !== 'session') return;
+  await deps.store.transaction((tx) => tx.revokeToken(principal.token_id, deps.clock.now_ms()));
+}
+
+export async function createPersonalToken(deps: Deps, principal: Principal, input: { name?: unknown; ttl_days?: unknown }) {
+  if (principal.kind !== 'user') throw new AppError('forbidden', 'Personal access tokens belong to users: sign in first.');
+  const name = input.name === undefined ? 'cli' : v.text('name', input.name, 100);
+  const ttl_ms = input.ttl_days === undefined ? null : v.integerIn('ttl_days', input.ttl_days, 1, 365) * 86_400_000;
+  const { token, record } = await issue(deps, 'personal', name, principal.user_id, ttl_ms);
+  return { token, record };
+}
+
+export async function createServiceToken(deps: Deps, principal: Principal, input: { name: unknown }) {
+  requireOperator(principal);
+  return issue(deps, 'service', v.text('name', input.name, 100), null, null);
+}
+
+export async function revokeToken(deps: Deps, principal: Principal, token_id: string, kind: TokenKind) {
+  if (kind === 'service') requireOperator(principal);
+  const tokens = await deps.store.listTokens({ kind, ...(principal.kind === 'user' ? { user_id: principal.user_id } : {}) });
+  if (!tokens.some((t) => t.id === token_id)) throw notFound('token', token_id);
+  await deps.store.transaction((tx) => tx.revokeToken(token_id, deps.clock.now_ms()));
+}
+
+// ---- access checks -------------------------------------------------------------------------
+
+const ROLE_RANK: Record<Role, number> = { member: 0, billing: 1, owner: 2 };
+
+export function requireOperator(principal: Principal): void {
+  if (principal.kind !== 'operator') throw new AppError('forbidden', 'This needs the operator token.');
+}
+
+/** Metering calls: the gateway's service tokens (and the operator). */
+export function requireMetering(principal: Principal): void {
+  if (principal.kind !== 'service' && principal.kind !== 'operator') throw new AppError('forbidden', 'Metering calls need a service token of the model gateway.');
+}
+
+/**
+ * A user must belong to the account (else 404, as if it did not exist) with at least `role`
+ * (else 403). Operators pass; service tokens see no account data.
+ */
+export async function requireRole(deps: Deps, principal: Principal, account_id: string, role: Role): Promise<Role | 'operator'> {
+  if (principal.kind === 'operator') return 'operator';
+  if (principal.kind === 'service') throw new AppError('forbidden', 'Service tokens may only make metering calls.');
+  const membership = await deps.store.getMembership(account_id, principal.user_id);
+  if (!membership) throw notFound('account', account_id);
+  if (ROLE_RANK[membership] < ROLE_RANK[role]) throw new AppError('forbidden', `This needs the ${role} role on account ${account_id}; you are ${membership}.`, { role: membership, required_role: role });
+  return membership;
+}

@@ -1,0 +1,60 @@
+// toApi… conversions, each in one place: internal records → the wire shapes of SPEC §2.
+import type { AccountRecord, AuthorizationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+export function toApiAuthorization(a: AuthorizationRecord) {
+  return {
+    id: a.id,
+    status: a.status,
+    account_id: a.account_id,
+    app: a.app_id,
+    model: a.model_id,
+    user_id: a.user_id,
+    input_tokens: a.input_tokens,
+    max_output_tokens: a.max_output_tokens,
+    funding: {
+      source: a.funding.source,
+      reason: a.funding.reason,
+      allowance_tokens: a.funding.allowance_tokens,
+      held_micros: a.funding.held_micros,
+      max_cost_micros: a.funding.max_cost_micros,
+      price_version: a.price_id,
+    },
+    created_at: iso(a.created_at_ms),
+    expires_at: iso(a.expires_at_ms),
+    finished_at: isoOrNull(a.finished_at_ms),
+    usage: a.usage,
+    cost_micros: a.cost_micros,
+    charged_micros: a.charged_micros,
+    allowance_tokens: a.settled_allowance_tokens,
+  };
+}
+
+export function toApiUsageRecord(r: UsageRecord) {
+  return {
+    id: r.id,
+    authorization_id: r.authorization_id,
+    event_id: r.event_id,
+    user_id: r.user_id,
+    app: r.app_id,
+    model: r.model_id,
+    price_version: r.price_id,
+    funding: { source: r.source, reason: r.reason },
+    usage: r.usage,
+    allowance_tokens: r.allowance_tokens,
+    cost_micros: r.cost_micros,
+    charged_micros: r.extra_usage_micros,
+    occurred_at: iso(r.occurred_at_ms),
+    recorded_at: iso(r.recorded_at_ms),
+  };
+}
+
+export function toApiAccountSummary(a: AccountRecord, role: string | null = null) {
+  return { id: a.id, kind: a.kind, name: a.name, plan: a.plan_id, seats: a.seats, created_at: iso(a.created_at_ms), ...(role ? { role } : {}) };
+}
+
+export function toApiPaymentMethod(m: PaymentMethodRecord) {
+  return { id: m.id, brand: m.brand, last4: m.last4, exp_month: m.exp_month, exp_year: m.exp_year, created_at: iso(m.created_at_ms) };
+}

@@ -1,0 +1,255 @@
+// Routes of HTTP API v1 (SPEC §2). Each: check who may call, one use case, format.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  actorOf,
+  createPersonalToken,
+  createServiceToken,
+  requireMetering,
+  requireOperator,
+  requireRole,
+  revokeToken,
+  signIn,
+  signOut,
+  type Principal,
+} from '../app/auth';
+import type { Tokenbank } from '../app/tokenbank';
+import { AppError, notFound } from '../domain/refusals';
+import { limits } from '../domain/limits';
+import * as S from '../contract/schemas';
+import { toApiAccountSummary, toApiAuthorization, toApiPaymentMethod, toApiUsageRecord } from './format';
+import type { CatalogData } from '../app/ports';
+
+interface Ctx {
+  tb: Tokenbank;
+  secure_cookies: boolean;
+}
+
+
+function who(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthenticated', 'Sign in first: send Authorization: Bearer <token> (POST /v1/sessions gives one).');
+  return request.principal;
+}
+
+const actor = (request: FastifyRequest) => actorOf(who(request), request.id);
+const idem = (request: FastifyRequest) => request.headers['idempotency-key'];
+const err = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#', description: `error (${c})` }]));
+const ok = (status: number, description: string, schema: object = S.AnyObject) => ({ [status]: { description, ...schema } });
+
+export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { tb } = ctx;
+  const deps = tb.deps;
+
+  // ---- sign-in -------------------------------------------------------------------------------
+  api.post('/v1/sessions', { schema: { tags: ['sign-in'], operationId: 'createSession', summary: 'Sign in with email and password', security: [], body: S.SessionRequest, response: { ...ok(201, 'a session token, also set as the page cookie'), ...err(400, 401) } } }, async (request, reply) => {
+    const session = await signIn(deps, request.body);
+    reply.setCookie('tb_session', session.token, { httpOnly: true, sameSite: 'strict', secure: ctx.secure_cookies, path: '/', expires: new Date(session.expires_at_ms) });
+    return reply.status(201).send({ token: session.token, expires_at: new Date(session.expires_at_ms).toISOString(), user: { id: session.user.id, email: session.user.email } });
+  });
+
+  api.delete('/v1/sessions/current', { schema: { tags: ['sign-in'], operationId: 'deleteSession', summary: 'Sign out', response: { ...ok(200, 'signed out'), ...err(401) } } }, async (request, reply) => {
+    await signOut(deps, who(request));
+    reply.clearCookie('tb_session', { path: '/' });
+    return { ok: true };
+  });
+
+  api.get('/v1/me', { schema: { tags: ['sign-in'], operationId: 'getMe', summary: 'Who am I, and which accounts I belong to', response: { ...ok(200, 'the caller'), ...err(401) } } }, async (request) => {
+    const p = who(request);
+    if (p.kind !== 'user') return { kind: p.kind, accounts: [] };
+    const memberships = await tb.store.listMemberships(p.user_id);
+    return { kind: 'user', user: { id: p.user_id, email: p.email }, accounts: memberships.map((m) => toApiAccountSummary(m.account, m.role)) };
+  });
+
+  api.post('/v1/tokens', { schema: { tags: ['sign-in'], operationId: 'createPersonalToken', summary: 'Create a personal access token (for the CLI); the secret is shown once', body: S.TokenRequest, response: { ...ok(201, 'the new token'), ...err(400, 401, 403) } } }, async (request, reply) => {
+    const { token, record } = await createPersonalToken(deps, who(request), request.body);
+    return reply.status(201).send({ id: record.id, token, name: record.name, expires_at: record.expires_at_ms === null ? null : new Date(record.expires_at_ms).toISOString() });
+  });
+
+  api.post('/v1/service-tokens', { schema: { tags: ['operator'], operationId: 'createServiceToken', summary: 'Create a service token for the model gateway (metering calls only)', body: S.ServiceTokenRequest, response: { ...ok(201, 'the new token; the secret is shown once'), ...err(400, 401, 403) } } }, async (request, reply) => {
+    const { token, record } = await createServiceToken(deps, who(request), request.body);
+    return reply.status(201).send({ id: record.id, token, name: record.name });
+  });
+
+  api.get('/v1/service-tokens', { schema: { tags: ['operator'], operationId: 'listServiceTokens', summary: 'List service tokens (never their secrets)', response: { ...ok(200, 'tokens'), ...err(401, 403) } } }, async (request) => {
+    requireOperator(who(request));
+    const tokens = await tb.store.listTokens({ kind: 'service' });
+    return { data: tokens.map((t) => ({ id: t.id, name: t.name, created_at: new Date(t.created_at_ms).toISOString() })) };
+  });
+
+  api.delete('/v1/service-tokens/:id', { schema: { tags: ['operator'], operationId: 'revokeServiceToken', summary: 'Revoke a service token', params: S.IdParams, response: { ...ok(200, 'revoked'), ...err(401, 403, 404) } } }, async (request) => {
+    await revokeToken(deps, who(request), request.params.id, 'service');
+    return { id: request.params.id, revoked: true };
+  });
+
+  // ---- accounts ------------------------------------------------------------------------------
+  api.post('/v1/accounts', { schema: { tags: ['accounts'], operationId: 'createAccount', summary: 'Create an account with its owner (operator)', body: S.CreateAccountRequest, response: { ...ok(201, 'the account'), ...err(400, 401, 403) } } }, async (request, reply) => {
+    requireOperator(who(request));
+    const { account, owner } = await tb.createAccount(request.body, actor(request));
+    return reply.status(201).send({ ...(await tb.getAccountView(account.id)), owner: { id: owner.id, email: owner.email } });
+  });
+
+  api.get('/v1/accounts', { schema: { tags: ['accounts'], operationId: 'listAccounts', summary: 'Accounts the caller may see (all, for the operator; search by name or id)', querystring: S.AccountsQuery, response: { ...ok(200, 'accounts'), ...err(400, 401, 403) } } }, async (request) => {
+    const p = who(request);
+    if (p.kind === 'user') return { data: (await tb.store.listMemberships(p.user_id)).map((m) => toApiAccountSummary(m.account, m.role)) };
+    requireOperator(p);
+    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    return { data: (await tb.store.listAccounts({ ...(request.query.search ? { search: request.query.search } : {}), limit })).map((a) => toApiAccountSummary(a)) };
+  });
+
+  api.get('/v1/accounts/:id', { schema: { tags: ['accounts'], operationId: 'getAccount', summary: 'Account, plan, and allowance windows with used, limit, resets_at', params: S.IdParams, response: { ...ok(200, 'the account'), ...err(401, 403, 404) } } }, async (request) => {
+    const p = who(request);
+    const role = await requireRole(deps, p, request.params.id, 'member');
+    return { ...(await tb.getAccountView(request.params.id, p.kind === 'user' ? p.user_id : null)), role };
+  });
+
+  api.put('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'changeSubscription', summary: 'Change plan or seats (owner); on a lapsed account, start a new subscription', params: S.IdParams, body: S.SubscriptionRequest, response: { ...ok(200, 'the account'), ...err(400, 401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'owner');
+    await tb.changeSubscription(request.params.id, request.body, actor(request));
+    return tb.getAccountView(request.params.id);
+  });
+
+  api.delete('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'cancelSubscription', summary: 'Cancel at the end of the current cycle (owner); the balance is kept', params: S.IdParams, response: { ...ok(200, 'the account'), ...err(401, 403, 404, 409) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'owner');
+    await tb.cancelSubscription(request.params.id, actor(request));
+    return tb.getAccountView(request.params.id);
+  });
+
+  api.get('/v1/accounts/:id/members', { schema: { tags: ['accounts'], operationId: 'listMembers', summary: 'Members and their roles', params: S.IdParams, response: { ...ok(200, 'members'), ...err(401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'member');
+    return { account_id: request.params.id, data: await tb.store.listAccountMembers(request.params.id) };
+  });
+
+  api.post('/v1/accounts/:id/members', { schema: { tags: ['accounts'], operationId: 'addMember', summary: 'Add a member (owner); team plans need a free seat', params: S.IdParams, body: S.AddMemberRequest, response: { ...ok(201, 'the member'), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
+    await requireRole(deps, who(request), request.params.id, 'owner');
+    const { user, role } = await tb.addMember(request.params.id, request.body, actor(request));
+    return reply.status(201).send({ account_id: request.params.id, user_id: user.id, email: user.email, role });
+  });
+
+  // ---- extra usage ---------------------------------------------------------------------------
+  api.post('/v1/accounts/:id/payment-methods', { schema: { tags: ['extra-usage'], operationId: 'addPaymentMethod', summary: 'Add a card by provider token (billing); it becomes the default', params: S.IdParams, body: S.PaymentMethodRequest, response: { ...ok(201, 'the payment method'), ...err(400, 401, 402, 403, 404) } } }, async (request, reply) => {
+    await requireRole(deps, who(request), request.params.id, 'billing');
+    return reply.status(201).send(toApiPaymentMethod(await tb.addPaymentMethod(request.params.id, request.body, actor(request))));
+  });
+
+  api.get('/v1/accounts/:id/payment-methods', { schema: { tags: ['extra-usage'], operationId: 'listPaymentMethods', summary: 'Cards on file (billing)', params: S.IdParams, response: { ...ok(200, 'payment methods'), ...err(401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'billing');
+    const account = await tb.store.getAccount(request.params.id);
+    return { data: (await tb.store.listPaymentMethods(request.params.id)).map((m) => ({ ...toApiPaymentMethod(m), default: m.id === account?.default_payment_method_id })) };
+  });
+
+  api.get('/v1/accounts/:id/extra-usage', { schema: { tags: ['extra-usage'], operationId: 'getExtraUsage', summary: 'Balance, holds, spend limit, cycle and auto-reload state', params: S.IdParams, response: { 200: { description: 'extra usage', ...S.ExtraUsageResponse }, ...err(401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'member');
+    return tb.getExtraUsage(request.params.id);
+  });
+
+  api.patch('/v1/accounts/:id/extra-usage', { schema: { tags: ['extra-usage'], operationId: 'updateExtraUsage', summary: 'Turn extra usage on/off, set the monthly spend limit, configure auto-reload (billing)', params: S.IdParams, body: S.ExtraUsagePatchRequest, response: { 200: { description: 'extra usage', ...S.ExtraUsageResponse }, ...err(400, 401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'billing');
+    await tb.updateExtraUsage(request.params.id, request.body, actor(request));
+    return tb.getExtraUsage(request.params.id);
+  });
+
+  api.post('/v1/accounts/:id/extra-usage/credits', { schema: { tags: ['extra-usage'], operationId: 'addCredits', summary: 'Buy extra usage credits by card (billing); requires Idempotency-Key', params: S.IdParams, body: S.CreditsRequest, response: { ...ok(201, 'the purchase'), ...err(400, 401, 402, 403, 404, 409) } } }, async (request, reply) => {
+    await requireRole(deps, who(request), request.params.id, 'billing');
+    const result = await tb.purchaseCredits(request.params.id, request.body, idem(request), actor(request));
+    return reply.status(201).send({ transaction_id: result.purchase.id, amount_micros: result.purchase.amount_micros, balance_micros: result.balance_micros, status: result.purchase.status, replayed: result.replayed });
+  });
+
+  api.post('/v1/accounts/:id/grants', { schema: { tags: ['operator'], operationId: 'grantCredits', summary: 'Grant promotional credits, optionally expiring (operator)', params: S.IdParams, body: S.GrantRequest, response: { ...ok(201, 'the grant'), ...err(400, 401, 403, 404) } } }, async (request, reply) => {
+    requireOperator(who(request));
+    const grant = await tb.grantCredits(request.params.id, request.body, actor(request));
+    return reply.status(201).send({ id: grant.id, amount_micros: grant.amount_micros, expires_at: grant.expires_at_ms === null ? null : new Date(grant.expires_at_ms).toISOString(), reason: grant.reason });
+  });
+
+  api.get('/v1/accounts/:id/usage', { schema: { tags: ['extra-usage'], operationId: 'getUsage', summary: 'Usage history by day or month, grouped by app, model or source', params: S.IdParams, querystring: S.UsageQuery, response: { ...ok(200, 'usage buckets'), ...err(400, 401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'member');
+    return tb.getUsage(request.params.id, request.query);
+  });
+
+  api.get('/v1/accounts/:id/usage-records', { schema: { tags: ['extra-usage'], operationId: 'listUsageRecords', summary: 'Charged requests with their funding receipt: which source paid, why, at which price version', params: S.IdParams, querystring: S.PageQuery, response: { ...ok(200, 'usage records'), ...err(400, 401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'member');
+    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    const rows = await tb.store.usageRecords({ account_id: request.params.id, limit });
+    return { account_id: request.params.id, data: rows.map(toApiUsageRecord) };
+  });
+
+  api.get('/v1/accounts/:id/transactions', { schema: { tags: ['extra-usage'], operationId: 'listTransactions', summary: 'Purchases, reloads, grants, refunds and usage charges, newest first (paged by ?before=)', params: S.IdParams, querystring: S.PageQuery, response: { ...ok(200, 'transactions'), ...err(400, 401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'member');
+    return tb.listTransactions(request.params.id, request.query);
+  });
+
+  api.get('/v1/accounts/:id/events', { schema: { tags: ['extra-usage'], operationId: 'listEvents', summary: 'Notifications for this account (spend-limit warnings, reloads, grants, plan changes)', params: S.IdParams, querystring: S.PageQuery, response: { ...ok(200, 'events'), ...err(400, 401, 403, 404) } } }, async (request) => {
+    await requireRole(deps, who(request), request.params.id, 'member');
+    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    const rows = await tb.store.listOutbox({ account_id: request.params.id, limit });
+    return { account_id: request.params.id, data: rows.map((e) => ({ id: e.id, type: e.type, payload: e.payload, created_at: new Date(e.created_at_ms).toISOString() })) };
+  });
+
+  // ---- metering (the model gateway) ----------------------------------------------------------
+  api.post('/v1/authorizations', { schema: { tags: ['metering'], operationId: 'authorize', summary: 'Place a hold for the largest cost a request can have, or refuse with the reason', body: S.AuthorizeRequest, response: { 201: { description: 'the hold', ...S.AuthorizationResponse }, ...err(400, 401, 402, 403, 404, 409, 429, 503) } } }, async (request, reply) => {
+    requireMetering(who(request));
+    return reply.status(201).send(toApiAuthorization(await tb.authorize(request.body, idem(request))));
+  });
+
+  api.get('/v1/authorizations/:id', { schema: { tags: ['metering'], operationId: 'getAuthorization', summary: 'An authorization with its funding receipt', params: S.IdParams, response: { 200: { description: 'the authorization', ...S.AuthorizationResponse }, ...err(401, 403, 404) } } }, async (request) => {
+    const p = who(request);
+    const auth = await tb.getAuthorization(request.params.id);
+    if (!auth) throw notFound('authorization', request.params.id);
+    if (p.kind === 'user') await requireRole(deps, p, auth.account_id, 'member');
+    return toApiAuthorization(auth);
+  });
+
+  api.post('/v1/authorizations/:id/settle', { schema: { tags: ['metering'], operationId: 'settle', summary: 'Charge the real usage and release the rest of the hold', params: S.IdParams, body: S.SettleRequest, response: { 200: { description: 'the settled authorization', ...S.AuthorizationResponse }, ...err(400, 401, 403, 404, 409, 503) } } }, async (request) => {
+    requireMetering(who(request));
+    return toApiAuthorization(await tb.settle(request.params.id, request.body));
+  });
+
+  api.post('/v1/authorizations/:id/release', { schema: { tags: ['metering'], operationId: 'release', summary: 'Drop a hold with no charge', params: S.IdParams, response: { 200: { description: 'the released authorization', ...S.AuthorizationResponse }, ...err(401, 403, 404, 409, 503) } } }, async (request) => {
+    requireMetering(who(request));
+    return toApiAuthorization(await tb.release(request.params.id));
+  });
+
+  api.post('/v1/usage-events', { schema: { tags: ['metering'], operationId: 'recordUsageEvents', summary: 'Usage without a hold (≤ 1000 events); never refused for lack of funds; charged once per event id', body: S.UsageEventsRequest, response: { ...ok(200, 'one result per event, in order'), ...err(400, 401, 403) } } }, async (request) => {
+    requireMetering(who(request));
+    const results = await tb.recordUsageEvents(request.body.events);
+    return {
+      data: results.map((r, i) =>
+        r.ok
+          ? { id: request.body.events[i]!.id, status: r.duplicate ? 'duplicate' : 'recorded', usage_record: toApiUsageRecord(r.record) }
+          : { id: request.body.events[i]!.id, status: 'error', error: { type: r.error.type, message: r.error.message, ...r.error.figures } },
+      ),
+    };
+  });
+
+  // ---- operator --------------------------------------------------------------------------------
+  api.get('/v1/catalog', { schema: { tags: ['operator'], operationId: 'getCatalog', summary: 'Plans, models with dated prices, apps and their funding policy', response: { ...ok(200, 'the catalog'), ...err(401) } } }, async (request) => {
+    who(request);
+    const catalog = await tb.catalog();
+    return {
+      plans: [...catalog.plans.values()],
+      models: [...catalog.models.values()],
+      prices: [...catalog.prices.values()].flat().map(({ effective_at_ms, ...p }) => ({ ...p, effective_at: new Date(effective_at_ms).toISOString() })),
+      apps: [...catalog.apps.values()],
+    };
+  });
+
+  api.put('/v1/catalog', { schema: { tags: ['operator'], operationId: 'putCatalog', summary: 'Add or change plans, models, prices (new dated versions) and apps (operator)', body: S.CatalogBody, response: { ...ok(200, 'saved'), ...err(400, 401, 403) } } }, async (request) => {
+    requireOperator(who(request));
+    const body = request.body;
+    const data: CatalogData = { plans: body.plans, models: body.models, apps: body.apps, prices: body.prices.map(({ effective_at, ...p }) => ({ ...p, effective_at_ms: Date.parse(effective_at) })) };
+    await tb.replaceCatalog(data, actor(request));
+    return { ok: true };
+  });
+
+  api.get('/v1/audit', { schema: { tags: ['operator'], operationId: 'audit', summary: 'The ledger proof: Σ per currency = 0, every wallet = Σ its entries, holds consistent (operator)', response: { ...ok(200, 'audit result'), ...err(401, 403) } } }, async (request) => {
+    requireOperator(who(request));
+    const audit = await tb.audit();
+    return { ok: audit.findings.length === 0, ...audit };
+  });
+
+  api.get('/v1/audit-log', { schema: { tags: ['operator'], operationId: 'auditLog', summary: 'Append-only log of money-changing actions (operator)', querystring: S.PageQuery, response: { ...ok(200, 'entries'), ...err(401, 403) } } }, async (request) => {
+    requireOperator(who(request));
+    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    return { data: (await tb.store.listAudit({ account_id: null, limit })).map((e) => ({ ...e, created_at: new Date(e.created_at_ms).toISOString() })) };
+  });
+}

@@ -1,0 +1,98 @@
+// The one file that wires everything together: configuration from the environment, the
+// database (embedded PGlite or PostgreSQL), the app, the jobs and the HTTP server.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pino from 'pino';
+import { ensureOperatorToken, createServiceToken } from './app/auth';
+import { SYSTEM_ACTOR } from './app/deps';
+import { DEMO, seedDemo } from './app/demo';
+import { randomIds, systemClock } from './app/system';
+import { Tokenbank } from './app/tokenbank';
+import { buildServer } from './http/server';
+import { startJobs } from './jobs/loops';
+import { SandboxPayments } from './payments/sandbox';
+import { memoryRateLimiter, redisRateLimiter } from './ratelimit/limiters';
+import { openDatabase } from './store/db';
+import { migrate } from './store/migrations';
+import { PgStore } from './store/store';
+
+export interface Config {
+  port: number;
+  host: string;
+  data_dir: string;
+  database_url: string | undefined;
+  redis_url: string | undefined;
+  admin_token: string | undefined;
+  demo: boolean;
+  jobs: boolean;
+  log_level: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: Number(env.PORT ?? 8080),
+    host: env.HOST ?? '127.0.0.1',
+    data_dir: resolve(env.TOKENBANK_DATA_DIR ?? './data'),
+    database_url: env.DATABASE_URL || undefined,
+    redis_url: env.REDIS_URL || undefined,
+    admin_token: env.TOKENBANK_ADMIN_TOKEN || undefined,
+    demo: env.TOKENBANK_DEMO !== '0',
+    jobs: env.TOKENBANK_JOBS !== '0',
+    log_level: env.LOG_LEVEL ?? 'info',
+  };
+}
+
+export async function start(config: Config) {
+  const log = pino({ level: config.log_level });
+  const db = await openDatabase({ database_url: config.database_url, data_dir: config.data_dir });
+  await migrate(db);
+  const store = new PgStore(db);
+  const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
+  const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter });
+  const catalog_loaded = await tb.ensureCatalog();
+  const operator = await ensureOperatorToken(tb.deps, config.admin_token);
+  const notes: string[] = [];
+  if (operator.created && !config.admin_token) notes.push(`Operator token (shown once, stored hashed): ${operator.token}`);
+  if (config.demo) {
+    const demo = await seedDemo(tb, SYSTEM_ACTOR);
+    if (demo) {
+      const gateway = await createServiceToken(tb.deps, { kind: 'operator', token_id: 'startup' }, { name: 'demo gateway' });
+      notes.push(`Demo account ${demo.account_id}: sign in as ${DEMO.email} / ${DEMO.password}`);
+      notes.push(`Gateway service token (shown once): ${gateway.token}`);
+    }
+  }
+  const app = await buildServer({ tb, logger: { level: config.log_level } });
+  const stop_jobs = config.jobs ? startJobs(tb, log) : async () => undefined;
+  await app.listen({ port: config.port, host: config.host });
+  const address = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  console.log(
+    [
+      '',
+      `Tokenbank is running on ${address}  (${db.engine === 'pglite' ? `embedded PGlite in ${config.data_dir}` : 'PostgreSQL'}${catalog_loaded ? ', demo catalog loaded' : ''})`,
+      `  API reference: ${address}/docs   OpenAPI: ${address}/openapi.json`,
+      `  Sign in: curl -s -X POST ${address}/v1/sessions -H 'content-type: application/json' -d '{"email":"${DEMO.email}","password":"${DEMO.password}"}'`,
+      ...notes.map((n) => `  ${n}`),
+      '',
+    ].join('\n'),
+  );
+  const shutdown = async () => {
+    await app.close();
+    await stop_jobs();
+    await tb.meter.drain();
+    await rate_limiter.close?.();
+    await db.close();
+  };
+  return { app, tb, db, shutdown, address };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const server = await start(configFromEnv());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      server.shutdown().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
