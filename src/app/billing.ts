@@ -84,6 +84,7 @@ export async function purchaseCredits(deps: Deps, account_id: string, input: { a
       actor: actor.id,
       created_at_ms: now_ms,
       completed_at_ms: null,
+      next_attempt_at_ms: null,
     };
     // Reserve the day's cap now, so concurrent purchases cannot pass it together.
     addRedeemed(locked.wallet, now_ms, amount_micros);
@@ -147,6 +148,7 @@ export async function chargeAndComplete(deps: Deps, purchase: PurchaseRecord, ac
       await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, last_reload_event: { type: 'failed', reason: result.type, amount_micros: current.amount_micros, at_ms: now_ms } }], now_ms);
       await tx.insertOutbox([{ account_id: current.account_id, type: 'auto_reload.disabled', payload: { purchase_id: current.id, reason: result.type, attempts: current.attempts }, created_at_ms: now_ms }]);
     }
+    if (current.kind === 'auto_reload' && current.status === 'pending') current.next_attempt_at_ms = now_ms + reloadBackoffMs(current.attempts);
     if (current.kind === 'auto_reload') await tx.insertOutbox([{ account_id: current.account_id, type: 'auto_reload.failed', payload: { purchase_id: current.id, reason: result.type, attempt: current.attempts }, created_at_ms: now_ms }]);
     await tx.updatePurchase(current);
     await tx.insertAudit([{ account_id: current.account_id, actor: actor.id, action: 'credits.purchase_failed', request_id: actor.request_id, details: { purchase_id: current.id, amount_micros: current.amount_micros, failure: result.type, attempt: current.attempts }, created_at_ms: now_ms }]);
@@ -209,10 +211,19 @@ export async function expireGrants(deps: Deps, batch_max = 100): Promise<number>
   return expired;
 }
 
-/** Job: charges auto-reloads that fired, and finishes purchases a crash left pending. */
-export async function processPendingPurchases(deps: Deps, options: { older_than_ms?: number; batch_max?: number } = {}): Promise<number> {
+/** A declined reload is tried again after 1, then 4 minutes (attempts_max is 3). */
+export const reload_backoff_ms_base = 60_000;
+export function reloadBackoffMs(attempts_done: number): number {
+  return reload_backoff_ms_base * 4 ** Math.max(0, attempts_done - 1);
+}
+
+/**
+ * Job: charges auto-reloads that fired (and retries declined ones after their backoff), and
+ * finishes manual purchases that a crash left pending for longer than `grace_ms`.
+ */
+export async function processPendingPurchases(deps: Deps, options: { grace_ms?: number; batch_max?: number } = {}): Promise<number> {
   const now_ms = deps.clock.now_ms();
-  const pending = await deps.store.pendingPurchases(now_ms - (options.older_than_ms ?? 0), options.batch_max ?? 50);
+  const pending = await deps.store.pendingPurchases(now_ms, options.grace_ms ?? 0, options.batch_max ?? 50);
   for (const purchase of pending) await chargeAndComplete(deps, purchase, { id: purchase.actor, request_id: null });
   return pending.length;
 }

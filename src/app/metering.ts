@@ -477,6 +477,7 @@ class BatchState {
           actor: 'auto_reload',
           created_at_ms: this.now_ms,
           completed_at_ms: null,
+          next_attempt_at_ms: null,
         });
       } else if (decision.kind === 'skip') {
         // A skip is recorded when it is news: not again for every request while nothing changes.

@@ -143,6 +143,8 @@ export interface PurchaseRecord {
   actor: string;
   created_at_ms: number;
   completed_at_ms: number | null;
+  /** When a pending purchase may be charged (again); null = now. */
+  next_attempt_at_ms: number | null;
 }
 
 export interface PaymentMethodRecord extends CardDetails {
@@ -271,7 +273,8 @@ export interface Store {
   expiredHolds(now_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;
   getPaymentMethod(id: string): Promise<PaymentMethodRecord | undefined>;
   listPaymentMethods(account_id: string): Promise<PaymentMethodRecord[]>;
-  pendingPurchases(older_than_ms: number, limit: number): Promise<PurchaseRecord[]>;
+  /** Pending purchases due now: reloads whose next attempt has come, manual ones older than `grace_ms`. */
+  pendingPurchases(now_ms: number, grace_ms: number, limit: number): Promise<PurchaseRecord[]>;
   listGrants(account_id: string): Promise<GrantRecord[]>;
   expiredGrants(now_ms: number, limit: number): Promise<GrantRecord[]>;
   usageBuckets(input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null }): Promise<UsageBucketRow[]>;

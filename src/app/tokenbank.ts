@@ -67,6 +67,9 @@ export class Tokenbank {
     }
     const plan = cached.plan_id ? (await this.deps.catalog.get()).plans.get(cached.plan_id) : undefined;
     if (!plan) return;
+    if (tokens > plan.tokens_per_minute) {
+      throw invalid('max_output_tokens', `input_tokens + max_output_tokens (${tokens}) is more than the ${plan.name} plan's ${plan.tokens_per_minute} tokens per minute; lower max_output_tokens`);
+    }
     const requests = await this.rate_limiter.consume(`rpm:${account_id}`, 1, plan.requests_per_minute);
     const tokens_ok = requests.ok ? await this.rate_limiter.consume(`tpm:${account_id}`, tokens, plan.tokens_per_minute) : requests;
     const refused = !requests.ok ? requests : !tokens_ok.ok ? tokens_ok : null;
@@ -136,7 +139,7 @@ export class Tokenbank {
   expireGrants() {
     return billing.expireGrants(this.deps);
   }
-  processPendingPurchases(options?: { older_than_ms?: number; batch_max?: number }) {
+  processPendingPurchases(options?: { grace_ms?: number; batch_max?: number }) {
     return billing.processPendingPurchases(this.deps, options);
   }
 

@@ -41,7 +41,7 @@ export function startJobs(tb: Tokenbank, log: Logger): () => Promise<void> {
   };
   every('expire_holds', job_intervals_ms.expire_holds, () => tb.expireHolds());
   every('expire_grants', job_intervals_ms.expire_grants, () => tb.expireGrants());
-  every('pending_purchases', job_intervals_ms.pending_purchases, () => tb.processPendingPurchases({ older_than_ms: pending_purchase_grace_ms }));
+  every('pending_purchases', job_intervals_ms.pending_purchases, () => tb.processPendingPurchases({ grace_ms: pending_purchase_grace_ms }));
   return async () => {
     for (const t of timers) clearInterval(t);
     await Promise.allSettled([...running]);

@@ -283,6 +283,14 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
 `,
   },
+  {
+    id: 3,
+    name: 'reload backoff',
+    sql: `
+ALTER TABLE purchases ADD COLUMN next_attempt_at timestamptz;
+CREATE INDEX purchases_pending ON purchases (next_attempt_at) WHERE status = 'pending';
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

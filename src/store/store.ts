@@ -156,6 +156,7 @@ function fromDbPurchase(r: Row): PurchaseRecord {
     actor: r.actor,
     created_at_ms: ms(r.created_at),
     completed_at_ms: msOrNull(r.completed_at),
+    next_attempt_at_ms: msOrNull(r.next_attempt_at),
   };
 }
 
@@ -492,16 +493,16 @@ class PgStoreTx implements StoreTx {
   async insertPurchase(p: PurchaseRecord) {
     await this.sql.query(
       `INSERT INTO purchases (id, account_id, kind, idempotency_key, request_hash, amount_micros, payment_method_id, status, attempts,
-          failure_type, failure_message, provider_charge_id, actor, created_at, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [p.id, p.account_id, p.kind, p.idempotency_key, p.request_hash, p.amount_micros, p.payment_method_id, p.status, p.attempts, p.failure_type, p.failure_message, p.provider_charge_id, p.actor, iso(p.created_at_ms), iso(p.completed_at_ms)],
+          failure_type, failure_message, provider_charge_id, actor, created_at, completed_at, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [p.id, p.account_id, p.kind, p.idempotency_key, p.request_hash, p.amount_micros, p.payment_method_id, p.status, p.attempts, p.failure_type, p.failure_message, p.provider_charge_id, p.actor, iso(p.created_at_ms), iso(p.completed_at_ms), iso(p.next_attempt_at_ms)],
     );
   }
 
   async updatePurchase(p: PurchaseRecord) {
     await this.sql.query(
-      `UPDATE purchases SET status = $2, attempts = $3, failure_type = $4, failure_message = $5, provider_charge_id = $6, completed_at = $7 WHERE id = $1`,
-      [p.id, p.status, p.attempts, p.failure_type, p.failure_message, p.provider_charge_id, iso(p.completed_at_ms)],
+      `UPDATE purchases SET status = $2, attempts = $3, failure_type = $4, failure_message = $5, provider_charge_id = $6, completed_at = $7, next_attempt_at = $8 WHERE id = $1`,
+      [p.id, p.status, p.attempts, p.failure_type, p.failure_message, p.provider_charge_id, iso(p.completed_at_ms), iso(p.next_attempt_at_ms)],
     );
   }
 
@@ -657,8 +658,13 @@ export class PgStore implements Store {
     return rows.map(fromDbPaymentMethod);
   }
 
-  async pendingPurchases(older_than_ms: number, limit: number) {
-    const rows = await this.db.query<Row>(`SELECT * FROM purchases WHERE status = 'pending' AND created_at <= $1 ORDER BY created_at LIMIT $2`, [iso(older_than_ms), limit]);
+  async pendingPurchases(now_ms: number, grace_ms: number, limit: number) {
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM purchases WHERE status = 'pending'
+          AND ((kind = 'auto_reload' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) OR (kind = 'manual' AND created_at <= $2))
+        ORDER BY created_at LIMIT $3`,
+      [iso(now_ms), iso(now_ms - grace_ms), limit],
+    );
     return rows.map(fromDbPurchase);
   }
 
