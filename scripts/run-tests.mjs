@@ -1,0 +1,48 @@
+// `npm test`: every test/**/*.test.ts through Node's test runner and tsx. Makes one migrated
+// PGlite template for the whole run first. Arguments filter files by substring:
+//   npm test -- ledger http
+import { spawnSync } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function walk(dir) {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : walk(path);
+      return name.endsWith('.test.ts') ? [path] : [];
+    });
+}
+
+const files = walk(join(root, 'test'))
+  .map((f) => relative(root, f))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(2);
+}
+
+if (!process.env.TEST_DATABASE_URL) console.log('TEST_DATABASE_URL not set: PostgreSQL tests will be skipped (they run in CI via .ci/run)');
+if (!process.env.TEST_REDIS_URL) console.log('TEST_REDIS_URL not set: Redis tests will be skipped (they run in CI via .ci/run)');
+
+const template = join(tmpdir(), `tokenbank-pglite-template-${process.pid}.tar`);
+const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-pglite-template.ts', template], { cwd: root, stdio: 'inherit' });
+if (made.status !== 0) {
+  console.error('could not make the PGlite template database');
+  process.exit(1);
+}
+
+const started = Date.now();
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, TOKENBANK_TEST_PGLITE_TEMPLATE: template },
+});
+rmSync(template, { force: true });
+console.log(`test files: ${files.length}, wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(run.status ?? 1);

@@ -1,0 +1,105 @@
+// The import directions of STYLE.md, checked on every run so the layout does not depend on
+// memory in review. domain ← app ← store and the adapters; main wires everything.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ALLOWED: Record<string, string[]> = {
+  domain: ['domain'],
+  app: ['domain', 'app'],
+  store: ['domain', 'app', 'store'],
+  contract: ['domain', 'contract'],
+  http: ['domain', 'app', 'contract', 'http'],
+  cli: ['domain', 'contract', 'cli'],
+  jobs: ['domain', 'app', 'jobs'],
+  payments: ['domain', 'app', 'payments'],
+  ratelimit: ['domain', 'app', 'ratelimit'],
+  web: ['domain', 'contract', 'web'],
+};
+
+/** Files an adapter may reach app/ through: only the ports (types), never the use cases. */
+const PORTS_ONLY = new Set(['store', 'payments', 'ratelimit']);
+
+export interface SourceFile {
+  path: string; // relative to the repo root, e.g. src/app/metering.ts
+  text: string;
+}
+
+function layerOf(path: string): string {
+  const parts = path.split('/');
+  if (parts[0] !== 'src') return 'outside';
+  if (parts.length === 2) return parts[1]!.replace(/\.ts$/, '');
+  return parts[1]!;
+}
+
+export function importsOf(text: string): string[] {
+  const found: string[] = [];
+  const re = /(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  for (const m of text.matchAll(re)) found.push((m[1] ?? m[2] ?? m[3])!);
+  return found;
+}
+
+export function violations(files: SourceFile[]): string[] {
+  const out: string[] = [];
+  for (const file of files) {
+    const from = layerOf(file.path);
+    if (from === 'main') continue;
+    for (const spec of importsOf(file.text)) {
+      if (!spec.startsWith('.')) {
+        if (from === 'domain') out.push(`${file.path} imports ${spec} (domain is pure: no packages, no node built-ins)`);
+        continue;
+      }
+      const target = relative(process.cwd(), resolve(dirname(resolve(file.path)), spec)).split('\\').join('/');
+      const to = layerOf(target.endsWith('.ts') ? target : `${target}.ts`);
+      if (from === to) continue;
+      const allowed = ALLOWED[from] ?? [];
+      const cli_local = from === 'cli' && file.path.endsWith('/cli/local.ts');
+      if (cli_local && ['app', 'store', 'main', 'payments'].includes(to)) continue;
+      if (!allowed.includes(to)) {
+        out.push(`${file.path} imports ${spec} (layer ${from} → ${to} not allowed)`);
+        continue;
+      }
+      if (PORTS_ONLY.has(from) && to === 'app' && !/\/app\/ports(\.ts)?$/.test(target)) out.push(`${file.path} imports ${spec} (${from} may use only app/ports)`);
+    }
+    if (from === 'domain') {
+      const code = file.text.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+      for (const banned of ['Date.now(', 'Math.random(', 'new Date()', 'performance.now(', 'process.']) {
+        if (code.includes(banned)) out.push(`${file.path} uses ${banned} (domain has no clock, randomness or environment)`);
+      }
+    }
+  }
+  return out;
+}
+
+function sources(dir: string): SourceFile[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return sources(path);
+      return path.endsWith('.ts') ? [{ path: relative(process.cwd(), path).split('\\').join('/'), text: readFileSync(path, 'utf8') }] : [];
+    });
+}
+
+test('every import in src/ follows the layer directions of STYLE.md', () => {
+  const files = sources('src');
+  assert.ok(files.length > 20, 'found the source files');
+  assert.deepEqual(violations(files), []);
+});
+
+test('the checker catches a domain file that reads the clock or imports the store', () => {
+  const bad: SourceFile[] = [
+    { path: 'src/domain/x.ts', text: "import { PgStore } from '../store/store';\nexport const t = Date.now();" },
+    { path: 'src/app/y.ts', text: "import { openPglite } from '../store/db';" },
+    { path: 'src/store/z.ts', text: "import { Tokenbank } from '../app/tokenbank';" },
+    { path: 'src/cli/w.ts', text: "const m = await import('../app/tokenbank');" },
+  ];
+  const found = violations(bad);
+  assert.equal(found.length, 5, found.join('\n'));
+  assert.match(found.join('\n'), /domain → store/);
+  assert.match(found.join('\n'), /Date\.now/);
+  assert.match(found.join('\n'), /app → store/);
+  assert.match(found.join('\n'), /store may use only app\/ports/);
+  assert.match(found.join('\n'), /cli → app/);
+});
