@@ -70,7 +70,14 @@ export async function ensureOperatorToken(deps: Deps, configured: string | undef
     const existing = await deps.store.findTokenByHash(hashToken(configured));
     if (!existing) {
       const now_ms = deps.clock.now_ms();
-      await deps.store.transaction((tx) => tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash: hashToken(configured), created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null }));
+      try {
+        await deps.store.transaction((tx) => tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash: hashToken(configured), created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null }));
+      } catch (error) {
+        // Several processes starting at once on one database: another one registered it first
+        // (api_tokens_hash_unique). That is the same outcome, not a reason to fail the start.
+        if (!(await deps.store.findTokenByHash(hashToken(configured)))) throw error;
+        return { token: configured, created: false };
+      }
     }
     return { token: configured, created: !existing };
   }
@@ -116,7 +123,7 @@ export async function createServiceToken(deps: Deps, principal: Principal, input
 }
 
 export async function revokeToken(deps: Deps, principal: Principal, token_id: string, kind: TokenKind) {
-  if (kind === 'service') requireOperator(principal);
+  if (kind === 'service' || principal.kind === 'service') requireOperator(principal);
   const tokens = await deps.store.listTokens({ kind, ...(principal.kind === 'user' ? { user_id: principal.user_id } : {}) });
   if (!tokens.some((t) => t.id === token_id)) throw notFound('token', token_id);
   await deps.store.transaction((tx) => tx.revokeToken(token_id, deps.clock.now_ms()));

@@ -66,6 +66,11 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return reply.status(201).send({ id: record.id, token, name: record.name, expires_at: record.expires_at_ms === null ? null : new Date(record.expires_at_ms).toISOString() });
   });
 
+  api.delete('/v1/tokens/:id', { schema: { tags: ['sign-in'], operationId: 'revokePersonalToken', summary: 'Revoke one of your personal access tokens (e.g. on logout)', params: S.IdParams, response: { ...ok(200, 'revoked'), ...err(401, 404) } } }, async (request) => {
+    await revokeToken(deps, who(request), request.params.id, 'personal');
+    return { id: request.params.id, revoked: true };
+  });
+
   api.post('/v1/service-tokens', { schema: { tags: ['operator'], operationId: 'createServiceToken', summary: 'Create a service token for the model gateway (metering calls only)', body: S.ServiceTokenRequest, response: { ...ok(201, 'the new token; the secret is shown once'), ...err(400, 401, 403) } } }, async (request, reply) => {
     const { token, record } = await createServiceToken(deps, who(request), request.body);
     return reply.status(201).send({ id: record.id, token, name: record.name });

@@ -66,11 +66,18 @@ export function register(program: Command, kit: Kit): void {
       if (!stored?.token) {
         ctx.out.line(`Not signed in to ${ctx.server}; nothing stored in ${ctx.config_path}.`);
       } else {
+        // Revoke it on the server first, so a copy of the file is worth nothing; offline, say so.
+        const revoked = stored.token_id
+          ? await ctx.api
+              .request('DELETE', `/v1/tokens/${encodeURIComponent(stored.token_id)}`, { token: stored.token })
+              .then(() => true, () => false)
+          : false;
         const { token: _t, token_id: _i, token_expires_at: _e, user: _u, ...rest } = stored;
         if (rest.account) writeConfig(ctx.config_path, rest);
         else deleteConfig(ctx.config_path);
         ctx.out.line(`Signed out of ${ctx.server}${stored.user ? ` (${stored.user.email})` : ''}: the token was removed from ${ctx.config_path}.`);
-        if (stored.token_expires_at) ctx.out.line(`The token${stored.token_id ? ` ${stored.token_id}` : ''} itself stays valid on the server until ${shortDate(stored.token_expires_at)}.`);
+        if (revoked) ctx.out.line(`The token ${stored.token_id} was revoked on the server.`);
+        else if (stored.token_expires_at) ctx.out.line(`The server could not be reached to revoke the token${stored.token_id ? ` ${stored.token_id}` : ''}; it stays valid until ${shortDate(stored.token_expires_at)}.`);
       }
       if (ctx.streams.env.TOKENBANK_TOKEN) ctx.out.note('note: TOKENBANK_TOKEN is set in the environment and still signs you in; unset it too.');
     });
