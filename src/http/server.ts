@@ -68,6 +68,15 @@ function createMetrics(tb: Tokenbank): Metrics {
   return { registry, refusals };
 }
 
+/** The host of an Origin header; null for `Origin: null` (sandboxed or privacy-sensitive contexts) or anything unparseable. */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
+
 /** 400 with the field named, from an Ajv validation error. */
 function validationMessage(error: FastifyError): { field: string; message: string } {
   const first = error.validation?.[0];
@@ -99,6 +108,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   await app.register(cookie);
   await app.register(swagger, {
+    // Shared schemas appear in components under their $id (Error), not as def-0, def-1, ….
+    refResolver: { buildLocalReference: (json, _base_uri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Tokenbank API', version: '1.0.0', description: 'Billing core of an AI assistant service: plan allowances, extra usage credits, hard monthly spend limits, holds and settlements. Amounts are integer micro-dollars (fields end in _micros).', license: { name: 'Proprietary', url: 'https://example.com/license' } },
@@ -136,7 +147,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
     if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
       const origin = request.headers.origin;
-      if (typeof origin === 'string' && new URL(origin).host !== request.headers.host) throw new AppError('forbidden', 'Cross-site request refused.');
+      if (typeof origin === 'string' && originHost(origin) !== request.headers.host) throw new AppError('forbidden', 'Cross-site request refused.');
     }
     request.principal = principal;
     void reply;
