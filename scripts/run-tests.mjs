@@ -1,13 +1,16 @@
 // `npm test`: every test/**/*.test.ts through Node's test runner and tsx. Makes one migrated
-// PGlite template for the whole run first. Arguments filter files by substring:
+// PGlite template for the whole run first. Arguments filter files by substring; arguments that
+// start with "-" go to node before the files:
 //   npm test -- ledger http
+//   npm test -- --test-name-pattern=402 http-status
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const node_flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 
 function walk(dir) {
   return readdirSync(dir)
@@ -31,14 +34,18 @@ if (!process.env.TEST_DATABASE_URL) console.log('TEST_DATABASE_URL not set: Post
 if (!process.env.TEST_REDIS_URL) console.log('TEST_REDIS_URL not set: Redis tests will be skipped (they run in CI via .ci/run)');
 
 const template = join(tmpdir(), `tokenbank-pglite-template-${process.pid}.tar`);
+// Ctrl-C reaches the children through the process group and ends them; this script must outlive
+// them to delete the template (40 MB) instead of leaving one in the temp directory per interrupt.
+process.on('SIGINT', () => undefined);
 const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-pglite-template.ts', template], { cwd: root, stdio: 'inherit' });
 if (made.status !== 0) {
+  rmSync(template, { force: true });
   console.error('could not make the PGlite template database');
   process.exit(1);
 }
 
 const started = Date.now();
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...node_flags, ...files], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, TOKENBANK_TEST_PGLITE_TEMPLATE: template },

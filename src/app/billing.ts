@@ -10,7 +10,7 @@ import { grantTransfer, grantExpiryTransfer, purchaseTransfer } from '../domain/
 import { limits } from '../domain/limits';
 import { checkPurchase } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import { addRedeemed, utcDay } from '../domain/wallet';
+import { addRedeemed, balanceMicros, utcDay } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { requestHash } from './hash';
 import type { GrantRecord, PaymentMethodRecord, PurchaseRecord } from './ports';
@@ -96,7 +96,8 @@ export async function purchaseCredits(deps: Deps, account_id: string, input: { a
   const purchase = started.purchase.status === 'pending' ? await chargeAndComplete(deps, started.purchase, actor) : started.purchase;
   if (purchase.status === 'failed') throw new AppError((purchase.failure_type ?? 'processing_error') as 'card_declined', purchase.failure_message ?? 'The card was not charged.', { purchase_id: purchase.id, amount_micros: purchase.amount_micros });
   const after = await deps.store.readAccount(account_id);
-  const balance_micros = after ? after.wallet.purchased_micros + after.wallet.grants.reduce((s, g) => s + g.remaining_micros, 0) : 0;
+  // The balance the extra-usage page shows: expired grants not yet swept by the job are not spendable.
+  const balance_micros = after ? balanceMicros(after.wallet, deps.clock.now_ms()) : 0;
   return { purchase, balance_micros, replayed: started.replayed };
 }
 
