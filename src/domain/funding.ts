@@ -151,7 +151,10 @@ export function decideAuthorization(input: AuthorizeInput): Decision<Funding> {
   }
   const resets_at_ms = views.length === 0 ? null : Math.max(...views.filter((v) => windowRoom(v) < total_tokens).map((v) => v.resets_at_ms));
   if (!extra_ok || !account.extra_usage_enabled) {
-    return refuse('allowance_exhausted', `Your ${plan.name} allowance cannot cover this request (${room} of ${total_tokens} tokens left)${resets_at_ms ? `; it resets at ${iso(resets_at_ms)}` : ''}. ${extra_ok ? 'Turn on extra usage to keep going.' : 'Upgrade to a paid plan to use extra usage.'}`, {
+    // A request larger than a whole window can never fit: waiting for the reset would not help.
+    const never_fits = views.some((v) => v.limit_tokens < total_tokens);
+    const when = never_fits ? `; it is larger than the whole ${plan.name} allowance window, so lower max_output_tokens` : resets_at_ms ? `; it resets at ${iso(resets_at_ms)}` : '';
+    return refuse('allowance_exhausted', `Your ${plan.name} allowance cannot cover this request (${room} of ${total_tokens} tokens left)${when}. ${extra_ok ? 'Turn on extra usage to keep going.' : 'Upgrade to a paid plan to use extra usage.'}`, {
       allowance_tokens_required: total_tokens,
       allowance_tokens_left: room,
       resets_at: resets_at_ms === null ? null : iso(resets_at_ms),
