@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { closeAll, databaseEngines } from '../fixtures/databases';
 import { apiHarness, assertError, email, PASSWORD, type Api, type TestAccount } from '../fixtures/http';
-import { createServiceToken } from '../../src/app/auth';
+import { createPersonalToken, createServiceToken } from '../../src/app/auth';
 import { defaultCatalogData } from '../../src/domain/catalog';
 
 const WHO = ['anonymous', 'operator', 'service', 'owner', 'billing', 'member', 'outsider'] as const;
@@ -59,6 +59,7 @@ for (const engine of databaseEngines()) {
       ['POST /v1/sessions', '                                              201 201 201 201 201 201 201', () => ({ method: 'POST', url: '/v1/sessions', body: { email: outsider.owner.email, password: PASSWORD } })],
       ['GET /v1/me', '                                                     401 200 200 200 200 200 200', () => ({ method: 'GET', url: '/v1/me' })],
       ['POST /v1/tokens', '                                                401 403 403 201 201 201 201', () => ({ method: 'POST', url: '/v1/tokens', body: { name: 'cli' } })],
+      ['DELETE /v1/tokens/{id}', '                                         401 200 403 200 404 404 404', async () => ({ method: 'DELETE', url: `/v1/tokens/${(await createPersonalToken(api.tb.deps, { kind: 'user', token_id: 'x', user_id: a.owner.id, email: a.owner.email, via: 'personal' }, { name: `tmp-${next()}` })).record.id}` })],
       ['POST /v1/service-tokens', '                                        401 201 403 403 403 403 403', () => ({ method: 'POST', url: '/v1/service-tokens', body: { name: `gw-${next()}` } })],
       ['GET /v1/service-tokens', '                                         401 200 403 403 403 403 403', () => ({ method: 'GET', url: '/v1/service-tokens' })],
       ['DELETE /v1/service-tokens/{id}', '                                 401 200 403 403 403 403 403', async () => ({ method: 'DELETE', url: `/v1/service-tokens/${(await createServiceToken(api.tb.deps, { kind: 'operator', token_id: 'x' }, { name: `tmp-${next()}` })).record.id}` })],
