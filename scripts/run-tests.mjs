@@ -37,10 +37,17 @@ const template = join(tmpdir(), `tokenbank-pglite-template-${process.pid}.tar`);
 // Ctrl-C reaches the children through the process group and ends them; this script must outlive
 // them to delete the template (40 MB) instead of leaving one in the temp directory per interrupt.
 process.on('SIGINT', () => undefined);
+const removeTemplate = () => {
+  try {
+    rmSync(template, { force: true });
+  } catch (error) {
+    console.error(`could not delete ${template}: ${error.message}`);
+  }
+};
 const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-pglite-template.ts', template], { cwd: root, stdio: 'inherit' });
 if (made.status !== 0) {
-  rmSync(template, { force: true });
   console.error('could not make the PGlite template database');
+  removeTemplate();
   process.exit(1);
 }
 
@@ -50,6 +57,6 @@ const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-co
   stdio: 'inherit',
   env: { ...process.env, TOKENBANK_TEST_PGLITE_TEMPLATE: template },
 });
-rmSync(template, { force: true });
+removeTemplate();
 console.log(`test files: ${files.length}, wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(run.status ?? 1);
