@@ -3,7 +3,7 @@ import { cycleAt } from '../domain/cycles';
 import { limits } from '../domain/limits';
 import { formatUsd } from '../domain/money';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import { planStatusAt } from '../domain/wallet';
+import { balanceMicros, planStatusAt } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { hashPassword } from './passwords';
 import type { AccountRecord, Role, StoreTx, UserRecord } from './ports';
@@ -130,7 +130,7 @@ export async function cancelSubscription(deps: Deps, account_id: string, actor: 
     const cycle = cycleAt(account.anchor_ms, now_ms);
     account.cancel_at_ms = cycle.end_ms;
     await tx.updateAccount(account);
-    const balance = wallet.purchased_micros + wallet.grants.reduce((s, g) => s + g.remaining_micros, 0);
+    const balance = balanceMicros(wallet, now_ms);
     await tx.insertOutbox([{ account_id, type: 'plan.lapsing', payload: { lapses_at: new Date(cycle.end_ms).toISOString(), balance_micros: balance, message: `The plan lapses at ${new Date(cycle.end_ms).toISOString()}. Your extra usage balance of ${formatUsd(balance)} is kept, frozen, and refundable on request.` }, created_at_ms: now_ms }]);
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.cancelled', request_id: actor.request_id, details: { cancel_at: new Date(cycle.end_ms).toISOString() }, created_at_ms: now_ms }]);
     return account;
