@@ -63,5 +63,7 @@ export function parseDollars(text: string): DollarParse {
   const fraction = match[2] ?? '';
   if (fraction.length > 6) return { ok: false, message: `"${text}" has more than 6 decimals; the smallest unit is $0.000001` };
   const micros = BigInt(match[1]!) * 1_000_000n + BigInt((fraction + '000000').slice(0, 6));
-  return { ok: true, amount_micros: toSafeNumber(micros) };
+  // Typed input past 2^53 − 1 micros (about $9 billion) is a refusal, not a broken invariant.
+  if (micros > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, message: `"${text}" is too large; the most is ${formatUsd(Number.MAX_SAFE_INTEGER)}` };
+  return { ok: true, amount_micros: Number(micros) };
 }

@@ -1,0 +1,92 @@
+// SPEC §1.5 adding credits: bounds, paid plan, the per-UTC-day cap (example 12); §1.6 the 80 %
+// and 100 % spend-limit notifications.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkPurchase, spendLimitCrossings, type PurchaseBounds } from '../../src/domain/purchase';
+import { limits } from '../../src/domain/limits';
+import { addRedeemed } from '../../src/domain/wallet';
+import { AppError } from '../../src/domain/refusals';
+import { NOW, account, plan, wallet } from '../fixtures/domain-state';
+
+const $ = (dollars: number) => dollars * 1_000_000;
+const bounds: PurchaseBounds = { purchase_micros_min: limits.purchase_micros_min, purchase_micros_max: limits.purchase_micros_max, redeemed_micros_per_day_max: limits.redeemed_micros_per_day_max };
+
+describe('purchase bounds: $5 to $2,500, whole micros', () => {
+  const check = (amount: number) => checkPurchase(account(), plan('pro'), wallet(), amount, bounds, NOW);
+  it('the defaults are $5, $2,500 and $2,000 a day', () => {
+    assert.deepEqual(bounds, { purchase_micros_min: $(5), purchase_micros_max: $(2500), redeemed_micros_per_day_max: $(2000) });
+  });
+  for (const ok of [$(5), $(2000), 12_345_678]) it(`${ok} micros is allowed`, () => assert.equal(check(ok), null));
+  for (const bad of [$(5) - 1, 0, -$(5), $(2500) + 1, $(5) + 0.5, Number.NaN, 2 ** 53]) {
+    it(`${bad} micros is invalid_request naming amount_micros`, () => {
+      const r = check(bad);
+      assert.ok(r instanceof AppError);
+      assert.equal(r.type, 'invalid_request');
+      assert.equal(r.figures.field, 'amount_micros');
+      assert.match(r.message, /\$5\.00.*\$2,500\.00/);
+    });
+  }
+  it('$2,500 is within the purchase bound but over the daily cap of $2,000', () => {
+    assert.equal(check($(2500))?.type, 'daily_cap_reached');
+  });
+});
+
+describe('adding credits needs an active paid plan', () => {
+  it('free plan → plan_required', () => assert.equal(checkPurchase(account({ plan_id: 'free' }), plan('free'), wallet(), $(10), bounds, NOW)?.type, 'plan_required'));
+  it('lapsed plan → plan_required', () => assert.equal(checkPurchase(account({ cancel_at_ms: NOW - 1 }), plan('pro'), wallet(), $(10), bounds, NOW)?.type, 'plan_required'));
+  it('a cancelling plan (not yet lapsed) may still add credits', () => assert.equal(checkPurchase(account({ cancel_at_ms: NOW + 1 }), plan('pro'), wallet(), $(10), bounds, NOW), null));
+});
+
+describe('example 12: at most $2,000 redeemed per UTC day', () => {
+  const morning = Date.UTC(2026, 10, 2, 8, 0);
+  const evening = Date.UTC(2026, 10, 2, 23, 59, 59, 999);
+  const midnight = Date.UTC(2026, 10, 3, 0, 0);
+
+  it('$1,500 then $600 on one UTC day: the second is daily_cap_reached, with the figures and when it resets', () => {
+    const w = wallet();
+    assert.equal(checkPurchase(account(), plan('pro'), w, $(1500), bounds, morning), null);
+    addRedeemed(w, morning, $(1500));
+    const r = checkPurchase(account(), plan('pro'), w, $(600), bounds, evening);
+    assert.equal(r?.type, 'daily_cap_reached');
+    assert.deepEqual(r?.figures, { redeemed_today_micros: $(1500), daily_cap_micros: $(2000), requested_micros: $(600), resets_at: '2026-11-03T00:00:00.000Z' });
+    assert.match(r!.message, /Add at most \$500\.00 now/);
+  });
+
+  it('from 00:00 UTC the next day it is allowed', () => {
+    const w = wallet();
+    addRedeemed(w, morning, $(1500));
+    assert.equal(checkPurchase(account(), plan('pro'), w, $(600), bounds, midnight), null);
+  });
+
+  it('exactly up to the cap is allowed: $1,500 + $500', () => {
+    const w = wallet();
+    addRedeemed(w, morning, $(1500));
+    assert.equal(checkPurchase(account(), plan('pro'), w, $(500), bounds, evening), null);
+  });
+
+  it('the operator can change the cap', () => {
+    const w = wallet();
+    addRedeemed(w, morning, $(50));
+    assert.equal(checkPurchase(account(), plan('pro'), w, $(60), { ...bounds, redeemed_micros_per_day_max: $(100) }, evening)?.type, 'daily_cap_reached');
+  });
+});
+
+describe('spend-limit notifications fire once, when the counter crosses 80 % and 100 %', () => {
+  const L = $(50);
+  const cases: Array<[number, number, number | null, string[]]> = [
+    [0, 39_999_999, L, []],
+    [0, $(40), L, ['spend_limit.warning']],
+    [$(39), $(41), L, ['spend_limit.warning']],
+    [$(40), $(45), L, []], // already past 80 %
+    [$(45), $(50), L, ['spend_limit.reached']],
+    [$(39), $(60), L, ['spend_limit.warning', 'spend_limit.reached']],
+    [$(50), $(60), L, []], // already reached
+    [0, $(100), null, []], // no limit
+    [0, 10, 0, []], // a $0 limit has nothing to warn about
+    [0, 8, 10, ['spend_limit.warning']], // 8 × 100 = 10 × 80 exactly, no fractions
+    [0, 7, 10, []],
+  ];
+  for (const [before, after, limit, want] of cases) {
+    it(`${before} → ${after} of ${limit} → ${want.join(', ') || 'nothing'}`, () => assert.deepEqual(spendLimitCrossings(before, after, limit, 80), want));
+  }
+});
