@@ -66,13 +66,25 @@ export type MeterResult =
 export interface MeterOptions {
   batch_ops_max?: number;
   queue_ops_max?: number;
-  /** Batches committing at once in this process (1 on PGlite, which has one connection). */
+  /**
+   * Batches committing at once in this process (1 on PGlite, which has one connection). Each
+   * batch in flight serves its own lane of accounts (below), so they do not queue on each
+   * other's wallet locks.
+   */
   batches_in_flight_max?: number;
+  /** The operator's per-day redemption cap, which auto-reload firings respect (SPEC §1.7). */
+  redeemed_micros_per_day_max?: number;
 }
 
 interface Pending {
   op: MeterOp;
   resolve: (result: MeterResult) => void;
+}
+
+/** One queue of operations and at most one batch in flight for it. */
+interface Lane {
+  queue: Pending[];
+  busy: boolean;
 }
 
 export interface MeterStats {
@@ -83,13 +95,35 @@ export interface MeterStats {
   last_commit_ms: number;
 }
 
+/**
+ * FNV-1a of a string: spreads account ids over lanes. Any spread is correct (locks are what
+ * make batches safe); an even one keeps the lanes equally busy.
+ */
+function laneHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export class Meter {
-  private readonly queue: Pending[] = [];
+  // Operations are spread over lanes by account: a lane runs one batch at a time, so two batches
+  // of this process never wait on each other's wallet locks (with one shared queue, every batch
+  // of a skewed mix holds the busiest accounts and they commit one after another anyway).
+  // Lanes are a performance device only: a settlement whose account is not known here yet goes
+  // to some lane, and the row locks taken in account_id order keep any overlap correct.
+  private readonly lanes: Lane[];
+  private queued = 0;
   private in_flight = 0;
   private scheduled = false;
   private readonly batch_ops_max: number;
   private readonly queue_ops_max: number;
-  private readonly batches_in_flight_max: number;
+  private readonly redeemed_micros_per_day_max: number;
+  /**
+   * authorization id → account id of holds authorized by this process. An authorization never
+   * changes account, so a hit is as good as the database's answer; it saves the look-up before
+   * the transaction and routes the settlement to its account's lane. Bounded, oldest out first.
+   */
+  private readonly auth_accounts = new Map<string, string>();
   readonly stats: MeterStats = { batches: 0, ops: 0, batch_failures: 0, queue_depth: 0, last_commit_ms: 0 };
   onCommit: ((info: { ops: number; commit_ms: number }) => void) | undefined;
 
@@ -102,16 +136,19 @@ export class Meter {
   ) {
     this.batch_ops_max = options.batch_ops_max ?? limits.meter_batch_ops_max;
     this.queue_ops_max = options.queue_ops_max ?? limits.meter_queue_ops_max;
-    this.batches_in_flight_max = options.batches_in_flight_max ?? (store.engine === 'pglite' ? 1 : 4);
+    this.redeemed_micros_per_day_max = options.redeemed_micros_per_day_max ?? limits.redeemed_micros_per_day_max;
+    const lanes = options.batches_in_flight_max ?? (store.engine === 'pglite' ? 1 : limits.meter_batches_in_flight_max);
+    this.lanes = Array.from({ length: Math.max(1, lanes) }, () => ({ queue: [], busy: false }));
   }
 
   submit(op: MeterOp): Promise<MeterResult> {
-    if (this.queue.length >= this.queue_ops_max) {
+    if (this.queued >= this.queue_ops_max) {
       return Promise.resolve({ ok: false, error: new AppError('overloaded', `The metering queue is full (${this.queue_ops_max} operations waiting). Retry shortly.`, { queue_ops_max: this.queue_ops_max, retry_after_s: 1 }) });
     }
     return new Promise((resolve) => {
-      this.queue.push({ op, resolve });
-      this.stats.queue_depth = this.queue.length;
+      this.laneOf(op).queue.push({ op, resolve });
+      this.queued += 1;
+      this.stats.queue_depth = this.queued;
       this.schedule();
     });
   }
@@ -122,7 +159,13 @@ export class Meter {
 
   /** Resolves when everything submitted so far has been committed or failed. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.in_flight > 0) await new Promise((r) => setTimeout(r, 2));
+    while (this.queued > 0 || this.in_flight > 0) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  private laneOf(op: MeterOp): Lane {
+    if (this.lanes.length === 1) return this.lanes[0]!;
+    const key = op.kind === 'authorize' ? op.request.account_id : op.kind === 'event' ? op.event.account_id : (this.auth_accounts.get(op.authorization_id) ?? op.authorization_id);
+    return this.lanes[laneHash(key) % this.lanes.length]!;
   }
 
   private schedule() {
@@ -136,13 +179,19 @@ export class Meter {
   }
 
   private pump() {
-    while (this.in_flight < this.batches_in_flight_max && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.batch_ops_max);
-      this.stats.queue_depth = this.queue.length;
+    for (const lane of this.lanes) {
+      if (lane.busy || lane.queue.length === 0) continue;
+      const batch = lane.queue.splice(0, this.batch_ops_max);
+      this.queued -= batch.length;
+      this.stats.queue_depth = this.queued;
+      lane.busy = true;
       this.in_flight += 1;
       void this.runIsolated(batch).finally(() => {
+        lane.busy = false;
         this.in_flight -= 1;
-        if (this.queue.length > 0) this.pump();
+        // Through the event loop, not straight on: PGlite answers without any I/O, so pumping
+        // here would chain batch after batch in microtasks and starve timers and sockets.
+        if (lane.queue.length > 0) this.schedule();
       });
     }
   }
@@ -164,30 +213,46 @@ export class Meter {
     }
   }
 
-  /** One transaction for all of `ops`; returns one result per op, in order. */
+  /** Remembers committed holds' accounts; forgets finished ones (a replay just looks them up). */
+  private rememberAccounts(results: MeterResult[]) {
+    for (const r of results) {
+      if (!r.ok || r.kind !== 'authorization') continue;
+      const auth = r.authorization;
+      if (auth.status === 'held') {
+        this.auth_accounts.set(auth.id, auth.account_id);
+        if (this.auth_accounts.size > limits.meter_account_cache_entries_max) this.auth_accounts.delete(this.auth_accounts.keys().next().value!);
+      } else {
+        this.auth_accounts.delete(auth.id);
+      }
+    }
+  }
+
+/** One transaction for all of `ops`; returns one result per op, in order. */
   async runBatch(ops: MeterOp[]): Promise<MeterResult[]> {
     const started = performance.now();
     const catalog = await this.catalog.get();
-    const auth_ids = ops.flatMap((op) => (op.kind === 'settle' || op.kind === 'release' || op.kind === 'expire' ? [op.authorization_id] : []));
-    const auth_accounts = await this.store.authorizationAccounts(auth_ids);
     const account_ids = new Set<string>();
+    const unknown: string[] = [];
     for (const op of ops) {
       if (op.kind === 'authorize') account_ids.add(op.request.account_id);
       else if (op.kind === 'event') account_ids.add(op.event.account_id);
       else {
-        const account_id = auth_accounts.get(op.authorization_id);
+        const account_id = this.auth_accounts.get(op.authorization_id);
         if (account_id) account_ids.add(account_id);
+        else unknown.push(op.authorization_id);
       }
     }
+    if (unknown.length > 0) for (const account_id of (await this.store.authorizationAccounts(unknown)).values()) account_ids.add(account_id);
     const results = await this.store.transaction(async (tx) => {
       const now_ms = this.clock.now_ms();
-      const batch = new BatchState(tx, catalog, this.ids, now_ms);
+      const batch = new BatchState(tx, catalog, this.ids, now_ms, this.redeemed_micros_per_day_max);
       await batch.load([...account_ids], ops);
       const out = ops.map((op) => batch.apply(op));
       await batch.finish();
       return out;
     });
     const commit_ms = performance.now() - started;
+    this.rememberAccounts(results);
     this.stats.batches += 1;
     this.stats.ops += ops.length;
     this.stats.last_commit_ms = commit_ms;
@@ -209,13 +274,16 @@ class BatchState {
   private outbox: OutboxEvent[] = [];
   private touched = new Set<string>();
   private touched_seats = new Map<string, Set<string>>();
+  private members = new Set<string>();
   private spent_before = new Map<string, number>();
+  private windows_before = new Map<string, string>();
 
   constructor(
     private readonly tx: StoreTx,
     private readonly catalog: Catalog,
     private readonly ids: Ids,
     private readonly now_ms: number,
+    private readonly redeemed_micros_per_day_max: number,
   ) {}
 
   async load(account_ids: string[], ops: MeterOp[]) {
@@ -227,7 +295,16 @@ class BatchState {
     for (const a of await this.tx.getAuthorizationsByKey(keys)) this.auth_by_key.set(keyOf(a.account_id, a.idempotency_key!), a);
     const event_keys = ops.flatMap((op) => (op.kind === 'event' ? [{ account_id: op.event.account_id, event_id: op.event.id }] : []));
     for (const r of await this.tx.getUsageEvents(event_keys)) this.events.set(keyOf(r.account_id, r.event_id!), r);
-    for (const [id, locked] of this.accounts) this.spent_before.set(id, spentThisCycle(locked.wallet, currentCycle(locked.account, this.now_ms)));
+    // Per-seat plans count allowance per member: a user_id must belong to the account.
+    const seat_users = ops.flatMap((op) => {
+      const [account_id, user_id] = op.kind === 'authorize' ? [op.request.account_id, op.request.user_id] : op.kind === 'event' ? [op.event.account_id, op.event.user_id] : [null, null];
+      return account_id && user_id ? [{ account_id, user_id }] : [];
+    });
+    this.members = await this.tx.getMembers(seat_users);
+    for (const [id, locked] of this.accounts) {
+      this.spent_before.set(id, spentThisCycle(locked.wallet, currentCycle(locked.account, this.now_ms)));
+      for (const [seat, windows] of locked.windows) for (const state of windows.values()) this.windows_before.set(windowKey(id, seat, state.kind), windowFingerprint(state));
+    }
   }
 
   apply(op: MeterOp): MeterResult {
@@ -269,6 +346,7 @@ class BatchState {
     const plan = locked.account.plan_id ? this.catalog.plans.get(locked.account.plan_id) : undefined;
     if (plan?.per_seat) {
       if (!user_id) throw invalid('user_id', `is required on a ${plan.name} plan: its allowance is per seat (member)`);
+      if (!this.members.has(keyOf(locked.account.id, user_id))) throw invalid('user_id', `"${user_id}" is not a member of account ${locked.account.id}; a ${plan.name} seat belongs to a member`);
       return user_id;
     }
     return '';
@@ -456,7 +534,7 @@ class BatchState {
         this.outbox.push({ account_id, type, payload: { spent_micros: after, limit_micros: locked.account.monthly_spend_limit_micros, cycle_end: new Date(cycle.end_ms).toISOString() }, created_at_ms: this.now_ms });
       }
       const plan = locked.account.plan_id ? this.catalog.plans.get(locked.account.plan_id) : undefined;
-      const decision = decideAutoReload({ account: locked.account, plan, wallet: locked.wallet, cycle, now_ms: this.now_ms });
+      const decision = decideAutoReload({ account: locked.account, plan, wallet: locked.wallet, cycle, now_ms: this.now_ms, redeemed_micros_per_day_max: this.redeemed_micros_per_day_max });
       let last_reload_event: ReloadEvent | null | undefined;
       if (decision.kind === 'fire') {
         // The firing is recorded here, in the same transaction; the payment worker charges it.
@@ -490,24 +568,30 @@ class BatchState {
       }
       wallets.push({ account_id, wallet: locked.wallet, ...(last_reload_event !== undefined ? { last_reload_event } : {}) });
     }
-    await this.tx.insertAuthorizations(this.new_auths);
-    // Rows created in this batch and already finished are inserted with their final state by the update below.
-    await this.tx.updateAuthorizations([...this.changed_auths]);
-    await this.tx.insertUsageRecords(this.usage);
-    await this.tx.insertTransfers(this.transfers);
-    await this.tx.saveWallets(wallets, this.now_ms);
     const windows = [];
     for (const [account_id, seats] of this.touched_seats) {
       const locked = this.accounts.get(account_id)!;
       for (const seat of seats) {
-        for (const state of locked.windows.get(seat)?.values() ?? []) windows.push({ account_id, seat, state });
+        for (const state of locked.windows.get(seat)?.values() ?? []) {
+          // A window the batch only looked at (a third-party request touches none) is not rewritten.
+          if (this.windows_before.get(windowKey(account_id, seat, state.kind)) !== windowFingerprint(state)) windows.push({ account_id, seat, state });
+        }
       }
     }
-    await this.tx.saveWindows(windows);
     for (const reload of reloads) await this.tx.insertPurchase(reload);
     if (reloads.length > 0) this.outbox.push(...reloads.map((r) => ({ account_id: r.account_id, type: 'auto_reload.fired', payload: { purchase_id: r.id, amount_micros: r.amount_micros }, created_at_ms: this.now_ms })));
-    await this.tx.insertOutbox(this.outbox);
+    // One statement for the rest: authorizations made in this batch are inserted in their final
+    // state, so `changed_authorizations` only updates rows that existed before it.
+    await this.tx.writeMeterBatch({ new_authorizations: this.new_auths, changed_authorizations: [...this.changed_auths], usage: this.usage, transfers: this.transfers, wallets, windows, outbox: this.outbox }, this.now_ms);
   }
+}
+
+function windowKey(account_id: string, seat: string, kind: string): string {
+  return `${account_id}\u0000${seat}\u0000${kind}`;
+}
+
+function windowFingerprint(state: { start_ms: number | null; used_tokens: number; held_tokens: number }): string {
+  return `${state.start_ms}/${state.used_tokens}/${state.held_tokens}`;
 }
 
 function keyOf(account_id: string, key: string): string {

@@ -218,6 +218,18 @@ export interface TokenRecord {
 }
 
 /** Writes and locked reads, inside one transaction. Every write takes a batch (set-based SQL). */
+/** Everything one metering batch writes (see StoreTx.writeMeterBatch). */
+export interface MeterBatchWrites {
+  /** Inserted with their state at the end of the batch (a hold may be settled in the batch that made it). */
+  new_authorizations: AuthorizationRecord[];
+  changed_authorizations: AuthorizationRecord[];
+  usage: UsageRecord[];
+  transfers: Transfer[];
+  wallets: Array<{ account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null }>;
+  windows: WindowRow[];
+  outbox: OutboxEvent[];
+}
+
 export interface StoreTx {
   /** Locks the wallets of `account_ids` in sorted order (FOR UPDATE) and loads their state. */
   lockAccounts(account_ids: string[]): Promise<Map<string, LockedAccount>>;
@@ -234,6 +246,10 @@ export interface StoreTx {
   getUsageEvents(pairs: Array<{ account_id: string; event_id: string }>): Promise<UsageRecord[]>;
   /** Inserts usage records and adds them to the daily rollups, in this transaction. */
   insertUsageRecords(rows: UsageRecord[]): Promise<void>;
+  /** Which of these (account, user) pairs are memberships, as `${account_id}\u0000${user_id}` keys. */
+  getMembers(pairs: Array<{ account_id: string; user_id: string }>): Promise<Set<string>>;
+  /** All of a metering batch's writes, as few statements as the engine allows (one on PostgreSQL and PGlite). */
+  writeMeterBatch(writes: MeterBatchWrites, now_ms: number): Promise<void>;
 
   insertAccount(account: AccountRecord, now_ms: number): Promise<void>;
   updateAccount(account: AccountRecord): Promise<void>;

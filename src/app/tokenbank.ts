@@ -46,7 +46,7 @@ export class Tokenbank {
         redeemed_micros_per_day_max: options.settings?.redeemed_micros_per_day_max ?? limits.redeemed_micros_per_day_max,
       },
     };
-    this.meter = new Meter(options.store, catalog, options.clock, options.ids, options.meter);
+    this.meter = new Meter(options.store, catalog, options.clock, options.ids, { redeemed_micros_per_day_max: this.deps.settings.redeemed_micros_per_day_max, ...options.meter });
     this.rate_limiter = options.rate_limiter;
   }
 

@@ -36,6 +36,11 @@ export const limits = {
   // may wait in front of it before new ones are refused as overloaded (503, Retry-After).
   meter_batch_ops_max: 1000,
   meter_queue_ops_max: 20_000,
+  // Batches committing at once per process on PostgreSQL (PGlite has one connection: 1). Each
+  // takes one pooled connection for its transaction; the pool keeps the rest for reads.
+  meter_batches_in_flight_max: 4,
+  // Open holds whose account this process remembers (~150 bytes each: 200k ≈ 30 MB at most).
+  meter_account_cache_entries_max: 200_000,
 
   page_size_default: 50,
   page_size_max: 500,

@@ -14,6 +14,7 @@ import type {
   CatalogData,
   GrantRecord,
   LockedAccount,
+  MeterBatchWrites,
   OutboxEvent,
   PaymentMethodRecord,
   PurchaseRecord,
@@ -218,6 +219,224 @@ async function loadAccounts(sql: Sql, account_ids: string[], lock: boolean): Pro
   return out;
 }
 
+// ---- set-based writes, as parts that compose -------------------------------------------------
+// Each part is one INSERT/UPDATE … FROM unnest statement for a whole set of rows; it appends
+// its column arrays to `params` and refers to them as $n. Alone, a part is run as it is; a
+// metering batch joins its parts into one statement (PgStoreTx.writeMeterBatch).
+
+type WalletWrite = { account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null };
+/** Returns the statement, or null when there is nothing to write. */
+type Part<T> = (params: unknown[], rows: T[], now_ms: number) => string | null;
+
+/** Appends each column (as an array) to `params`; returns `$n::type[]` for each, in order. */
+function arrays<T>(params: unknown[], rows: T[], columns: Array<[string, (row: T) => unknown]>): string[] {
+  return columns.map(([type, pick]) => {
+    params.push(rows.map(pick));
+    return `$${params.length}::${type}[]`;
+  });
+}
+
+const byAccount = <T extends { account_id: string }>(rows: T[]) => [...rows].sort((a, b) => (a.account_id < b.account_id ? -1 : 1));
+
+const walletsUpdate: Part<WalletWrite> = (params, rows, now_ms) => {
+  const a = arrays(params, byAccount(rows), [
+    ['text', (r) => r.account_id],
+    ['bigint', (r) => r.wallet.purchased_micros],
+    ['bigint', (r) => r.wallet.grants.reduce((sum, g) => sum + g.remaining_micros, 0)],
+    ['bigint', (r) => r.wallet.held_micros],
+    ['bigint', (r) => r.wallet.spent_cycle_micros],
+    ['timestamptz', (r) => iso(r.wallet.spent_cycle_start_ms)],
+    ['date', (r) => r.wallet.redeemed_day],
+    ['bigint', (r) => r.wallet.redeemed_day_micros],
+    ['boolean', (r) => r.wallet.reload_in_flight],
+    ['boolean', (r) => r.last_reload_event !== undefined],
+    ['text', (r) => json(r.last_reload_event ?? null)],
+  ]);
+  params.push(iso(now_ms));
+  return `UPDATE wallets SET
+         purchased_micros = u.purchased, promotional_micros = u.promotional, held_micros = u.held,
+         spent_cycle_micros = u.spent, spent_cycle_start = u.spent_start, redeemed_day = u.redeemed_day,
+         redeemed_day_micros = u.redeemed, reload_in_flight = u.in_flight,
+         auto_reload_last_event = CASE WHEN u.set_event THEN u.event::jsonb ELSE wallets.auto_reload_last_event END,
+         updated_at = $${params.length}::timestamptz
+       FROM unnest(${a.join(', ')})
+         AS u(account_id, purchased, promotional, held, spent, spent_start, redeemed_day, redeemed, in_flight, set_event, event)
+       WHERE wallets.account_id = u.account_id`;
+};
+
+const grantsUpdate: Part<WalletWrite> = (params, rows) => {
+  const grants = byAccount(rows).flatMap((r) => r.wallet.grants);
+  if (grants.length === 0) return null;
+  const a = arrays(params, grants, [
+    ['text', (g) => g.id],
+    ['bigint', (g) => g.remaining_micros],
+  ]);
+  return `UPDATE grants SET remaining_micros = u.remaining FROM unnest(${a.join(', ')}) AS u(id, remaining)
+          WHERE grants.id = u.id AND grants.remaining_micros <> u.remaining`;
+};
+
+const windowsUpsert: Part<WindowRow> = (params, rows) => {
+  const live = rows.filter((r) => r.state.start_ms !== null);
+  if (live.length === 0) return null;
+  live.sort((a, b) => (a.account_id + a.seat + a.state.kind < b.account_id + b.seat + b.state.kind ? -1 : 1));
+  const a = arrays(params, live, [
+    ['text', (r) => r.account_id],
+    ['text', (r) => r.seat],
+    ['text', (r) => r.state.kind],
+    ['timestamptz', (r) => iso(r.state.start_ms)],
+    ['bigint', (r) => r.state.used_tokens],
+    ['bigint', (r) => r.state.held_tokens],
+  ]);
+  return `INSERT INTO allowance_windows (account_id, seat, kind, start_at, used_tokens, held_tokens)
+       SELECT * FROM unnest(${a.join(', ')})
+       ON CONFLICT (account_id, seat, kind) DO UPDATE SET start_at = EXCLUDED.start_at, used_tokens = EXCLUDED.used_tokens, held_tokens = EXCLUDED.held_tokens`;
+};
+
+const transfersInsert: Part<Transfer> = (params, rows) => {
+  const a = arrays(params, rows, [
+    ['text', (r) => r.account_id],
+    ['text', (r) => r.kind],
+    ['text', (r) => r.debit_book],
+    ['text', (r) => r.credit_book],
+    ['bigint', (r) => r.amount_micros],
+    ['text', (r) => r.grant_id],
+    ['text', (r) => r.reference_id],
+    ['timestamptz', (r) => iso(r.created_at_ms)],
+  ]);
+  return `INSERT INTO transfers (account_id, kind, debit_book, credit_book, amount_micros, grant_id, reference_id, created_at)
+       SELECT * FROM unnest(${a.join(', ')})`;
+};
+
+const outboxInsert: Part<OutboxEvent> = (params, rows) => {
+  const a = arrays(params, rows, [
+    ['text', (r) => r.account_id],
+    ['text', (r) => r.type],
+    ['text', (r) => json(r.payload)],
+    ['timestamptz', (r) => iso(r.created_at_ms)],
+  ]);
+  return `INSERT INTO outbox (account_id, type, payload, created_at)
+       SELECT a, t, p::jsonb, c FROM unnest(${a.join(', ')}) AS u(a, t, p, c)`;
+};
+
+/** Every column, so an authorization created and finished in one batch is inserted as it ends. */
+const authorizationsInsert: Part<AuthorizationRecord> = (params, rows) => {
+  const a = arrays(params, rows, [
+    ['text', (r) => r.id],
+    ['text', (r) => r.account_id],
+    ['text', (r) => r.idempotency_key],
+    ['text', (r) => r.request_hash],
+    ['text', (r) => r.user_id],
+    ['text', (r) => r.seat],
+    ['text', (r) => r.app_id],
+    ['text', (r) => r.model_id],
+    ['text', (r) => r.price_id],
+    ['bigint', (r) => r.input_tokens],
+    ['bigint', (r) => r.max_output_tokens],
+    ['text', (r) => r.funding.source],
+    ['text', (r) => r.funding.reason],
+    ['bigint', (r) => r.funding.allowance_tokens],
+    ['bigint', (r) => r.funding.held_micros],
+    ['bigint', (r) => r.funding.max_cost_micros],
+    ['text', (r) => json(r.funding.windows)],
+    ['text', (r) => r.status],
+    ['timestamptz', (r) => iso(r.created_at_ms)],
+    ['timestamptz', (r) => iso(r.expires_at_ms)],
+    ['timestamptz', (r) => iso(r.finished_at_ms)],
+    ['text', (r) => r.settle_hash],
+    ['text', (r) => json(r.usage)],
+    ['bigint', (r) => r.cost_micros],
+    ['bigint', (r) => r.charged_micros],
+    ['bigint', (r) => r.settled_allowance_tokens],
+  ]);
+  return `INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, user_id, seat, app_id, model_id, price_id,
+          input_tokens, max_output_tokens, source, reason, allowance_tokens, held_micros, max_cost_micros, windows, status,
+          created_at, expires_at, finished_at, settle_hash, usage, cost_micros, charged_micros, settled_allowance_tokens)
+       SELECT i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w::jsonb, st, c, e, f, sh, us::jsonb, co, ch, sa
+         FROM unnest(${a.join(', ')})
+           AS x(i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w, st, c, e, f, sh, us, co, ch, sa)`;
+};
+
+const authorizationsUpdate: Part<AuthorizationRecord> = (params, rows) => {
+  const a = arrays(params, rows, [
+    ['text', (r) => r.id],
+    ['text', (r) => r.status],
+    ['timestamptz', (r) => iso(r.finished_at_ms)],
+    ['text', (r) => r.settle_hash],
+    ['text', (r) => json(r.usage)],
+    ['bigint', (r) => r.cost_micros],
+    ['bigint', (r) => r.charged_micros],
+    ['bigint', (r) => r.settled_allowance_tokens],
+  ]);
+  return `UPDATE authorizations SET status = u.status, finished_at = u.finished_at, settle_hash = u.settle_hash, usage = u.usage::jsonb,
+              cost_micros = u.cost, charged_micros = u.charged, settled_allowance_tokens = u.allowance
+         FROM unnest(${a.join(', ')})
+           AS u(id, status, finished_at, settle_hash, usage, cost, charged, allowance)
+        WHERE authorizations.id = u.id`;
+};
+
+const usageRecordsInsert: Part<UsageRecord> = (params, rows) => {
+  const a = arrays(params, rows, [
+    ['text', (r) => r.id],
+    ['text', (r) => r.account_id],
+    ['text', (r) => r.authorization_id],
+    ['text', (r) => r.event_id],
+    ['text', (r) => r.event_hash],
+    ['text', (r) => r.user_id],
+    ['text', (r) => r.app_id],
+    ['text', (r) => r.model_id],
+    ['text', (r) => r.price_id],
+    ['text', (r) => r.source],
+    ['text', (r) => r.reason],
+    ['bigint', (r) => r.usage.input_tokens],
+    ['bigint', (r) => r.usage.output_tokens],
+    ['bigint', (r) => r.usage.cache_creation_input_tokens],
+    ['bigint', (r) => r.usage.cache_read_input_tokens],
+    ['bigint', (r) => r.allowance_tokens],
+    ['bigint', (r) => r.cost_micros],
+    ['bigint', (r) => r.extra_usage_micros],
+    ['timestamptz', (r) => iso(r.occurred_at_ms)],
+    ['timestamptz', (r) => iso(r.recorded_at_ms)],
+  ]);
+  return `INSERT INTO usage_records (id, account_id, authorization_id, event_id, event_hash, user_id, app_id, model_id, price_id, source, reason,
+          input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros,
+          occurred_at, recorded_at)
+       SELECT * FROM unnest(${a.join(', ')})`;
+};
+
+/** Adds usage records to their daily rollups, summed here so one statement never touches a key twice. */
+const usageDailyAdd: Part<UsageRecord> = (params, rows) => {
+  const buckets = new Map<string, { key: [string, string, string, string, string]; sums: number[] }>();
+  for (const r of rows) {
+    const key: [string, string, string, string, string] = [r.account_id, utcDay(r.occurred_at_ms), r.app_id, r.model_id, r.source];
+    const id = key.join('\u0000');
+    const bucket = buckets.get(id) ?? { key, sums: [0, 0, 0, 0, 0, 0, 0, 0] };
+    const add = [1, r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_creation_input_tokens, r.usage.cache_read_input_tokens, r.allowance_tokens, r.cost_micros, r.extra_usage_micros];
+    for (let i = 0; i < add.length; i++) bucket.sums[i]! += add[i]!;
+    buckets.set(id, bucket);
+  }
+  const list = [...buckets.values()].sort((a, b) => (a.key.join('\u0000') < b.key.join('\u0000') ? -1 : 1));
+  const a = arrays(params, list, [
+    ['text', (b) => b.key[0]],
+    ['date', (b) => b.key[1]],
+    ['text', (b) => b.key[2]],
+    ['text', (b) => b.key[3]],
+    ['text', (b) => b.key[4]],
+    ...[0, 1, 2, 3, 4, 5, 6, 7].map((i): [string, (b: { sums: number[] }) => unknown] => ['bigint', (b) => b.sums[i]]),
+  ]);
+  return `INSERT INTO usage_daily (account_id, day, app_id, model_id, source, requests, input_tokens, output_tokens,
+          cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros)
+       SELECT * FROM unnest(${a.join(', ')})
+       ON CONFLICT (account_id, day, app_id, model_id, source) DO UPDATE SET
+         requests = usage_daily.requests + EXCLUDED.requests,
+         input_tokens = usage_daily.input_tokens + EXCLUDED.input_tokens,
+         output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens,
+         cache_creation_input_tokens = usage_daily.cache_creation_input_tokens + EXCLUDED.cache_creation_input_tokens,
+         cache_read_input_tokens = usage_daily.cache_read_input_tokens + EXCLUDED.cache_read_input_tokens,
+         allowance_tokens = usage_daily.allowance_tokens + EXCLUDED.allowance_tokens,
+         cost_micros = usage_daily.cost_micros + EXCLUDED.cost_micros,
+         extra_usage_micros = usage_daily.extra_usage_micros + EXCLUDED.extra_usage_micros`;
+};
+
 class PgStoreTx implements StoreTx {
   constructor(private readonly sql: Sql) {}
 
@@ -225,74 +444,20 @@ class PgStoreTx implements StoreTx {
     return loadAccounts(this.sql, account_ids, true);
   }
 
-  async saveWallets(rows: Array<{ account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null }>, now_ms: number) {
-    if (rows.length === 0) return;
-    const sorted = [...rows].sort((a, b) => (a.account_id < b.account_id ? -1 : 1));
-    await this.sql.query(
-      `UPDATE wallets SET
-         purchased_micros = u.purchased, promotional_micros = u.promotional, held_micros = u.held,
-         spent_cycle_micros = u.spent, spent_cycle_start = u.spent_start, redeemed_day = u.redeemed_day,
-         redeemed_day_micros = u.redeemed, reload_in_flight = u.in_flight,
-         auto_reload_last_event = CASE WHEN u.set_event THEN u.event::jsonb ELSE wallets.auto_reload_last_event END,
-         updated_at = $12
-       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::timestamptz[], $7::date[], $8::bigint[], $9::boolean[], $10::boolean[], $11::text[])
-         AS u(account_id, purchased, promotional, held, spent, spent_start, redeemed_day, redeemed, in_flight, set_event, event)
-       WHERE wallets.account_id = u.account_id`,
-      [
-        ...columnsOf(sorted, [
-          (r) => r.account_id,
-          (r) => r.wallet.purchased_micros,
-          (r) => r.wallet.grants.reduce((sum, g) => sum + g.remaining_micros, 0),
-          (r) => r.wallet.held_micros,
-          (r) => r.wallet.spent_cycle_micros,
-          (r) => iso(r.wallet.spent_cycle_start_ms),
-          (r) => r.wallet.redeemed_day,
-          (r) => r.wallet.redeemed_day_micros,
-          (r) => r.wallet.reload_in_flight,
-          (r) => r.last_reload_event !== undefined,
-          (r) => json(r.last_reload_event ?? null),
-        ]),
-        iso(now_ms),
-      ],
-    );
-    const grants = sorted.flatMap((r) => r.wallet.grants);
-    if (grants.length > 0) {
-      await this.sql.query(
-        `UPDATE grants SET remaining_micros = u.remaining FROM unnest($1::text[], $2::bigint[]) AS u(id, remaining)
-          WHERE grants.id = u.id AND grants.remaining_micros <> u.remaining`,
-        columnsOf(grants, [(g) => g.id, (g) => g.remaining_micros]),
-      );
-    }
+  async saveWallets(rows: WalletWrite[], now_ms: number) {
+    await this.run([walletsUpdate, rows, now_ms], [grantsUpdate, rows]);
   }
 
   async saveWindows(rows: WindowRow[]) {
-    const live = rows.filter((r) => r.state.start_ms !== null);
-    if (live.length === 0) return;
-    live.sort((a, b) => (a.account_id + a.seat + a.state.kind < b.account_id + b.seat + b.state.kind ? -1 : 1));
-    await this.sql.query(
-      `INSERT INTO allowance_windows (account_id, seat, kind, start_at, used_tokens, held_tokens)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[])
-       ON CONFLICT (account_id, seat, kind) DO UPDATE SET start_at = EXCLUDED.start_at, used_tokens = EXCLUDED.used_tokens, held_tokens = EXCLUDED.held_tokens`,
-      columnsOf(live, [(r) => r.account_id, (r) => r.seat, (r) => r.state.kind, (r) => iso(r.state.start_ms), (r) => r.state.used_tokens, (r) => r.state.held_tokens]),
-    );
+    await this.run([windowsUpsert, rows]);
   }
 
   async insertTransfers(rows: Transfer[]) {
-    if (rows.length === 0) return;
-    await this.sql.query(
-      `INSERT INTO transfers (account_id, kind, debit_book, credit_book, amount_micros, grant_id, reference_id, created_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])`,
-      columnsOf(rows, [(r) => r.account_id, (r) => r.kind, (r) => r.debit_book, (r) => r.credit_book, (r) => r.amount_micros, (r) => r.grant_id, (r) => r.reference_id, (r) => iso(r.created_at_ms)]),
-    );
+    await this.run([transfersInsert, rows]);
   }
 
   async insertOutbox(rows: OutboxEvent[]) {
-    if (rows.length === 0) return;
-    await this.sql.query(
-      `INSERT INTO outbox (account_id, type, payload, created_at)
-       SELECT a, t, p::jsonb, c FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(a, t, p, c)`,
-      columnsOf(rows, [(r) => r.account_id, (r) => r.type, (r) => json(r.payload), (r) => iso(r.created_at_ms)]),
-    );
+    await this.run([outboxInsert, rows]);
   }
 
   async insertAudit(rows: AuditEntry[]) {
@@ -323,51 +488,11 @@ class PgStoreTx implements StoreTx {
   }
 
   async insertAuthorizations(rows: AuthorizationRecord[]) {
-    if (rows.length === 0) return;
-    await this.sql.query(
-      `INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, user_id, seat, app_id, model_id, price_id,
-          input_tokens, max_output_tokens, source, reason, allowance_tokens, held_micros, max_cost_micros, windows, status,
-          created_at, expires_at)
-       SELECT i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w::jsonb, st, c, e
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                     $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::text[], $18::text[],
-                     $19::timestamptz[], $20::timestamptz[])
-           AS x(i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w, st, c, e)`,
-      columnsOf(rows, [
-        (r) => r.id,
-        (r) => r.account_id,
-        (r) => r.idempotency_key,
-        (r) => r.request_hash,
-        (r) => r.user_id,
-        (r) => r.seat,
-        (r) => r.app_id,
-        (r) => r.model_id,
-        (r) => r.price_id,
-        (r) => r.input_tokens,
-        (r) => r.max_output_tokens,
-        (r) => r.funding.source,
-        (r) => r.funding.reason,
-        (r) => r.funding.allowance_tokens,
-        (r) => r.funding.held_micros,
-        (r) => r.funding.max_cost_micros,
-        (r) => json(r.funding.windows),
-        (r) => r.status,
-        (r) => iso(r.created_at_ms),
-        (r) => iso(r.expires_at_ms),
-      ]),
-    );
+    await this.run([authorizationsInsert, rows]);
   }
 
   async updateAuthorizations(rows: AuthorizationRecord[]) {
-    if (rows.length === 0) return;
-    await this.sql.query(
-      `UPDATE authorizations SET status = u.status, finished_at = u.finished_at, settle_hash = u.settle_hash, usage = u.usage::jsonb,
-              cost_micros = u.cost, charged_micros = u.charged, settled_allowance_tokens = u.allowance
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[])
-           AS u(id, status, finished_at, settle_hash, usage, cost, charged, allowance)
-        WHERE authorizations.id = u.id`,
-      columnsOf(rows, [(r) => r.id, (r) => r.status, (r) => iso(r.finished_at_ms), (r) => r.settle_hash, (r) => json(r.usage), (r) => r.cost_micros, (r) => r.charged_micros, (r) => r.settled_allowance_tokens]),
-    );
+    await this.run([authorizationsUpdate, rows]);
   }
 
   async getUsageEvents(pairs: Array<{ account_id: string; event_id: string }>) {
@@ -381,62 +506,54 @@ class PgStoreTx implements StoreTx {
   }
 
   async insertUsageRecords(rows: UsageRecord[]) {
-    if (rows.length === 0) return;
-    await this.sql.query(
-      `INSERT INTO usage_records (id, account_id, authorization_id, event_id, event_hash, user_id, app_id, model_id, price_id, source, reason,
-          input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros,
-          occurred_at, recorded_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-          $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::timestamptz[], $20::timestamptz[])`,
-      columnsOf(rows, [
-        (r) => r.id,
-        (r) => r.account_id,
-        (r) => r.authorization_id,
-        (r) => r.event_id,
-        (r) => r.event_hash,
-        (r) => r.user_id,
-        (r) => r.app_id,
-        (r) => r.model_id,
-        (r) => r.price_id,
-        (r) => r.source,
-        (r) => r.reason,
-        (r) => r.usage.input_tokens,
-        (r) => r.usage.output_tokens,
-        (r) => r.usage.cache_creation_input_tokens,
-        (r) => r.usage.cache_read_input_tokens,
-        (r) => r.allowance_tokens,
-        (r) => r.cost_micros,
-        (r) => r.extra_usage_micros,
-        (r) => iso(r.occurred_at_ms),
-        (r) => iso(r.recorded_at_ms),
-      ]),
+    await this.run([usageRecordsInsert, rows], [usageDailyAdd, rows]);
+  }
+
+  /**
+   * A metering batch's writes as one statement: each part is a data-modifying CTE, so the
+   * batch costs one round trip and one parse instead of up to nine. The parts touch different
+   * rows (authorizations created in the batch are inserted in their final state, never also
+   * updated), which is what a single statement's shared snapshot requires.
+   */
+  async writeMeterBatch(w: MeterBatchWrites, now_ms: number) {
+    const fresh = new Set(w.new_authorizations);
+    await this.run(
+      [authorizationsInsert, w.new_authorizations],
+      [authorizationsUpdate, w.changed_authorizations.filter((a) => !fresh.has(a))],
+      [usageRecordsInsert, w.usage],
+      [usageDailyAdd, w.usage],
+      [transfersInsert, w.transfers],
+      [walletsUpdate, w.wallets, now_ms],
+      [grantsUpdate, w.wallets],
+      [windowsUpsert, w.windows],
+      [outboxInsert, w.outbox],
     );
-    // Daily rollups, summed here so one statement never touches the same key twice.
-    const buckets = new Map<string, { key: [string, string, string, string, string]; sums: number[] }>();
-    for (const r of rows) {
-      const key: [string, string, string, string, string] = [r.account_id, utcDay(r.occurred_at_ms), r.app_id, r.model_id, r.source];
-      const id = key.join('\u0000');
-      const bucket = buckets.get(id) ?? { key, sums: [0, 0, 0, 0, 0, 0, 0, 0] };
-      const add = [1, r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_creation_input_tokens, r.usage.cache_read_input_tokens, r.allowance_tokens, r.cost_micros, r.extra_usage_micros];
-      for (let i = 0; i < add.length; i++) bucket.sums[i]! += add[i]!;
-      buckets.set(id, bucket);
+  }
+
+  /** Runs the non-empty parts as one statement (one part: itself; more: CTEs before the last). */
+  private async run(...parts: Array<[Part<any>, any[]] | [Part<any>, any[], number]>) {
+    const params: unknown[] = [];
+    const statements: string[] = [];
+    for (const [part, rows, now_ms] of parts) {
+      const statement = rows.length > 0 ? part(params, rows, now_ms ?? 0) : null;
+      if (statement !== null) statements.push(statement);
     }
-    const list = [...buckets.values()].sort((a, b) => (a.key.join('\u0000') < b.key.join('\u0000') ? -1 : 1));
-    await this.sql.query(
-      `INSERT INTO usage_daily (account_id, day, app_id, model_id, source, requests, input_tokens, output_tokens,
-          cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros)
-       SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
-       ON CONFLICT (account_id, day, app_id, model_id, source) DO UPDATE SET
-         requests = usage_daily.requests + EXCLUDED.requests,
-         input_tokens = usage_daily.input_tokens + EXCLUDED.input_tokens,
-         output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens,
-         cache_creation_input_tokens = usage_daily.cache_creation_input_tokens + EXCLUDED.cache_creation_input_tokens,
-         cache_read_input_tokens = usage_daily.cache_read_input_tokens + EXCLUDED.cache_read_input_tokens,
-         allowance_tokens = usage_daily.allowance_tokens + EXCLUDED.allowance_tokens,
-         cost_micros = usage_daily.cost_micros + EXCLUDED.cost_micros,
-         extra_usage_micros = usage_daily.extra_usage_micros + EXCLUDED.extra_usage_micros`,
-      [...[0, 1, 2, 3, 4].map((i) => list.map((b) => b.key[i])), ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => list.map((b) => b.sums[i]))],
+    if (statements.length === 0) return;
+    const last = statements.pop()!;
+    const sql = statements.length === 0 ? last : `WITH ${statements.map((st, i) => `w${i} AS (${st})`).join(',\n')}\n${last}`;
+    await this.sql.query(sql, params);
+  }
+
+  async getMembers(pairs: Array<{ account_id: string; user_id: string }>) {
+    const out = new Set<string>();
+    if (pairs.length === 0) return out;
+    const rows = await this.sql.query<Row>(
+      `SELECT m.account_id, m.user_id FROM memberships m JOIN unnest($1::text[], $2::text[]) AS k(account_id, user_id)
+         ON m.account_id = k.account_id AND m.user_id = k.user_id`,
+      columnsOf(pairs, [(p) => p.account_id, (p) => p.user_id]),
     );
+    for (const r of rows) out.add(`${r.account_id}\u0000${r.user_id}`);
+    return out;
   }
 
   async insertAccount(account: AccountRecord, now_ms: number) {

@@ -159,7 +159,6 @@ for (const engine of databaseEngines()) {
 
       it(
         'team plans: a user_id that is not a member of the account gets no seat of its own',
-        { todo: 'seatOf() takes any user_id as a seat: invented user ids each get a fresh per-seat allowance, past the account’s seat count' },
         async () => {
           const { account } = await h.tb.createAccount({ name: 'Team 2', plan: 'tiny_team', seats: 1, owner_email: `team2-owner-${engine.name}@example.com`, owner_password: 'correct horse' }, OPERATOR);
           await refused(h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 50, max_output_tokens: 50, user_id: 'user_not_a_member' }), 'invalid_request');
@@ -492,7 +491,6 @@ for (const engine of databaseEngines()) {
 
       it(
         'the operator’s daily redemption cap also stops a reload (skipped, reason daily_cap)',
-        { todo: 'BatchState.finish() calls decideAutoReload without redeemed_micros_per_day_max, so a reload follows limits.redeemed_micros_per_day_max ($2,000) instead of the operator setting' },
         async () => {
           const capped = await harness(db, { settings: { redeemed_micros_per_day_max: $(30) } });
           capped.clock.set(new Date(h.clock.ms).toISOString());
