@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { ensureOperatorToken, createServiceToken } from './app/auth';
 import { SYSTEM_ACTOR } from './app/deps';
-import { DEMO, seedDemo } from './app/demo';
+import { DEMO, ReplayClock, seedDemo } from './app/demo';
 import { randomIds, systemClock } from './app/system';
 import { Tokenbank } from './app/tokenbank';
 import { buildServer } from './http/server';
@@ -54,7 +54,10 @@ export async function start(config: Config) {
   const notes: string[] = [];
   if (operator.created && !config.admin_token) notes.push(`Operator token (shown once, stored hashed): ${operator.token}`);
   if (config.demo) {
-    const demo = await seedDemo(tb, SYSTEM_ACTOR);
+    // The history is replayed with its own clock over the same store, then the server runs on real time.
+    const replay = new ReplayClock(Date.now());
+    const seeding = new Tokenbank({ store, clock: replay, ids: randomIds, payments: new SandboxPayments() });
+    const demo = await seedDemo(seeding, replay, systemClock.now_ms(), SYSTEM_ACTOR);
     if (demo) {
       const gateway = await createServiceToken(tb.deps, { kind: 'operator', token_id: 'startup' }, { name: 'demo gateway' });
       notes.push(`Demo account ${demo.account_id}: sign in as ${DEMO.email} / ${DEMO.password}`);
