@@ -8,6 +8,7 @@
 // repeats step 2 with the same key — the provider returns the first charge — and then step 3.
 import { grantTransfer, grantExpiryTransfer, purchaseTransfer } from '../domain/ledger';
 import { limits } from '../domain/limits';
+import { reloadBackoffMs } from '../domain/autoreload';
 import { checkPurchase } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { addRedeemed, balanceMicros, utcDay } from '../domain/wallet';
@@ -210,12 +211,6 @@ export async function expireGrants(deps: Deps, batch_max = 100): Promise<number>
     });
   }
   return expired;
-}
-
-/** A declined reload is tried again after 1, then 4 minutes (attempts_max is 3). */
-export const reload_backoff_ms_base = 60_000;
-export function reloadBackoffMs(attempts_done: number): number {
-  return reload_backoff_ms_base * 4 ** Math.max(0, attempts_done - 1);
 }
 
 /**

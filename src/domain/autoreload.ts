@@ -44,3 +44,9 @@ export function decideAutoReload(input: ReloadInput): ReloadDecision {
   if (account.monthly_spend_limit_micros !== null && spent + amount > account.monthly_spend_limit_micros) return { kind: 'skip', reason: 'limit', figures };
   return { kind: 'fire', amount_micros: amount };
 }
+
+/** A declined reload is tried again after 1, then 4 minutes (reload_attempts_max is 3). */
+export const reload_backoff_ms_base = 60_000;
+export function reloadBackoffMs(attempts_done: number): number {
+  return reload_backoff_ms_base * 4 ** Math.max(0, attempts_done - 1);
+}

@@ -34,6 +34,8 @@ function who(request: FastifyRequest): Principal {
 const actor = (request: FastifyRequest) => actorOf(who(request), request.id);
 const idem = (request: FastifyRequest) => request.headers['idempotency-key'];
 const err = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#', description: `error (${c})` }]));
+/** ?limit= as a page size: the default when absent, never above page_size_max (the schema allows digits only). */
+const pageSize = (limit: string | undefined) => Math.min(Math.max(1, Number(limit ?? limits.page_size_default)), limits.page_size_max);
 const ok = (status: number, description: string, schema: object = S.AnyObject) => ({ [status]: { description, ...schema } });
 
 export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
@@ -98,7 +100,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     const p = who(request);
     if (p.kind === 'user') return { data: (await tb.store.listMemberships(p.user_id)).map((m) => toApiAccountSummary(m.account, m.role)) };
     requireOperator(p);
-    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    const limit = pageSize(request.query.limit);
     return { data: (await tb.store.listAccounts({ ...(request.query.search ? { search: request.query.search } : {}), limit })).map((a) => toApiAccountSummary(a)) };
   });
 
@@ -173,7 +175,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.get('/v1/accounts/:id/usage-records', { schema: { tags: ['extra-usage'], operationId: 'listUsageRecords', summary: 'Charged requests with their funding receipt: which source paid, why, at which price version', params: S.IdParams, querystring: S.PageQuery, response: { ...ok(200, 'usage records'), ...err(400, 401, 403, 404) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'member');
-    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    const limit = pageSize(request.query.limit);
     const rows = await tb.store.usageRecords({ account_id: request.params.id, limit });
     return { account_id: request.params.id, data: rows.map(toApiUsageRecord) };
   });
@@ -185,7 +187,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.get('/v1/accounts/:id/events', { schema: { tags: ['extra-usage'], operationId: 'listEvents', summary: 'Notifications for this account (spend-limit warnings, reloads, grants, plan changes)', params: S.IdParams, querystring: S.PageQuery, response: { ...ok(200, 'events'), ...err(400, 401, 403, 404) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'member');
-    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    const limit = pageSize(request.query.limit);
     const rows = await tb.store.listOutbox({ account_id: request.params.id, limit });
     return { account_id: request.params.id, data: rows.map((e) => ({ id: e.id, type: e.type, payload: e.payload, created_at: new Date(e.created_at_ms).toISOString() })) };
   });
@@ -254,7 +256,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.get('/v1/audit-log', { schema: { tags: ['operator'], operationId: 'auditLog', summary: 'Append-only log of money-changing actions (operator)', querystring: S.PageQuery, response: { ...ok(200, 'entries'), ...err(401, 403) } } }, async (request) => {
     requireOperator(who(request));
-    const limit = Math.min(Number(request.query.limit ?? limits.page_size_default), limits.page_size_max) || limits.page_size_default;
+    const limit = pageSize(request.query.limit);
     return { data: (await tb.store.listAudit({ account_id: null, limit })).map((e) => ({ ...e, created_at: new Date(e.created_at_ms).toISOString() })) };
   });
 }
