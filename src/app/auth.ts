@@ -42,13 +42,59 @@ async function issue(deps: Deps, kind: TokenKind, name: string, user_id: string 
   return { token, record };
 }
 
+/**
+ * Principals by token hash, kept `token_cache_ttl_ms`: the metering path is thousands of requests
+ * a second on a few tokens, and a database probe per request would cost more than the request.
+ * A token revoked in this process is dropped at once; another process sees a revocation within
+ * the TTL. Expiry is checked on every use. Bounded: cleared when it reaches its entries_max.
+ */
+export const token_cache_ttl_ms = 2000;
+export const token_cache_entries_max = 10_000;
+const token_caches = new WeakMap<Deps, Map<string, { principal: Principal; expires_at_ms: number | null; cached_at_ms: number }>>();
+
+function tokenCache(deps: Deps) {
+  let cache = token_caches.get(deps);
+  if (!cache) {
+    cache = new Map();
+    token_caches.set(deps, cache);
+  }
+  return cache;
+}
+
+function forgetToken(deps: Deps, token_id: string) {
+  const cache = tokenCache(deps);
+  for (const [hash, entry] of cache) if (entry.principal.token_id === token_id) cache.delete(hash);
+}
+
 /** Resolves a bearer secret to a principal, or null when it is unknown, revoked or expired. */
 export async function authenticate(deps: Deps, token: string): Promise<Principal | null> {
   if (token.length < 16 || token.length > 200) return null;
+  const token_hash = hashToken(token);
+  const cache = tokenCache(deps);
+  const now = Date.now(); // cache freshness only
+  const cached = cache.get(token_hash);
+  if (cached && now - cached.cached_at_ms < token_cache_ttl_ms) {
+    if (cached.expires_at_ms !== null && cached.expires_at_ms <= deps.clock.now_ms()) return null;
+    return cached.principal;
+  }
+  const principal = await lookupToken(deps, token_hash);
+  if (principal) {
+    if (cache.size >= token_cache_entries_max) cache.clear();
+    cache.set(token_hash, { ...principal, cached_at_ms: now });
+  } else cache.delete(token_hash);
+  return principal?.principal ?? null;
+}
+
+async function lookupToken(deps: Deps, token_hash: string): Promise<{ principal: Principal; expires_at_ms: number | null } | null> {
   // The lookup is by SHA-256 of the secret (an index probe), so timing reveals nothing about it.
-  const record = await deps.store.findTokenByHash(hashToken(token));
+  const record = await deps.store.findTokenByHash(token_hash);
   if (!record || record.revoked_at_ms !== null) return null;
   if (record.expires_at_ms !== null && record.expires_at_ms <= deps.clock.now_ms()) return null;
+  const principal = await principalOf(deps, record);
+  return principal ? { principal, expires_at_ms: record.expires_at_ms } : null;
+}
+
+async function principalOf(deps: Deps, record: TokenRecord): Promise<Principal | null> {
   switch (record.kind) {
     case 'operator':
       return { kind: 'operator', token_id: record.id };
@@ -107,6 +153,7 @@ function dummyHash() {
 export async function signOut(deps: Deps, principal: Principal): Promise<void> {
   if (principal.kind !== 'user' || principal.via !== 'session') return;
   await deps.store.transaction((tx) => tx.revokeToken(principal.token_id, deps.clock.now_ms()));
+  forgetToken(deps, principal.token_id);
 }
 
 export async function createPersonalToken(deps: Deps, principal: Principal, input: { name?: unknown; ttl_days?: unknown }) {
@@ -127,6 +174,7 @@ export async function revokeToken(deps: Deps, principal: Principal, token_id: st
   const tokens = await deps.store.listTokens({ kind, ...(principal.kind === 'user' ? { user_id: principal.user_id } : {}) });
   if (!tokens.some((t) => t.id === token_id)) throw notFound('token', token_id);
   await deps.store.transaction((tx) => tx.revokeToken(token_id, deps.clock.now_ms()));
+  forgetToken(deps, token_id);
 }
 
 // ---- access checks -------------------------------------------------------------------------
