@@ -231,9 +231,33 @@ type Part<T> = (params: unknown[], rows: T[], now_ms: number) => string | null;
 /** Appends each column (as an array) to `params`; returns `$n::type[]` for each, in order. */
 function arrays<T>(params: unknown[], rows: T[], columns: Array<[string, (row: T) => unknown]>): string[] {
   return columns.map(([type, pick]) => {
-    params.push(rows.map(pick));
+    params.push(arrayLiteral(rows, pick));
     return `$${params.length}::${type}[]`;
   });
+}
+
+const needs_escape = /["\\]/;
+
+/**
+ * A column as PostgreSQL's array literal, built in one pass: `{"a","b\"c",NULL,12}`. The driver
+ * would build the same text from a JS array, but element by element with two regex replaces
+ * each (5–8% of the metering path's CPU in the profile, and as much again in garbage). Strings
+ * are always quoted (so "NULL" stays a string); numbers and booleans are written as they are —
+ * the statement's cast (`$n::bigint[]`, `::boolean[]`) refuses anything else.
+ */
+function arrayLiteral<T>(rows: T[], pick: (row: T) => unknown): string {
+  let out = '{';
+  for (let i = 0; i < rows.length; i++) {
+    const value = pick(rows[i]!);
+    if (i > 0) out += ',';
+    if (value === null || value === undefined) out += 'NULL';
+    else if (typeof value === 'number' || typeof value === 'boolean') out += String(value);
+    else {
+      const text = String(value);
+      out += needs_escape.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
+    }
+  }
+  return `${out}}`;
 }
 
 const byAccount = <T extends { account_id: string }>(rows: T[]) => [...rows].sort((a, b) => (a.account_id < b.account_id ? -1 : 1));
