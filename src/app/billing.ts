@@ -190,7 +190,7 @@ export async function grantCredits(deps: Deps, account_id: string, input: { amou
 }
 
 /** Job: moves what is left of expired grants back to the operator's promotions book. */
-export async function expireGrants(deps: Deps, batch_max = 100): Promise<number> {
+export async function expireGrants(deps: Deps, batch_max: number = limits.grant_expiry_batch_max): Promise<number> {
   const now_ms = deps.clock.now_ms();
   const due = await deps.store.expiredGrants(now_ms, batch_max);
   let expired = 0;
@@ -219,7 +219,7 @@ export async function expireGrants(deps: Deps, batch_max = 100): Promise<number>
  */
 export async function processPendingPurchases(deps: Deps, options: { grace_ms?: number; batch_max?: number } = {}): Promise<number> {
   const now_ms = deps.clock.now_ms();
-  const pending = await deps.store.pendingPurchases(now_ms, options.grace_ms ?? 0, options.batch_max ?? 50);
+  const pending = await deps.store.pendingPurchases(now_ms, options.grace_ms ?? 0, options.batch_max ?? limits.pending_purchases_batch_max);
   for (const purchase of pending) await chargeAndComplete(deps, purchase, { id: purchase.actor, request_id: null });
   return pending.length;
 }

@@ -62,7 +62,7 @@ export class Tokenbank {
       const account = await this.deps.store.getAccount(account_id);
       if (!account) return; // the metering path answers not_found with the rest of its checks
       cached = { plan_id: account.plan_id, read_at_ms: now };
-      if (this.plan_cache.size > 100_000) this.plan_cache.clear();
+      if (this.plan_cache.size >= limits.plan_cache_entries_max) this.plan_cache.clear();
       this.plan_cache.set(account_id, cached);
     }
     const plan = cached.plan_id ? (await this.deps.catalog.get()).plans.get(cached.plan_id) : undefined;

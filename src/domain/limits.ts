@@ -42,6 +42,14 @@ export const limits = {
   // Open holds whose account this process remembers (~150 bytes each: 200k ≈ 30 MB at most).
   meter_account_cache_entries_max: 200_000,
 
+  // Accounts whose plan id the rate limiter remembers (for plan_cache_ttl_ms); cleared when full.
+  plan_cache_entries_max: 100_000,
+  // Background jobs: rows one tick handles at most.
+  grant_expiry_batch_max: 100,
+  pending_purchases_batch_max: 50,
+  // How much of an unexpected database error an internal_error answer quotes.
+  error_cause_chars_max: 300,
+
   page_size_default: 50,
   page_size_max: 500,
   usage_query_days_max: 400,
