@@ -13,7 +13,7 @@ import { startJobs } from './jobs/loops';
 import { SandboxPayments } from './payments/sandbox';
 import { memoryRateLimiter, redisRateLimiter } from './ratelimit/limiters';
 import { openDatabase } from './store/db';
-import { migrate } from './store/migrations';
+import { migrate, underStartupLock } from './store/migrations';
 import { PgStore } from './store/store';
 
 export interface Config {
@@ -49,21 +49,25 @@ export async function start(config: Config) {
   const store = new PgStore(db);
   const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
   const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter });
-  const catalog_loaded = await tb.ensureCatalog();
-  const operator = await ensureOperatorToken(tb.deps, config.admin_token);
   const notes: string[] = [];
-  if (operator.created && !config.admin_token) notes.push(`Operator token (shown once, stored hashed): ${operator.token}`);
-  if (config.demo) {
-    // The history is replayed with its own clock over the same store, then the server runs on real time.
-    const replay = new ReplayClock(Date.now());
-    const seeding = new Tokenbank({ store, clock: replay, ids: randomIds, payments: new SandboxPayments() });
-    const demo = await seedDemo(seeding, replay, systemClock.now_ms(), SYSTEM_ACTOR);
-    if (demo) {
-      const gateway = await createServiceToken(tb.deps, { kind: 'operator', token_id: 'startup' }, { name: 'demo gateway' });
-      notes.push(`Demo account ${demo.account_id}: sign in as ${DEMO.email} / ${DEMO.password}`);
-      notes.push(`Gateway service token (shown once): ${gateway.token}`);
+  // Two processes starting on a new database: one loads the catalog and seeds, the other waits.
+  const catalog_loaded = await underStartupLock(db, async () => {
+    const loaded = await tb.ensureCatalog();
+    const operator = await ensureOperatorToken(tb.deps, config.admin_token);
+    if (operator.created && !config.admin_token) notes.push(`Operator token (shown once, stored hashed): ${operator.token}`);
+    if (config.demo) {
+      // The history is replayed with its own clock over the same store, then the server runs on real time.
+      const replay = new ReplayClock(Date.now());
+      const seeding = new Tokenbank({ store, clock: replay, ids: randomIds, payments: new SandboxPayments() });
+      const demo = await seedDemo(seeding, replay, systemClock.now_ms(), SYSTEM_ACTOR);
+      if (demo) {
+        const gateway = await createServiceToken(tb.deps, { kind: 'operator', token_id: 'startup' }, { name: 'demo gateway' });
+        notes.push(`Demo account ${demo.account_id}: sign in as ${DEMO.email} / ${DEMO.password}`);
+        notes.push(`Gateway service token (shown once): ${gateway.token}`);
+      }
     }
-  }
+    return loaded;
+  });
   const app = await buildServer({ tb, logger: { level: config.log_level } });
   const stop_jobs = config.jobs ? startJobs(tb, log) : async () => undefined;
   await app.listen({ port: config.port, host: config.host });

@@ -115,7 +115,7 @@ export async function changeSubscription(deps: Deps, account_id: string, input: 
     account.plan_id = plan_id;
     account.seats = plan.per_seat ? (seats ?? account.seats) : 1;
     account.cancel_at_ms = null;
-    await tx.updateAccount(account);
+    await tx.updateAccount(account_id, { plan_id, seats: account.seats, cancel_at_ms: null, anchor_ms: account.anchor_ms });
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.changed', request_id: actor.request_id, details: { before, after: { plan: plan_id, seats: account.seats } }, created_at_ms: now_ms }]);
     return account;
   });
@@ -129,7 +129,7 @@ export async function cancelSubscription(deps: Deps, account_id: string, actor: 
     if (planStatusAt(account, now_ms) === 'lapsed') throw new AppError('conflict', 'The subscription has already lapsed.', { plan_status: 'lapsed' });
     const cycle = cycleAt(account.anchor_ms, now_ms);
     account.cancel_at_ms = cycle.end_ms;
-    await tx.updateAccount(account);
+    await tx.updateAccount(account_id, { cancel_at_ms: cycle.end_ms });
     const balance = balanceMicros(wallet, now_ms);
     await tx.insertOutbox([{ account_id, type: 'plan.lapsing', payload: { lapses_at: new Date(cycle.end_ms).toISOString(), balance_micros: balance, message: `The plan lapses at ${new Date(cycle.end_ms).toISOString()}. Your extra usage balance of ${formatUsd(balance)} is kept, frozen, and refundable on request.` }, created_at_ms: now_ms }]);
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.cancelled', request_id: actor.request_id, details: { cancel_at: new Date(cycle.end_ms).toISOString() }, created_at_ms: now_ms }]);
@@ -176,7 +176,15 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
     if (account.auto_reload.enabled && (account.auto_reload.amount_micros === null || account.auto_reload.threshold_micros === null)) {
       throw invalid('auto_reload', 'turning auto-reload on needs amount_micros and threshold_micros');
     }
-    await tx.updateAccount(account);
+    await tx.updateAccount(account_id, {
+      ...(account.extra_usage_enabled !== before.enabled ? { extra_usage_enabled: account.extra_usage_enabled } : {}),
+      ...(account.monthly_spend_limit_micros !== before.limit ? { monthly_spend_limit_micros: account.monthly_spend_limit_micros } : {}),
+      auto_reload: {
+        ...(reload_enabled !== undefined ? { enabled: reload_enabled } : {}),
+        ...(reload_amount !== undefined ? { amount_micros: reload_amount } : {}),
+        ...(reload_threshold !== undefined ? { threshold_micros: reload_threshold } : {}),
+      },
+    });
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload } }, created_at_ms: now_ms }]);
     return account;
   });

@@ -32,7 +32,7 @@ export async function addPaymentMethod(deps: Deps, account_id: string, input: { 
     // The newest card becomes the default: it is the one the owner just chose.
     locked.account.default_payment_method_id = method.id;
     locked.account.has_payment_method = true;
-    await tx.updateAccount(locked.account);
+    await tx.updateAccount(account_id, { default_payment_method_id: method.id });
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'payment_method.added', request_id: actor.request_id, details: { payment_method_id: method.id, brand: method.brand, last4: method.last4 }, created_at_ms: now_ms }]);
   });
   return method;
@@ -146,7 +146,7 @@ export async function chargeAndComplete(deps: Deps, purchase: PurchaseRecord, ac
       current.completed_at_ms = now_ms;
       locked.wallet.reload_in_flight = false;
       locked.account.auto_reload.enabled = false;
-      await tx.updateAccount(locked.account);
+      await tx.updateAccount(current.account_id, { auto_reload: { enabled: false } });
       await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, last_reload_event: { type: 'failed', reason: result.type, amount_micros: current.amount_micros, at_ms: now_ms } }], now_ms);
       await tx.insertOutbox([{ account_id: current.account_id, type: 'auto_reload.disabled', payload: { purchase_id: current.id, reason: result.type, attempts: current.attempts }, created_at_ms: now_ms }]);
     }

@@ -54,7 +54,16 @@ export interface AccountRecord extends AccountState {
   default_payment_method_id: string | null;
 }
 
-/** An account with its wallet row locked for the rest of the transaction. */
+/**
+ * The account columns a use case changes. A writer names only what it changed, so two
+ * concurrent writers of different settings never undo each other (the row lock orders them,
+ * and neither rewrites the other's column from a copy it read earlier).
+ */
+export type AccountChanges = Partial<Pick<AccountRecord, 'name' | 'plan_id' | 'seats' | 'anchor_ms' | 'cancel_at_ms' | 'extra_usage_enabled' | 'monthly_spend_limit_micros' | 'default_payment_method_id'>> & {
+  auto_reload?: Partial<AccountRecord['auto_reload']>;
+};
+
+/** An account with its wallet and account rows locked for the rest of the transaction. */
 export interface LockedAccount {
   account: AccountRecord;
   wallet: WalletState;
@@ -252,7 +261,8 @@ export interface StoreTx {
   writeMeterBatch(writes: MeterBatchWrites, now_ms: number): Promise<void>;
 
   insertAccount(account: AccountRecord, now_ms: number): Promise<void>;
-  updateAccount(account: AccountRecord): Promise<void>;
+  /** Writes only the named columns of an account locked by `lockAccounts` in this transaction. */
+  updateAccount(account_id: string, changes: AccountChanges): Promise<void>;
   insertUser(user: UserRecord): Promise<void>;
   insertMembership(account_id: string, user_id: string, role: Role, now_ms: number): Promise<void>;
   insertGrants(rows: GrantRecord[]): Promise<void>;

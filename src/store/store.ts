@@ -8,6 +8,7 @@ import { BOOKS, type AuditFinding, type Transfer } from '../domain/ledger';
 import type { TokenUsage } from '../domain/pricing';
 import { utcDay, type WalletState } from '../domain/wallet';
 import type {
+  AccountChanges,
   AccountRecord,
   AuditEntry,
   AuthorizationRecord,
@@ -185,12 +186,17 @@ async function loadAccounts(sql: Sql, account_ids: string[], lock: boolean): Pro
   const out = new Map<string, LockedAccount>();
   if (ids.length === 0) return out;
   // Rows are locked in account_id order, so two transactions never wait on each other in a cycle.
+  // Both rows are locked, wallet and account: under READ COMMITTED a row that is only joined
+  // is read from the statement's snapshot, so a writer that waited for the wallet lock would
+  // see the account as it was before the writer it waited for (and undo that writer's change).
+  // A locked row is re-read at its newest version once the lock is granted. NO KEY UPDATE: it
+  // does not block the foreign-key checks of rows that refer to the account.
   const rows = await sql.query<Row>(
     `SELECT w.purchased_micros, w.promotional_micros, w.held_micros, w.spent_cycle_micros, w.spent_cycle_start,
             w.redeemed_day, w.redeemed_day_micros, w.reload_in_flight, w.auto_reload_last_event, a.*
        FROM wallets w JOIN accounts a ON a.id = w.account_id
       WHERE w.account_id = ANY($1::text[])
-      ORDER BY w.account_id ${lock ? 'FOR UPDATE OF w' : ''}`,
+      ORDER BY w.account_id ${lock ? 'FOR NO KEY UPDATE OF w, a' : ''}`,
     [ids],
   );
   const with_grants = rows.filter((r) => r.promotional_micros > 0).map((r) => r.id as string);
@@ -590,14 +596,27 @@ class PgStoreTx implements StoreTx {
     await this.sql.query(`INSERT INTO wallets (account_id, spent_cycle_start, updated_at) VALUES ($1, $2, $3)`, [account.id, iso(account.anchor_ms), iso(now_ms)]);
   }
 
-  async updateAccount(account: AccountRecord) {
-    await this.sql.query(
-      `UPDATE accounts SET name = $2, plan_id = $3, seats = $4, anchor_at = $5, cancel_at = $6, extra_usage_enabled = $7,
-          monthly_spend_limit_micros = $8, auto_reload_enabled = $9, auto_reload_amount_micros = $10, auto_reload_threshold_micros = $11,
-          default_payment_method_id = $12
-        WHERE id = $1`,
-      [account.id, account.name, account.plan_id, account.seats, iso(account.anchor_ms), iso(account.cancel_at_ms), account.extra_usage_enabled, account.monthly_spend_limit_micros, account.auto_reload.enabled, account.auto_reload.amount_micros, account.auto_reload.threshold_micros, account.default_payment_method_id],
-    );
+  async updateAccount(account_id: string, changes: AccountChanges) {
+    const params: unknown[] = [account_id];
+    const sets: string[] = [];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (changes.name !== undefined) set('name', changes.name);
+    if (changes.plan_id !== undefined) set('plan_id', changes.plan_id);
+    if (changes.seats !== undefined) set('seats', changes.seats);
+    if (changes.anchor_ms !== undefined) set('anchor_at', iso(changes.anchor_ms));
+    if (changes.cancel_at_ms !== undefined) set('cancel_at', iso(changes.cancel_at_ms));
+    if (changes.extra_usage_enabled !== undefined) set('extra_usage_enabled', changes.extra_usage_enabled);
+    if (changes.monthly_spend_limit_micros !== undefined) set('monthly_spend_limit_micros', changes.monthly_spend_limit_micros);
+    if (changes.default_payment_method_id !== undefined) set('default_payment_method_id', changes.default_payment_method_id);
+    if (changes.auto_reload?.enabled !== undefined) set('auto_reload_enabled', changes.auto_reload.enabled);
+    if (changes.auto_reload?.amount_micros !== undefined) set('auto_reload_amount_micros', changes.auto_reload.amount_micros);
+    if (changes.auto_reload?.threshold_micros !== undefined) set('auto_reload_threshold_micros', changes.auto_reload.threshold_micros);
+    if (sets.length === 0) return;
+    const rows = await this.sql.query<Row>(`UPDATE accounts SET ${sets.join(', ')} WHERE id = $1 RETURNING id`, params);
+    if (rows.length !== 1) throw new Error(`updateAccount: account ${account_id} does not exist`);
   }
 
   async insertUser(user: UserRecord) {

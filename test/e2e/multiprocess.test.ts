@@ -51,7 +51,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function startServer(database_url: string, port: number): Server {
+function startServer(database_url: string, port: number, extra_env: NodeJS.ProcessEnv = {}): Server {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: database_url,
@@ -62,6 +62,7 @@ function startServer(database_url: string, port: number): Server {
     TOKENBANK_JOBS: '0',
     LOG_LEVEL: 'warn',
     REDIS_URL: process.env.TEST_REDIS_URL ?? '',
+    ...extra_env,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
@@ -217,6 +218,22 @@ describe('two server processes on one PostgreSQL', { skip }, () => {
       assert.equal(rows[0]!.n, 1, 'one operator token row');
     } finally {
       for (const db of pools) await db.close();
+    }
+  });
+
+  it('two servers started at the same moment on a database no server has seen, demo on: both come up, one demo account, one catalog', async () => {
+    const db = (await freshPostgres({ migrated: false }))!;
+    const url = postgresUrlOf(db);
+    const pair = [startServer(url, await freePort(), { TOKENBANK_DEMO: '1' }), startServer(url, await freePort(), { TOKENBANK_DEMO: '1' })];
+    try {
+      await Promise.all(pair.map(waitHealthy));
+      const [accounts] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM accounts`);
+      assert.equal(accounts!.n, 1, 'one demo account');
+      const [migrations] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM schema_migrations`);
+      assert.ok(migrations!.n >= 3);
+      for (const server of pair) assert.equal(server.child.exitCode, null, server.output.join(''));
+    } finally {
+      await Promise.all(pair.map(stopServer));
     }
   });
 });

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeAll, databaseEngines, freshPostgres, postgresUrlOf } from '../fixtures/databases';
-import { assertAuditClean, harness, makeAccount, type Harness } from '../fixtures/tokenbank';
+import { OPERATOR, assertAuditClean, harness, makeAccount, type Harness } from '../fixtures/tokenbank';
 import type { WorkerAnswer, WorkerCommand, WorkerOp, WorkerResult } from '../fixtures/metering-worker';
 import { AppError } from '../../src/domain/refusals';
 import type { Db } from '../../src/store/db';
@@ -433,6 +433,31 @@ for (const engine of databaseEngines()) {
       assert.deepEqual({ held: view.held_micros, spent: view.spent_this_cycle_micros, balance: view.balance_micros }, { held: FIT * HOLD, spent: 0, balance: BALANCE });
       const [rows] = await db.query<{ n: number; held: number }>(`SELECT COUNT(*)::bigint AS n, SUM(held_micros)::bigint AS held FROM authorizations WHERE account_id = $1 AND status = 'held'`, [account.id]);
       assert.deepEqual(rows, { n: FIT, held: FIT * HOLD });
+      await assertAuditClean(h);
+    });
+
+    it('settings changes are never lost: 30 pairs of concurrent PATCHes (limit on one, auto-reload on the other) while holds are being placed all stick', async () => {
+      const account = await makeAccount(h, { credits_micros: BALANCE, extra_usage: true, limit_micros: LIMIT });
+      const traffic = () => h.tb.authorize({ ...request(account.id), max_output_tokens: 10 }).then((a) => h.tb.release(a.id)).catch(() => undefined);
+      for (let i = 0; i < 30; i++) {
+        const limit_micros = 60_000_000 + i * 1_000_000;
+        const amount_micros = 10_000_000 + i * 1_000_000;
+        await Promise.all([
+          traffic(),
+          h.tb.updateExtraUsage(account.id, { monthly_spend_limit_micros: limit_micros }, OPERATOR),
+          h.tb.updateExtraUsage(account.id, { auto_reload: { enabled: i % 2 === 0, amount_micros, threshold_micros: 1_000_000 } }, OPERATOR),
+          traffic(),
+        ]);
+        const view = await h.tb.getExtraUsage(account.id);
+        assert.deepEqual(
+          { limit: view.monthly_spend_limit_micros, reload: view.auto_reload.enabled, amount: view.auto_reload.amount_micros },
+          { limit: limit_micros, reload: i % 2 === 0, amount: amount_micros },
+          `pair ${i}`,
+        );
+      }
+      // Turning extra usage off is final for the next request, whatever was in flight with it.
+      await Promise.all([traffic(), h.tb.updateExtraUsage(account.id, { enabled: false }, OPERATOR), traffic()]);
+      await assert.rejects(h.tb.authorize({ ...request(account.id), app: 'cursor' }), (e: unknown) => e instanceof AppError && e.type === 'extra_usage_required');
       await assertAuditClean(h);
     });
   });
