@@ -11,7 +11,7 @@ import { limits } from '../domain/limits';
 import { reloadBackoffMs } from '../domain/autoreload';
 import { checkPurchase } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import { addRedeemed, balanceMicros, utcDay } from '../domain/wallet';
+import { addRedeemed, balanceMicros, releaseRedeemed } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { requestHash } from './hash';
 import type { GrantRecord, PaymentMethodRecord, PurchaseRecord } from './ports';
@@ -120,10 +120,8 @@ export async function chargeAndComplete(deps: Deps, purchase: PurchaseRecord, ac
       current.completed_at_ms = now_ms;
       current.attempts += 1;
       locked.wallet.purchased_micros += current.amount_micros;
-      if (current.kind === 'auto_reload') {
-        locked.wallet.reload_in_flight = false;
-        addRedeemed(locked.wallet, now_ms, current.amount_micros);
-      }
+      // The daily cap was reserved when the purchase started (manual) or the reload fired.
+      if (current.kind === 'auto_reload') locked.wallet.reload_in_flight = false;
       await tx.insertTransfers([purchaseTransfer(current.account_id, current.amount_micros, current.id, now_ms)]);
       await tx.updatePurchase(current);
       const reload_event = current.kind === 'auto_reload' ? { type: 'succeeded' as const, reason: null, amount_micros: current.amount_micros, at_ms: now_ms } : undefined;
@@ -139,12 +137,13 @@ export async function chargeAndComplete(deps: Deps, purchase: PurchaseRecord, ac
       current.status = 'failed';
       current.completed_at_ms = now_ms;
       // Give back the day's cap that step 1 reserved (if still the same UTC day).
-      if (locked.wallet.redeemed_day === utcDay(current.created_at_ms)) locked.wallet.redeemed_day_micros = Math.max(0, locked.wallet.redeemed_day_micros - current.amount_micros);
+      releaseRedeemed(locked.wallet, current.created_at_ms, current.amount_micros);
       await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet }], now_ms);
     } else if (current.attempts >= limits.reload_attempts_max) {
       current.status = 'failed';
       current.completed_at_ms = now_ms;
       locked.wallet.reload_in_flight = false;
+      releaseRedeemed(locked.wallet, current.created_at_ms, current.amount_micros);
       locked.account.auto_reload.enabled = false;
       await tx.updateAccount(current.account_id, { auto_reload: { enabled: false } });
       await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, last_reload_event: { type: 'failed', reason: result.type, amount_micros: current.amount_micros, at_ms: now_ms } }], now_ms);

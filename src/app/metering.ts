@@ -26,7 +26,7 @@ import { limits } from '../domain/limits';
 import type { TokenUsage } from '../domain/pricing';
 import { spendLimitCrossings } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import { currentCycle, spentThisCycle } from '../domain/wallet';
+import { addRedeemed, currentCycle, spentThisCycle } from '../domain/wallet';
 import type { CatalogCache } from './catalog-cache';
 import { requestHash } from './hash';
 import type { AuthorizationRecord, Clock, Ids, LockedAccount, OutboxEvent, PurchaseRecord, ReloadEvent, Store, StoreTx, UsageRecord } from './ports';
@@ -538,7 +538,10 @@ class BatchState {
       let last_reload_event: ReloadEvent | null | undefined;
       if (decision.kind === 'fire') {
         // The firing is recorded here, in the same transaction; the payment worker charges it.
+        // It takes its share of the day's redemption cap now, as a manual purchase does when it
+        // starts: a reload in flight and a purchase cannot pass the cap together.
         locked.wallet.reload_in_flight = true;
+        addRedeemed(locked.wallet, this.now_ms, decision.amount_micros);
         reloads.push({
           id: this.ids.next('pur'),
           account_id,

@@ -22,7 +22,7 @@ export function checkPurchase(account: AccountState, plan: Plan | undefined, wal
   if (today + amount_micros > bounds.redeemed_micros_per_day_max) {
     const next_day = new Date(now_ms);
     next_day.setUTCHours(24, 0, 0, 0);
-    return new AppError('daily_cap_reached', `At most ${formatUsd(bounds.redeemed_micros_per_day_max)} of credits can be added per UTC day; ${formatUsd(today)} was added today. Add at most ${formatUsd(Math.max(0, bounds.redeemed_micros_per_day_max - today))} now, or the rest from ${next_day.toISOString()}.`, {
+    return new AppError('daily_cap_reached', `At most ${formatUsd(bounds.redeemed_micros_per_day_max)} of credits can be added per UTC day; ${formatUsd(today)} was added today (purchases and auto-reloads still being charged count). Add at most ${formatUsd(Math.max(0, bounds.redeemed_micros_per_day_max - today))} now, or the rest from ${next_day.toISOString()}.`, {
       redeemed_today_micros: today,
       daily_cap_micros: bounds.redeemed_micros_per_day_max,
       requested_micros: amount_micros,

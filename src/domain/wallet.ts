@@ -141,3 +141,14 @@ export function addRedeemed(wallet: WalletState, now_ms: number, amount_micros: 
   }
   wallet.redeemed_day_micros += amount_micros;
 }
+
+/**
+ * Gives back a reservation of the daily redemption cap made on the UTC day of `reserved_at_ms`
+ * (a purchase or reload that failed). A reservation of an earlier day has nothing to give back:
+ * that day's counter is gone.
+ */
+export function releaseRedeemed(wallet: WalletState, reserved_at_ms: number, amount_micros: number): void {
+  if (wallet.redeemed_day !== utcDay(reserved_at_ms)) return;
+  if (wallet.redeemed_day_micros < amount_micros) throw new Error(`invariant: releasing ${amount_micros} of the daily cap but only ${wallet.redeemed_day_micros} is reserved on ${wallet.redeemed_day}`);
+  wallet.redeemed_day_micros -= amount_micros;
+}

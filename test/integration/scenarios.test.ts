@@ -477,6 +477,23 @@ for (const engine of databaseEngines()) {
         await assertAuditClean(h);
       });
 
+      it('a reload in flight counts against the daily redemption cap: a $100 reload pending, then a $2,000 purchase is daily_cap_reached', async () => {
+        const account = await makeAccount(h, { plan: 'pro', card: 'tok_visa', extra_usage: true, limit_micros: null });
+        await h.tb.grantCredits(account.id, { amount_micros: $(3) }, OPERATOR);
+        await h.tb.updateExtraUsage(account.id, { auto_reload: { enabled: true, amount_micros: $(100), threshold_micros: $(5) } }, OPERATOR);
+        const auth = await h.tb.authorize(small(account.id));
+        assert.equal((await outbox(account.id)).filter((e) => e.type === 'auto_reload.fired').length, 1, 'the reload fired and is pending');
+        const error = await refused(h.tb.purchaseCredits(account.id, { amount_micros: $(2000) }, 'cap-with-reload', OPERATOR), 'daily_cap_reached');
+        assert.equal(error.figures.redeemed_today_micros, $(100));
+        await h.tb.purchaseCredits(account.id, { amount_micros: $(1900) }, 'cap-fits', OPERATOR);
+        assert.equal(await h.tb.processPendingPurchases(), 1);
+        const [wallet] = await db.query<{ redeemed_day_micros: number }>(`SELECT redeemed_day_micros FROM wallets WHERE account_id = $1`, [account.id]);
+        assert.equal(wallet!.redeemed_day_micros, $(2000), 'the reload counted once, when it fired');
+        assert.equal((await extra(account.id)).balance_micros, $(2003));
+        await h.tb.release(auth.id);
+        await assertAuditClean(h);
+      });
+
       it('with no payment method on file a reload is skipped, reason no_payment_method', async () => {
         const account = await makeAccount(h, { plan: 'pro', extra_usage: true });
         await h.tb.grantCredits(account.id, { amount_micros: $(3) }, OPERATOR);
@@ -522,6 +539,8 @@ for (const engine of databaseEngines()) {
         assert.equal(view.auto_reload.enabled, false);
         assert.deepEqual([view.auto_reload.last_event?.type, view.auto_reload.last_event?.reason], ['failed', 'card_declined']);
         assert.equal(view.balance_micros, $(2), 'nothing credited');
+        const [wallet] = await db.query<{ redeemed_day_micros: number }>(`SELECT redeemed_day_micros FROM wallets WHERE account_id = $1`, [account.id]);
+        assert.equal(wallet!.redeemed_day_micros, $(32), 'only the $32 purchase counts: a reload that finally failed gives its share of the daily cap back');
         const types = (await outbox(account.id)).map((e) => e.type).filter((t) => t.startsWith('auto_reload.'));
         assert.deepEqual(types, ['auto_reload.fired', 'auto_reload.failed', 'auto_reload.failed', 'auto_reload.disabled', 'auto_reload.failed']);
         await h.tb.release(auth.id);
