@@ -29,7 +29,7 @@ import { AppError, invalid, notFound } from '../domain/refusals';
 import { addRedeemed, currentCycle, spentThisCycle } from '../domain/wallet';
 import type { CatalogCache } from './catalog-cache';
 import { requestHash } from './hash';
-import type { AuthorizationRecord, Clock, Ids, LockedAccount, OutboxEvent, PurchaseRecord, ReloadEvent, Store, StoreTx, UsageRecord } from './ports';
+import { CommitOutcomeUnknown, type AuthorizationRecord, type Clock, type Ids, type LockedAccount, type MeterCommitProbe, type OutboxEvent, type PurchaseRecord, type ReloadEvent, type Store, type StoreTx, type UsageRecord } from './ports';
 
 export interface AuthorizeRequest {
   account_id: string;
@@ -126,6 +126,8 @@ export class Meter {
   private readonly auth_accounts = new Map<string, string>();
   readonly stats: MeterStats = { batches: 0, ops: 0, batch_failures: 0, queue_depth: 0, last_commit_ms: 0 };
   onCommit: ((info: { ops: number; commit_ms: number }) => void) | undefined;
+  /** Where failures go: the log, never an answer. */
+  onFault: ((fault: MeterFault) => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -196,20 +198,37 @@ export class Meter {
     }
   }
 
+  /**
+   * Commits `batch`, then answers its callers. Only a batch that certainly did not commit is
+   * split and run again; what happens after COMMIT (bookkeeping, hooks) is outside that scope,
+   * so a committed batch is answered once, with what it committed, whatever fails afterwards.
+   */
   private async runIsolated(batch: Pending[]): Promise<void> {
+    let results: MeterResult[];
     try {
-      const results = await this.runBatch(batch.map((p) => p.op));
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      results = await this.runBatch(batch.map((p) => p.op));
     } catch (error) {
       this.stats.batch_failures += 1;
+      this.report('batch', error);
       if (batch.length === 1) {
-        const app_error = error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.', { cause: String((error as Error)?.message ?? error).slice(0, limits.error_cause_chars_max) });
+        // The cause goes to the log (above), never into the answer.
+        const app_error = error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.');
         batch[0]!.resolve({ ok: false, error: app_error });
         return;
       }
       const middle = Math.ceil(batch.length / 2);
       await this.runIsolated(batch.slice(0, middle));
       await this.runIsolated(batch.slice(middle));
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  private report(stage: MeterFault['stage'], error: unknown) {
+    try {
+      this.onFault?.({ stage, error });
+    } catch {
+      // A broken log hook must not change an answer.
     }
   }
 
@@ -243,22 +262,67 @@ export class Meter {
       }
     }
     if (unknown.length > 0) for (const account_id of (await this.store.authorizationAccounts(unknown)).values()) account_ids.add(account_id);
-    const results = await this.store.transaction(async (tx) => {
-      const now_ms = this.clock.now_ms();
-      const batch = new BatchState(tx, catalog, this.ids, now_ms, this.redeemed_micros_per_day_max);
-      await batch.load([...account_ids], ops);
-      const out = ops.map((op) => batch.apply(op));
-      await batch.finish();
-      return out;
-    });
-    const commit_ms = performance.now() - started;
-    this.rememberAccounts(results);
-    this.stats.batches += 1;
-    this.stats.ops += ops.length;
-    this.stats.last_commit_ms = commit_ms;
-    this.onCommit?.({ ops: ops.length, commit_ms });
+    let committed: { results: MeterResult[]; probe: MeterCommitProbe };
+    try {
+      committed = await this.store.transaction(async (tx) => {
+        const now_ms = this.clock.now_ms();
+        const batch = new BatchState(tx, catalog, this.ids, now_ms, this.redeemed_micros_per_day_max);
+        await batch.load([...account_ids], ops);
+        const results = ops.map((op) => batch.apply(op));
+        await batch.finish();
+        return { results, probe: batch.probe() };
+      });
+    } catch (error) {
+      if (!(error instanceof CommitOutcomeUnknown)) throw error;
+      committed = await this.resolveUnknownCommit(error);
+    }
+    const { results } = committed;
+    // After COMMIT: nothing below may fail the batch (it is final), so each step is guarded.
+    try {
+      this.rememberAccounts(results);
+      const commit_ms = performance.now() - started;
+      this.stats.batches += 1;
+      this.stats.ops += ops.length;
+      this.stats.last_commit_ms = commit_ms;
+      this.onCommit?.({ ops: ops.length, commit_ms });
+    } catch (error) {
+      this.report('post_commit', error);
+    }
     return results;
   }
+
+  /**
+   * The connection dropped during COMMIT. Whether the batch committed is read back from what it
+   * wrote: committed → its answers stand; not committed → it is run again like any failed batch
+   * (the throw below); unknowable now → each operation is answered `commit_unknown` (503) with
+   * the ids it would have created, so the caller can look them up or retry with its key.
+   */
+  private async resolveUnknownCommit(error: CommitOutcomeUnknown): Promise<{ results: MeterResult[]; probe: MeterCommitProbe }> {
+    const value = error.value as { results: MeterResult[]; probe: MeterCommitProbe };
+    this.report('commit_unknown', error.cause);
+    let outcome: boolean;
+    try {
+      outcome = await this.store.meterBatchCommitted(value.probe);
+    } catch (read_error) {
+      this.report('commit_unknown', read_error);
+      const results = value.results.map((r): MeterResult => {
+        const id = !r.ok ? null : r.kind === 'authorization' ? r.authorization.id : r.record.id;
+        return {
+          ok: false,
+          error: new AppError('commit_unknown', `The database connection was lost while this operation was being committed, and whether it was committed cannot be told yet.${id ? ` Look up ${id}, or retry` : ' Retry'} with the same idempotency key (or event id) in a moment: a retry is answered from what was recorded.`, { id, retry_after_s: 1 }),
+        };
+      });
+      return { results, probe: value.probe };
+    }
+    if (!outcome) throw new Error('the batch was not committed (connection lost during COMMIT)');
+    return value;
+  }
+}
+
+export interface MeterFault {
+  /** batch: a batch failed and was split or refused; post_commit: a step after COMMIT threw; commit_unknown: the connection dropped during COMMIT. */
+  stage: 'batch' | 'post_commit' | 'commit_unknown';
+  error: unknown;
 }
 
 /** The working state of one batch: loaded rows, decisions, and the writes they produce. */
@@ -518,6 +582,16 @@ class BatchState {
       extra_usage_micros: r.charge.extra_usage_micros,
       occurred_at_ms: r.occurred_at_ms,
       recorded_at_ms: this.now_ms,
+    };
+  }
+
+  /** What this batch writes that shows, read back, whether it committed (see resolveUnknownCommit). */
+  probe(): MeterCommitProbe {
+    const fresh = new Set(this.new_auths);
+    return {
+      authorization_ids: this.new_auths.map((a) => a.id),
+      usage_ids: this.usage.map((u) => u.id),
+      changed_authorizations: [...this.changed_auths].filter((a) => !fresh.has(a)).map((a) => ({ id: a.id, status: a.status, finished_at_ms: a.finished_at_ms })),
     };
   }
 

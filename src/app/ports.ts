@@ -8,6 +8,28 @@ import type { TokenUsage } from '../domain/pricing';
 import type { CardRefusalType } from '../domain/refusals';
 import type { AccountState, WalletState } from '../domain/wallet';
 
+/**
+ * The connection failed while COMMIT was in flight: the transaction may or may not have been
+ * committed. Carries what the transaction's function returned, so the caller can check which
+ * it was by reading back what it wrote, instead of running the work again.
+ */
+export class CommitOutcomeUnknown extends Error {
+  override name = 'CommitOutcomeUnknown';
+  constructor(
+    readonly value: unknown,
+    override readonly cause: unknown,
+  ) {
+    super(`the outcome of COMMIT is unknown: ${String((cause as Error)?.message ?? cause)}`);
+  }
+}
+
+/** What a metering batch wrote, to tell after an unknown COMMIT whether it committed. */
+export interface MeterCommitProbe {
+  authorization_ids: string[];
+  usage_ids: string[];
+  changed_authorizations: Array<{ id: string; status: string; finished_at_ms: number | null }>;
+}
+
 export interface Clock {
   now_ms(): number;
 }
@@ -283,6 +305,8 @@ export interface StoreTx {
 export interface Store {
   readonly engine: 'pglite' | 'postgres';
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Whether the batch that wrote `probe` committed (read back; throws when the database cannot be reached). */
+  meterBatchCommitted(probe: MeterCommitProbe): Promise<boolean>;
 
   loadCatalog(): Promise<CatalogData>;
   getAccount(id: string): Promise<AccountRecord | undefined>;

@@ -47,6 +47,7 @@ export type ErrorType =
   | 'conflict'
   | 'rate_limited'
   | 'overloaded'
+  | 'commit_unknown'
   | 'internal_error';
 
 /** A typed failure carried through use cases; adapters map `type` to their own form once. */

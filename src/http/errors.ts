@@ -10,6 +10,7 @@ export const STATUS_OF: Record<ErrorType, number> = {
   conflict: 409,
   rate_limited: 429,
   overloaded: 503,
+  commit_unknown: 503,
   internal_error: 500,
   // funding refusals
   plan_required: 402,

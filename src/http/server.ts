@@ -104,6 +104,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   const metrics = createMetrics(tb);
+  tb.meter.onFault = ({ stage, error }) => app.log.error({ err: error, stage }, 'metering fault');
   app.decorateRequest('principal', null);
 
   await app.register(cookie);

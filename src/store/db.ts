@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { CommitOutcomeUnknown } from '../app/ports';
 
 export interface Sql {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
@@ -18,6 +19,11 @@ export interface Db extends Sql {
 
 export class DbInvariantError extends Error {
   override name = 'DbInvariantError';
+}
+
+/** A server's answer carries a SQLSTATE; a lost connection does not. */
+function hasSqlState(error: unknown): boolean {
+  return typeof (error as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
 }
 
 const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082, TIMESTAMPTZ: 1184 } as const;
@@ -99,6 +105,7 @@ export function openPostgres(options: { url: string; pool_connections_max?: numb
     },
     async transaction<T>(fn: (tx: Sql) => Promise<T>) {
       const client = await pool.connect();
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const value = await fn({
@@ -106,13 +113,22 @@ export function openPostgres(options: { url: string; pool_connections_max?: numb
             return (await client.query(text, params as unknown[])).rows as R[];
           },
         });
-        await client.query('COMMIT');
+        try {
+          await client.query('COMMIT');
+        } catch (error) {
+          // A refusal from the server (a deferred constraint, a serialization failure) is a
+          // rollback; anything else (the connection dropped) leaves the outcome unknown.
+          if (hasSqlState(error)) throw error;
+          broken = error as Error;
+          throw new CommitOutcomeUnknown(value, error);
+        }
         return value;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        // A connection that failed mid-COMMIT is not returned to the pool.
+        client.release(broken);
       }
     },
     async close() {

@@ -16,6 +16,7 @@ import type {
   GrantRecord,
   LockedAccount,
   MeterBatchWrites,
+  MeterCommitProbe,
   OutboxEvent,
   PaymentMethodRecord,
   PurchaseRecord,
@@ -731,6 +732,23 @@ export class PgStore implements Store {
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.db.transaction((sql) => fn(new PgStoreTx(sql)));
+  }
+
+  async meterBatchCommitted(probe: MeterCommitProbe) {
+    // One transaction is all or nothing: one row it wrote tells. Rows it created are the surest
+    // sign (their ids are new); a changed row is matched by its new state and finish time.
+    if (probe.authorization_ids.length > 0) {
+      return (await this.db.query(`SELECT 1 FROM authorizations WHERE id = $1`, [probe.authorization_ids[0]])).length > 0;
+    }
+    if (probe.usage_ids.length > 0) {
+      return (await this.db.query(`SELECT 1 FROM usage_records WHERE id = $1`, [probe.usage_ids[0]])).length > 0;
+    }
+    const changed = probe.changed_authorizations[0];
+    if (changed) {
+      const rows = await this.db.query(`SELECT 1 FROM authorizations WHERE id = $1 AND status = $2 AND finished_at IS NOT DISTINCT FROM $3::timestamptz`, [changed.id, changed.status, iso(changed.finished_at_ms)]);
+      return rows.length > 0;
+    }
+    return true; // it wrote nothing: its answers (refusals, replays) stand either way
   }
 
   async loadCatalog(): Promise<CatalogData> {
