@@ -14,16 +14,19 @@ import { priceAt, priceById, type App, type Catalog, type Model, type ModelPrice
 import {
   applyCharge,
   applyHold,
+  beyondHold,
   computeCharge,
   decideAuthorization,
   decideEventFunding,
+  endLateHold,
+  expireHold,
   releaseHold,
   type Funding,
   type SeatWindows,
 } from '../domain/funding';
 import { usageTransfers } from '../domain/ledger';
 import { limits } from '../domain/limits';
-import type { TokenUsage } from '../domain/pricing';
+import type { CacheWrite, TokenUsage } from '../domain/pricing';
 import { spendLimitCrossings } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { addRedeemed, currentCycle, spentThisCycle } from '../domain/wallet';
@@ -39,6 +42,8 @@ export interface AuthorizeRequest {
   max_output_tokens: number;
   user_id?: string | null;
   ttl_ms?: number;
+  /** Omitted means none; only a declared 5m or 1h is part of the request (and its idempotency hash). */
+  cache_write?: Exclude<CacheWrite, 'none'>;
 }
 
 export interface UsageEventInput {
@@ -51,12 +56,20 @@ export interface UsageEventInput {
   user_id?: string | null;
 }
 
+/** Who asked for a charge, recorded on its usage record (SPEC §1.11). */
+export interface ChargeActor {
+  actor: string | null;
+  request_id: string | null;
+}
+
 export type MeterOp =
   | { kind: 'authorize'; request: AuthorizeRequest; idempotency_key: string | null }
-  | { kind: 'settle'; authorization_id: string; usage: TokenUsage }
+  | { kind: 'settle'; authorization_id: string; usage: TokenUsage; by?: ChargeActor }
   | { kind: 'release'; authorization_id: string }
   | { kind: 'expire'; authorization_id: string }
-  | { kind: 'event'; event: UsageEventInput };
+  /** The late-settlement window of an expired hold has ended: the limit stops counting it. */
+  | { kind: 'end_late_window'; authorization_id: string }
+  | { kind: 'event'; event: UsageEventInput; by?: ChargeActor };
 
 export type MeterResult =
   | { ok: true; kind: 'authorization'; authorization: AuthorizationRecord; replayed: boolean }
@@ -87,7 +100,16 @@ interface Lane {
   busy: boolean;
 }
 
-export interface MeterStats {
+/** What a committed batch did that /metrics counts. */
+export interface BatchCounts {
+  /** Settlements of expired holds: within their late-settlement window, and after it. */
+  late_settlements_in_window: number;
+  late_settlements_after_window: number;
+  /** Settlements that went beyond what their hold covered (SPEC §1.6). */
+  settlements_beyond_hold: number;
+}
+
+export interface MeterStats extends BatchCounts {
   batches: number;
   ops: number;
   batch_failures: number;
@@ -124,8 +146,8 @@ export class Meter {
    * the transaction and routes the settlement to its account's lane. Bounded, oldest out first.
    */
   private readonly auth_accounts = new Map<string, string>();
-  readonly stats: MeterStats = { batches: 0, ops: 0, batch_failures: 0, queue_depth: 0, last_commit_ms: 0 };
-  onCommit: ((info: { ops: number; commit_ms: number }) => void) | undefined;
+  readonly stats: MeterStats = { batches: 0, ops: 0, batch_failures: 0, queue_depth: 0, last_commit_ms: 0, late_settlements_in_window: 0, late_settlements_after_window: 0, settlements_beyond_hold: 0 };
+  onCommit: ((info: { ops: number; commit_ms: number; counts: BatchCounts }) => void) | undefined;
   /** Where failures go: the log, never an answer. */
   onFault: ((fault: MeterFault) => void) | undefined;
 
@@ -262,7 +284,7 @@ export class Meter {
       }
     }
     if (unknown.length > 0) for (const account_id of (await this.store.authorizationAccounts(unknown)).values()) account_ids.add(account_id);
-    let committed: { results: MeterResult[]; probe: MeterCommitProbe };
+    let committed: { results: MeterResult[]; probe: MeterCommitProbe; counts: BatchCounts };
     try {
       committed = await this.store.transaction(async (tx) => {
         const now_ms = this.clock.now_ms();
@@ -270,13 +292,13 @@ export class Meter {
         await batch.load([...account_ids], ops);
         const results = ops.map((op) => batch.apply(op));
         await batch.finish();
-        return { results, probe: batch.probe() };
+        return { results, probe: batch.probe(), counts: batch.counts };
       });
     } catch (error) {
       if (!(error instanceof CommitOutcomeUnknown)) throw error;
       committed = await this.resolveUnknownCommit(error);
     }
-    const { results } = committed;
+    const { results, counts } = committed;
     // After COMMIT: nothing below may fail the batch (it is final), so each step is guarded.
     try {
       this.rememberAccounts(results);
@@ -284,7 +306,10 @@ export class Meter {
       this.stats.batches += 1;
       this.stats.ops += ops.length;
       this.stats.last_commit_ms = commit_ms;
-      this.onCommit?.({ ops: ops.length, commit_ms });
+      this.stats.late_settlements_in_window += counts.late_settlements_in_window;
+      this.stats.late_settlements_after_window += counts.late_settlements_after_window;
+      this.stats.settlements_beyond_hold += counts.settlements_beyond_hold;
+      this.onCommit?.({ ops: ops.length, commit_ms, counts });
     } catch (error) {
       this.report('post_commit', error);
     }
@@ -297,8 +322,8 @@ export class Meter {
    * (the throw below); unknowable now → each operation is answered `commit_unknown` (503) with
    * the ids it would have created, so the caller can look them up or retry with its key.
    */
-  private async resolveUnknownCommit(error: CommitOutcomeUnknown): Promise<{ results: MeterResult[]; probe: MeterCommitProbe }> {
-    const value = error.value as { results: MeterResult[]; probe: MeterCommitProbe };
+  private async resolveUnknownCommit(error: CommitOutcomeUnknown): Promise<{ results: MeterResult[]; probe: MeterCommitProbe; counts: BatchCounts }> {
+    const value = error.value as { results: MeterResult[]; probe: MeterCommitProbe; counts: BatchCounts };
     this.report('commit_unknown', error.cause);
     let outcome: boolean;
     try {
@@ -312,7 +337,7 @@ export class Meter {
           error: new AppError('commit_unknown', `The database connection was lost while this operation was being committed, and whether it was committed cannot be told yet.${id ? ` Look up ${id}, or retry` : ' Retry'} with the same idempotency key (or event id) in a moment: a retry is answered from what was recorded.`, { id, retry_after_s: 1 }),
         };
       });
-      return { results, probe: value.probe };
+      return { results, probe: value.probe, counts: value.counts };
     }
     if (!outcome) throw new Error('the batch was not committed (connection lost during COMMIT)');
     return value;
@@ -341,6 +366,7 @@ class BatchState {
   private members = new Set<string>();
   private spent_before = new Map<string, number>();
   private windows_before = new Map<string, string>();
+  readonly counts: BatchCounts = { late_settlements_in_window: 0, late_settlements_after_window: 0, settlements_beyond_hold: 0 };
 
   constructor(
     private readonly tx: StoreTx,
@@ -353,7 +379,7 @@ class BatchState {
   async load(account_ids: string[], ops: MeterOp[]) {
     this.accounts = await this.tx.lockAccounts(account_ids);
     // Reads below run after the locks, so they see everything committed before this batch.
-    const auth_ids = ops.flatMap((op) => (op.kind === 'settle' || op.kind === 'release' || op.kind === 'expire' ? [op.authorization_id] : []));
+    const auth_ids = ops.flatMap((op) => (op.kind === 'settle' || op.kind === 'release' || op.kind === 'expire' || op.kind === 'end_late_window' ? [op.authorization_id] : []));
     this.auths = await this.tx.getAuthorizations(auth_ids);
     const keys = ops.flatMap((op) => (op.kind === 'authorize' && op.idempotency_key !== null ? [{ account_id: op.request.account_id, idempotency_key: op.idempotency_key }] : []));
     for (const a of await this.tx.getAuthorizationsByKey(keys)) this.auth_by_key.set(keyOf(a.account_id, a.idempotency_key!), a);
@@ -377,13 +403,15 @@ class BatchState {
         case 'authorize':
           return this.authorize(op.request, op.idempotency_key);
         case 'settle':
-          return this.settle(op.authorization_id, op.usage);
+          return this.settle(op.authorization_id, op.usage, op.by);
         case 'release':
           return this.release(op.authorization_id, 'released');
         case 'expire':
           return this.release(op.authorization_id, 'expired');
+        case 'end_late_window':
+          return this.endLateWindow(op.authorization_id);
         case 'event':
-          return this.event(op.event);
+          return this.event(op.event, op.by);
         default: {
           const never: never = op;
           throw new Error(`unknown op ${JSON.stringify(never)}`);
@@ -443,7 +471,8 @@ class BatchState {
     const seat = this.seatOf(locked, request.user_id);
     const seat_windows = this.seatWindows(locked, seat);
     const plan = locked.account.plan_id ? this.catalog.plans.get(locked.account.plan_id) : undefined;
-    const decision = decideAuthorization({ account: locked.account, plan, app, model, price, wallet: locked.wallet, seat_windows, input_tokens: request.input_tokens, max_output_tokens: request.max_output_tokens, now_ms: this.now_ms });
+    const cache_write = request.cache_write ?? 'none';
+    const decision = decideAuthorization({ account: locked.account, plan, app, model, price, wallet: locked.wallet, seat_windows, input_tokens: request.input_tokens, max_output_tokens: request.max_output_tokens, cache_write, now_ms: this.now_ms });
     if (!decision.ok) throw AppError.from(decision.refusal);
     const funding = decision.value;
     applyHold(locked.wallet, seat_windows, funding);
@@ -461,7 +490,9 @@ class BatchState {
       input_tokens: request.input_tokens,
       max_output_tokens: request.max_output_tokens,
       funding,
+      cache_write,
       status: 'held',
+      late_counted: false,
       created_at_ms: this.now_ms,
       expires_at_ms: this.now_ms + ttl_ms,
       finished_at_ms: null,
@@ -470,6 +501,7 @@ class BatchState {
       cost_micros: null,
       charged_micros: null,
       settled_allowance_tokens: null,
+      beyond_hold: null,
     };
     this.new_auths.push(record);
     this.auths.set(record.id, record);
@@ -478,7 +510,7 @@ class BatchState {
     return { ok: true, kind: 'authorization', authorization: record, replayed: false };
   }
 
-  private settle(authorization_id: string, usage: TokenUsage): MeterResult {
+  private settle(authorization_id: string, usage: TokenUsage, by: ChargeActor | undefined): MeterResult {
     const auth = this.auths.get(authorization_id);
     if (!auth) throw notFound('authorization', authorization_id);
     const hash = requestHash(usage);
@@ -493,9 +525,22 @@ class BatchState {
     const price = priceById(this.catalog, auth.model_id, auth.price_id);
     if (!model || !price) throw new Error(`authorization ${auth.id} refers to a model or price version that no longer exists`);
     const seat_windows = this.seatWindows(locked, auth.seat);
-    // An expired hold was released already; its late settlement is still charged in full.
+    // An expired hold left the balance already; its late settlement is still charged in full,
+    // and while its late-settlement window is open the limit was still counting it (SPEC §1.6).
+    const late = auth.status === 'expired';
     if (auth.status === 'held') releaseHold(locked.wallet, seat_windows, auth.funding);
+    if (late) {
+      if (auth.late_counted) {
+        endLateHold(locked.wallet, auth.funding);
+        auth.late_counted = false;
+        this.counts.late_settlements_in_window += 1;
+      } else {
+        this.counts.late_settlements_after_window += 1;
+      }
+    }
     const charge = computeCharge(auth.funding, model, price, usage);
+    const beyond_hold = beyondHold(auth.funding, charge);
+    if (beyond_hold) this.counts.settlements_beyond_hold += 1;
     const draws = applyCharge(locked.account, locked.wallet, seat_windows, auth.funding.windows, charge, this.now_ms);
     this.transfers.push(...usageTransfers(auth.account_id, draws, auth.id, this.now_ms));
     Object.assign(auth, {
@@ -506,9 +551,10 @@ class BatchState {
       cost_micros: charge.cost_micros,
       charged_micros: charge.extra_usage_micros,
       settled_allowance_tokens: charge.allowance_tokens,
+      beyond_hold,
     } satisfies Partial<AuthorizationRecord>);
     this.changed_auths.add(auth);
-    this.usage.push(this.usageRecord(auth.account_id, { authorization_id: auth.id, event_id: null, event_hash: null, user_id: auth.user_id, app_id: auth.app_id, model, price, funding: auth.funding, usage, charge, occurred_at_ms: auth.created_at_ms }));
+    this.usage.push(this.usageRecord(auth.account_id, { authorization_id: auth.id, event_id: null, event_hash: null, user_id: auth.user_id, app_id: auth.app_id, model, price, funding: auth.funding, usage, charge, occurred_at_ms: auth.created_at_ms, beyond_hold, late, by }));
     this.touched.add(auth.account_id);
     return { ok: true, kind: 'authorization', authorization: auth, replayed: false };
   }
@@ -524,7 +570,8 @@ class BatchState {
     if (to === 'expired' && auth.expires_at_ms > this.now_ms) return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
     const locked = this.accounts.get(auth.account_id);
     if (!locked) throw notFound('account', auth.account_id);
-    releaseHold(locked.wallet, this.seatWindows(locked, auth.seat), auth.funding);
+    if (to === 'expired') auth.late_counted = expireHold(locked.wallet, this.seatWindows(locked, auth.seat), auth.funding);
+    else releaseHold(locked.wallet, this.seatWindows(locked, auth.seat), auth.funding);
     auth.status = to;
     auth.finished_at_ms = this.now_ms;
     this.changed_auths.add(auth);
@@ -532,7 +579,20 @@ class BatchState {
     return { ok: true, kind: 'authorization', authorization: auth, replayed: false };
   }
 
-  private event(event: UsageEventInput): MeterResult {
+  private endLateWindow(authorization_id: string): MeterResult {
+    const auth = this.auths.get(authorization_id);
+    if (!auth) throw notFound('authorization', authorization_id);
+    if (!auth.late_counted || auth.expires_at_ms + limits.late_settlement_window_ms > this.now_ms) return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
+    const locked = this.accounts.get(auth.account_id);
+    if (!locked) throw notFound('account', auth.account_id);
+    endLateHold(locked.wallet, auth.funding);
+    auth.late_counted = false;
+    this.changed_auths.add(auth);
+    this.touched.add(auth.account_id);
+    return { ok: true, kind: 'authorization', authorization: auth, replayed: false };
+  }
+
+  private event(event: UsageEventInput, by: ChargeActor | undefined): MeterResult {
     const hash = requestHash(event);
     const existing = this.events.get(keyOf(event.account_id, event.id));
     if (existing) {
@@ -552,7 +612,7 @@ class BatchState {
     const record_id = this.ids.next('use');
     const draws = applyCharge(locked.account, locked.wallet, seat_windows, funding.windows, charge, this.now_ms);
     this.transfers.push(...usageTransfers(event.account_id, draws, record_id, this.now_ms));
-    const record = this.usageRecord(event.account_id, { authorization_id: null, event_id: event.id, event_hash: hash, user_id: event.user_id ?? null, app_id: app.id, model, price, funding, usage: event.usage, charge, occurred_at_ms: event.timestamp_ms }, record_id);
+    const record = this.usageRecord(event.account_id, { authorization_id: null, event_id: event.id, event_hash: hash, user_id: event.user_id ?? null, app_id: app.id, model, price, funding, usage: event.usage, charge, occurred_at_ms: event.timestamp_ms, beyond_hold: false, late: false, by }, record_id);
     this.usage.push(record);
     this.events.set(keyOf(event.account_id, event.id), record);
     this.touched.add(event.account_id);
@@ -561,7 +621,22 @@ class BatchState {
 
   private usageRecord(
     account_id: string,
-    r: { authorization_id: string | null; event_id: string | null; event_hash: string | null; user_id: string | null; app_id: string; model: Model; price: ModelPrice; funding: Funding; usage: TokenUsage; charge: { cost_micros: number; allowance_tokens: number; extra_usage_micros: number }; occurred_at_ms: number },
+    r: {
+      authorization_id: string | null;
+      event_id: string | null;
+      event_hash: string | null;
+      user_id: string | null;
+      app_id: string;
+      model: Model;
+      price: ModelPrice;
+      funding: Funding;
+      usage: TokenUsage;
+      charge: { cost_micros: number; allowance_tokens: number; extra_usage_micros: number };
+      occurred_at_ms: number;
+      beyond_hold: boolean;
+      late: boolean;
+      by: ChargeActor | undefined;
+    },
     id = this.ids.next('use'),
   ): UsageRecord {
     return {
@@ -582,6 +657,10 @@ class BatchState {
       extra_usage_micros: r.charge.extra_usage_micros,
       occurred_at_ms: r.occurred_at_ms,
       recorded_at_ms: this.now_ms,
+      beyond_hold: r.beyond_hold,
+      late: r.late,
+      actor: r.by?.actor ?? null,
+      request_id: r.by?.request_id ?? null,
     };
   }
 

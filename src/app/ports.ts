@@ -4,7 +4,7 @@ import type { App, Catalog, Model, ModelPrice, Plan } from '../domain/catalog';
 import type { WindowState } from '../domain/cycles';
 import type { Funding, SeatWindows } from '../domain/funding';
 import type { AuditFinding, Transfer } from '../domain/ledger';
-import type { TokenUsage } from '../domain/pricing';
+import type { CacheWrite, TokenUsage } from '../domain/pricing';
 import type { CardRefusalType } from '../domain/refusals';
 import type { AccountState, WalletState } from '../domain/wallet';
 
@@ -109,7 +109,11 @@ export interface AuthorizationRecord {
   input_tokens: number;
   max_output_tokens: number;
   funding: Funding;
+  /** The cache-write rate the hold priced the input at (SPEC §1.6). */
+  cache_write: CacheWrite;
   status: AuthorizationStatus;
+  /** Expired unsettled and still counted against the spend limit (its late-settlement window is open). */
+  late_counted: boolean;
   created_at_ms: number;
   expires_at_ms: number;
   finished_at_ms: number | null;
@@ -118,6 +122,8 @@ export interface AuthorizationRecord {
   cost_micros: number | null;
   charged_micros: number | null;
   settled_allowance_tokens: number | null;
+  /** Settled for more than its hold covered (more tokens, or cache writes it did not declare); null until settled. */
+  beyond_hold: boolean | null;
 }
 
 export interface UsageRecord {
@@ -138,6 +144,13 @@ export interface UsageRecord {
   extra_usage_micros: number;
   occurred_at_ms: number;
   recorded_at_ms: number;
+  /** A settlement beyond what its hold covered (never for events, which have no hold). */
+  beyond_hold: boolean;
+  /** A settlement that arrived after its hold had expired. */
+  late: boolean;
+  /** Who charged it (a service token, a user, the operator) and the server's request id (SPEC §1.11). */
+  actor: string | null;
+  request_id: string | null;
 }
 
 export interface OutboxEvent {
@@ -321,6 +334,8 @@ export interface Store {
   authorizationAccounts(ids: string[]): Promise<Map<string, string>>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
   expiredHolds(now_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;
+  /** Expired holds still counted against the limit whose expiry is at or before `expired_before_ms`. */
+  lateWindowsEnded(expired_before_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;
   getPaymentMethod(id: string): Promise<PaymentMethodRecord | undefined>;
   listPaymentMethods(account_id: string): Promise<PaymentMethodRecord[]>;
   /** Pending purchases due now: reloads whose next attempt has come, manual ones older than `grace_ms`. */

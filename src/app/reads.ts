@@ -18,6 +18,7 @@ export interface ExtraUsageView {
   promotional_micros: number;
   held_micros: number;
   available_micros: number;
+  late_held_micros: number;
   monthly_spend_limit_micros: number | null;
   spent_this_cycle_micros: number;
   cycle_start: string;
@@ -48,6 +49,7 @@ export function extraUsageView(locked: LockedAccount, now_ms: number): ExtraUsag
     purchased_micros: wallet.purchased_micros,
     promotional_micros: promotionalMicros(wallet, now_ms),
     held_micros: wallet.held_micros,
+    late_held_micros: wallet.late_held_micros,
     available_micros: availableMicros(wallet, now_ms),
     monthly_spend_limit_micros: account.monthly_spend_limit_micros,
     spent_this_cycle_micros: spentThisCycle(wallet, cycle),

@@ -2,12 +2,13 @@
 // tests) call these methods and nothing below them.
 import { defaultCatalogData } from '../domain/catalog';
 import { limits } from '../domain/limits';
+import { CACHE_WRITES } from '../domain/pricing';
 import { AppError, invalid } from '../domain/refusals';
 import * as accounts from './accounts';
 import * as billing from './billing';
 import { CatalogCache } from './catalog-cache';
 import { SYSTEM_ACTOR, type Actor, type Deps, type OperatorSettings } from './deps';
-import { Meter, type AuthorizeRequest, type MeterOptions, type MeterResult, type UsageEventInput } from './metering';
+import { Meter, type AuthorizeRequest, type ChargeActor, type MeterOptions, type MeterResult, type UsageEventInput } from './metering';
 import type { AuthorizationRecord, CatalogData, Clock, Ids, PaymentProvider, RateLimiter, Store, UsageRecord } from './ports';
 import * as reads from './reads';
 import * as v from './validate';
@@ -156,13 +157,17 @@ export class Tokenbank {
     const user_id = v.optionalText('user_id', input.user_id);
     if (user_id !== null) request.user_id = user_id;
     if (input.ttl_ms !== undefined) request.ttl_ms = v.integerIn('ttl_ms', input.ttl_ms, limits.hold_ttl_ms_min, limits.hold_ttl_ms_max);
+    if (input.cache_write !== undefined) {
+      const cache_write = v.oneOf('cache_write', input.cache_write, CACHE_WRITES);
+      if (cache_write !== 'none') request.cache_write = cache_write;
+    }
     await this.checkRateLimits(request.account_id, request.input_tokens + request.max_output_tokens);
     return authorizationOf(await this.meter.submit({ kind: 'authorize', request, idempotency_key: v.idempotencyKey(idempotency_key) }));
   }
 
-  async settle(authorization_id: unknown, usage: unknown): Promise<AuthorizationRecord> {
+  async settle(authorization_id: unknown, usage: unknown, actor: Actor = SYSTEM_ACTOR): Promise<AuthorizationRecord> {
     const id = v.text('authorization_id', authorization_id);
-    return authorizationOf(await this.meter.submit({ kind: 'settle', authorization_id: id, usage: v.usage('usage', usage) }));
+    return authorizationOf(await this.meter.submit({ kind: 'settle', authorization_id: id, usage: v.usage('usage', usage), by: chargeActor(actor) }));
   }
 
   async release(authorization_id: unknown): Promise<AuthorizationRecord> {
@@ -171,7 +176,7 @@ export class Tokenbank {
   }
 
   /** Usage events without a hold, ≤ events_per_batch_max; one result per event, in order. */
-  async recordUsageEvents(events: unknown): Promise<Array<{ ok: true; record: UsageRecord; duplicate: boolean } | { ok: false; error: AppError }>> {
+  async recordUsageEvents(events: unknown, actor: Actor = SYSTEM_ACTOR): Promise<Array<{ ok: true; record: UsageRecord; duplicate: boolean } | { ok: false; error: AppError }>> {
     if (!Array.isArray(events)) throw invalid('events', 'must be an array');
     if (events.length === 0) throw invalid('events', 'must hold at least one event');
     if (events.length > limits.events_per_batch_max) throw invalid('events', `at most ${limits.events_per_batch_max} events per request, got ${events.length}`);
@@ -191,7 +196,8 @@ export class Tokenbank {
       if (user_id !== null) event.user_id = user_id;
       return event;
     });
-    const results = await this.meter.submitMany(parsed.map((event) => ({ kind: 'event' as const, event })));
+    const by = chargeActor(actor);
+    const results = await this.meter.submitMany(parsed.map((event) => ({ kind: 'event' as const, event, by })));
     return results.map((r) => {
       if (!r.ok) return r;
       if (r.kind !== 'usage') throw new Error('usage event answered with an authorization');
@@ -199,11 +205,19 @@ export class Tokenbank {
     });
   }
 
-  /** Job: expires holds past their TTL (their late settlements are still charged). */
+  /**
+   * Job: expires holds past their TTL (their late settlements are still charged), and ends the
+   * late-settlement window of holds that expired longer ago than limits.late_settlement_window_ms.
+   */
   async expireHolds(batch_max = limits.meter_batch_ops_max): Promise<number> {
-    const due = await this.deps.store.expiredHolds(this.deps.clock.now_ms(), batch_max);
-    const results = await this.meter.submitMany(due.map((d) => ({ kind: 'expire' as const, authorization_id: d.id })));
-    return results.filter((r) => r.ok && r.kind === 'authorization' && r.authorization.status === 'expired').length;
+    const now_ms = this.deps.clock.now_ms();
+    const due = await this.deps.store.expiredHolds(now_ms, batch_max);
+    const ended = await this.deps.store.lateWindowsEnded(now_ms - limits.late_settlement_window_ms, batch_max);
+    const results = await this.meter.submitMany([
+      ...due.map((d) => ({ kind: 'expire' as const, authorization_id: d.id })),
+      ...ended.map((d) => ({ kind: 'end_late_window' as const, authorization_id: d.id })),
+    ]);
+    return results.slice(0, due.length).filter((r) => r.ok && r.kind === 'authorization' && r.authorization.status === 'expired').length;
   }
 
   getAuthorization(id: string) {
@@ -227,6 +241,10 @@ export class Tokenbank {
   audit() {
     return this.deps.store.audit(this.deps.clock.now_ms());
   }
+}
+
+function chargeActor(actor: Actor): ChargeActor {
+  return { actor: actor.id, request_id: actor.request_id };
 }
 
 function authorizationOf(result: MeterResult): AuthorizationRecord {

@@ -61,3 +61,8 @@ export function email(field: string, value: unknown): string {
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)) throw invalid(field, `"${v}" is not an email address`);
   return v;
 }
+
+export function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw invalid(field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}

@@ -68,6 +68,7 @@ export const AuthorizeRequest = Type.Object(
     max_output_tokens: Type.Integer({ minimum: 1, maximum: limits.tokens_per_request_max }),
     user_id: Type.Optional(Id),
     ttl_ms: Type.Optional(Type.Integer({ minimum: limits.hold_ttl_ms_min, maximum: limits.hold_ttl_ms_max })),
+    cache_write: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('5m'), Type.Literal('1h')], { description: 'prompt-cache writes this request may make: the hold prices its input at that rate (default none)' })),
   },
   closed,
 );
@@ -160,6 +161,9 @@ export const AuthorizationResponse = Type.Object(
     expires_at: Type.String(),
     charged_micros: Type.Optional(Nullable(Type.Integer())),
     allowance_tokens: Type.Optional(Nullable(Type.Integer())),
+    cache_write: Type.Optional(Type.String()),
+    beyond_hold: Type.Optional(Nullable(Type.Boolean({ description: 'settled for more than the hold covered (charged in full)' }))),
+    late_settlement_window_ends_at: Type.Optional(Nullable(Type.String({ description: 'an expired hold: until then it still counts against the spend limit' }))),
   },
   open,
 );
@@ -170,6 +174,7 @@ export const ExtraUsageResponse = Type.Object(
     purchased_micros: Type.Integer(),
     promotional_micros: Type.Integer(),
     held_micros: Type.Integer(),
+    late_held_micros: Type.Integer({ description: 'expired holds still counted against the spend limit (not the balance) during their late-settlement window' }),
     available_micros: Type.Integer(),
     monthly_spend_limit_micros: Nullable(Type.Integer()),
     spent_this_cycle_micros: Type.Integer(),

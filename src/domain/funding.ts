@@ -3,7 +3,7 @@
 import type { App, Model, ModelPrice, Plan, WindowKind } from './catalog';
 import { windowAt, windowRoom, type WindowState, type WindowView } from './cycles';
 import { formatUsd, shareCeil } from './money';
-import { allowanceTokens, costMicros, maxCostMicros, type TokenUsage } from './pricing';
+import { allowanceTokens, costMicros, maxCostMicros, type CacheWrite, type TokenUsage } from './pricing';
 import { refusal, type FundingRefusal } from './refusals';
 import {
   addSpent,
@@ -57,6 +57,8 @@ export interface AuthorizeInput {
   seat_windows: SeatWindows;
   input_tokens: number;
   max_output_tokens: number;
+  /** Declared cache writes: the hold prices the input at that rate (SPEC §1.6). Default none. */
+  cache_write?: CacheWrite;
   now_ms: number;
 }
 
@@ -96,12 +98,16 @@ function checkExtraUsage(input: AuthorizeInput, hold_micros: number): FundingRef
   if (limit !== null) {
     const cycle = currentCycle(account, now_ms);
     const spent = spentThisCycle(wallet, cycle);
-    // The hard cap: spent + held + this hold must fit under the limit (SPEC §1.6).
-    if (spent + wallet.held_micros + hold_micros > limit) {
-      return refusal('spend_limit_reached', `This request may cost up to ${formatUsd(hold_micros, 6)}; with ${formatUsd(spent)} spent and ${formatUsd(wallet.held_micros)} held this cycle it would pass your ${formatUsd(limit)} monthly limit. Raise the limit or wait until ${iso(cycle.end_ms).slice(0, 10)}.`, {
+    // The hard cap: spent + held + this hold must fit under the limit (SPEC §1.6). Holds that
+    // expired unsettled still count here until their late-settlement window ends.
+    const held = wallet.held_micros + wallet.late_held_micros;
+    if (spent + held + hold_micros > limit) {
+      const late = wallet.late_held_micros > 0 ? ` (${formatUsd(wallet.late_held_micros)} of it by expired holds that may still be settled)` : '';
+      return refusal('spend_limit_reached', `This request may cost up to ${formatUsd(hold_micros, 6)}; with ${formatUsd(spent)} spent and ${formatUsd(held)} held this cycle${late} it would pass your ${formatUsd(limit)} monthly limit. Raise the limit or wait until ${iso(cycle.end_ms).slice(0, 10)}.`, {
         limit_micros: limit,
         spent_micros: spent,
         held_micros: wallet.held_micros,
+        late_held_micros: wallet.late_held_micros,
         required_micros: hold_micros,
         resets_at: iso(cycle.end_ms),
       });
@@ -117,7 +123,7 @@ function checkExtraUsage(input: AuthorizeInput, hold_micros: number): FundingRef
  */
 export function decideAuthorization(input: AuthorizeInput): Decision<Funding> {
   const { account, plan, app, model, price, wallet, now_ms } = input;
-  const max_cost = maxCostMicros(input.input_tokens, input.max_output_tokens, price);
+  const max_cost = maxCostMicros(input.input_tokens, input.max_output_tokens, price, input.cache_write ?? 'none');
   const total_tokens = allowanceTokens({ input_tokens: input.input_tokens, output_tokens: input.max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, model);
   const extra_ok = extraUsageAllowed(account, plan, now_ms);
   const status = planStatusAt(account, now_ms);
@@ -199,6 +205,31 @@ export function applyHold(wallet: WalletState, seat_windows: SeatWindows, fundin
     rollTo(state, mark.start_ms);
     state.held_tokens += funding.allowance_tokens;
   }
+}
+
+/**
+ * Expiry: the hold leaves the balance but keeps counting against the spend limit until its
+ * late-settlement window ends (SPEC §1.6). Returns whether anything is still counted.
+ */
+export function expireHold(wallet: WalletState, seat_windows: SeatWindows, funding: Funding): boolean {
+  releaseHold(wallet, seat_windows, funding);
+  wallet.late_held_micros += funding.held_micros;
+  return funding.held_micros > 0;
+}
+
+/** A late settlement arrived, or the late-settlement window ended: the limit no longer counts the hold. */
+export function endLateHold(wallet: WalletState, funding: Funding): void {
+  if (wallet.late_held_micros < funding.held_micros) throw new Error(`invariant: ending a late hold of ${funding.held_micros} but ${wallet.late_held_micros} is counted`);
+  wallet.late_held_micros -= funding.held_micros;
+}
+
+/**
+ * Whether a settlement went beyond what its hold covered: it cost more than the hold's largest
+ * cost (more tokens than it held for, or cache writes it did not declare), or extra usage paid
+ * more than was held for it (SPEC §1.6).
+ */
+export function beyondHold(funding: Funding, charge: Omit<Charge, 'draws'>): boolean {
+  return charge.cost_micros > funding.max_cost_micros || (funding.source !== 'allowance' && charge.extra_usage_micros > funding.held_micros);
 }
 
 /** Drops what a hold reserved (release, expiry, or the first step of settle). */

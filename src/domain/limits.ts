@@ -14,6 +14,10 @@ export const limits = {
   hold_ttl_ms_default: 10 * 60 * 1000,
   hold_ttl_ms_max: 60 * 60 * 1000,
   hold_ttl_ms_min: 1000,
+  // SPEC §1.6: a hold that expired unsettled keeps counting against the monthly spend limit for
+  // this long after its expiry, so a late settlement in that time cannot pass the limit. Later
+  // than that, a settlement is still charged (usage is never lost) and counted as past the window.
+  late_settlement_window_ms: 60 * 60 * 1000,
   rolling_window_ms: 5 * 60 * 60 * 1000,
   weekly_window_ms: 7 * 24 * 60 * 60 * 1000,
 

@@ -32,9 +32,38 @@ export function costMicros(usage: TokenUsage, price: ModelPrice): number {
   return toSafeNumber(divRoundHalfUp(numerator, TOKENS_PER_MTOK), 'cost');
 }
 
-/** The largest cost an authorization can have: input plus max_output_tokens (SPEC §1.6, example 4). */
-export function maxCostMicros(input_tokens: number, max_output_tokens: number, price: ModelPrice): number {
-  return costMicros({ input_tokens, output_tokens: max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, price);
+/** The cache writes an authorization declares: none, or prompt caching with a 5-minute or 1-hour life. */
+export const CACHE_WRITES = ['none', '5m', '1h'] as const;
+export type CacheWrite = (typeof CACHE_WRITES)[number];
+
+/** A 1-hour cache write costs twice the input rate (a 5-minute one is the catalog's cache-write rate). */
+export const cache_write_1h_input_multiple = 2;
+
+/**
+ * The rate a hold prices its input at, per million tokens: the input rate, or for declared cache
+ * writes the highest rate those input tokens can be billed at (they may also arrive as plain input).
+ */
+export function holdInputRate(price: ModelPrice, cache_write: CacheWrite): number {
+  switch (cache_write) {
+    case 'none':
+      return price.input_micros_per_mtok;
+    case '5m':
+      return Math.max(price.input_micros_per_mtok, price.cache_write_micros_per_mtok);
+    case '1h':
+      return Math.max(price.input_micros_per_mtok, price.cache_write_micros_per_mtok, price.input_micros_per_mtok * cache_write_1h_input_multiple);
+    default: {
+      const never: never = cache_write;
+      throw new Error(`unknown cache_write ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * The largest cost an authorization can have: input (at the declared cache-write rate) plus
+ * max_output_tokens (SPEC §1.6, example 4).
+ */
+export function maxCostMicros(input_tokens: number, max_output_tokens: number, price: ModelPrice, cache_write: CacheWrite = 'none'): number {
+  return costMicros({ input_tokens, output_tokens: max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, { ...price, input_micros_per_mtok: holdInputRate(price, cache_write) });
 }
 
 /** (input + output + cache_write) × multiplier; cache reads count 0. Rounded up to whole tokens. */

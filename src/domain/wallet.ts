@@ -38,6 +38,11 @@ export interface WalletState {
   /** Promotional grants with something left, any order. */
   grants: Grant[];
   held_micros: number;
+  /**
+   * Holds that expired unsettled, still counted against the spend limit (not the balance) until
+   * their late-settlement window ends (SPEC §1.6).
+   */
+  late_held_micros: number;
   /** Extra usage consumed in the cycle that starts at `spent_cycle_start_ms`. */
   spent_cycle_micros: number;
   spent_cycle_start_ms: number;

@@ -1,4 +1,5 @@
 // toApi… conversions, each in one place: internal records → the wire shapes of SPEC §2.
+import { limits } from '../domain/limits';
 import type { AccountRecord, AuthorizationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -29,6 +30,9 @@ export function toApiAuthorization(a: AuthorizationRecord) {
     cost_micros: a.cost_micros,
     charged_micros: a.charged_micros,
     allowance_tokens: a.settled_allowance_tokens,
+    cache_write: a.cache_write,
+    beyond_hold: a.beyond_hold,
+    late_settlement_window_ends_at: a.late_counted ? iso(a.expires_at_ms + limits.late_settlement_window_ms) : null,
   };
 }
 
@@ -46,6 +50,10 @@ export function toApiUsageRecord(r: UsageRecord) {
     allowance_tokens: r.allowance_tokens,
     cost_micros: r.cost_micros,
     charged_micros: r.extra_usage_micros,
+    beyond_hold: r.beyond_hold,
+    late: r.late,
+    charged_by: r.actor,
+    request_id: r.request_id,
     occurred_at: iso(r.occurred_at_ms),
     recorded_at: iso(r.recorded_at_ms),
   };

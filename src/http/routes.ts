@@ -208,7 +208,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.post('/v1/authorizations/:id/settle', { schema: { tags: ['metering'], operationId: 'settle', summary: 'Charge the real usage and release the rest of the hold', params: S.IdParams, body: S.SettleRequest, response: { 200: { description: 'the settled authorization', ...S.AuthorizationResponse }, ...err(400, 401, 403, 404, 409, 503) } } }, async (request) => {
     requireMetering(who(request));
-    return toApiAuthorization(await tb.settle(request.params.id, request.body));
+    return toApiAuthorization(await tb.settle(request.params.id, request.body, actor(request)));
   });
 
   api.post('/v1/authorizations/:id/release', { schema: { tags: ['metering'], operationId: 'release', summary: 'Drop a hold with no charge', params: S.IdParams, response: { 200: { description: 'the released authorization', ...S.AuthorizationResponse }, ...err(401, 403, 404, 409, 503) } } }, async (request) => {
@@ -218,7 +218,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.post('/v1/usage-events', { schema: { tags: ['metering'], operationId: 'recordUsageEvents', summary: 'Usage without a hold (≤ 1000 events); never refused for lack of funds; charged once per event id', body: S.UsageEventsRequest, response: { ...ok(200, 'one result per event, in order'), ...err(400, 401, 403) } } }, async (request) => {
     requireMetering(who(request));
-    const results = await tb.recordUsageEvents(request.body.events);
+    const results = await tb.recordUsageEvents(request.body.events, actor(request));
     return {
       data: results.map((r, i) =>
         r.ok

@@ -60,9 +60,16 @@ function createMetrics(tb: Tokenbank): Metrics {
       this.set(tb.meter.stats.queue_depth);
     },
   });
-  tb.meter.onCommit = ({ ops, commit_ms }) => {
+  const late = new client.Counter({ name: 'tokenbank_late_settlements_total', help: 'Settlements of holds that had expired, by whether their late-settlement window (still counted against the spend limit) was open', labelNames: ['window'], registers: [registry] });
+  const beyond = new client.Counter({ name: 'tokenbank_settlements_beyond_hold_total', help: 'Settlements charged beyond what their hold covered (more tokens, or undeclared cache writes)', registers: [registry] });
+  late.inc({ window: 'open' }, 0);
+  late.inc({ window: 'ended' }, 0);
+  tb.meter.onCommit = ({ ops, commit_ms, counts }) => {
     commit.observe(commit_ms / 1000);
     batch_ops.observe(ops);
+    if (counts.late_settlements_in_window > 0) late.inc({ window: 'open' }, counts.late_settlements_in_window);
+    if (counts.late_settlements_after_window > 0) late.inc({ window: 'ended' }, counts.late_settlements_after_window);
+    if (counts.settlements_beyond_hold > 0) beyond.inc(counts.settlements_beyond_hold);
   };
   (registry as unknown as { requests: typeof requests }).requests = requests;
   return { registry, refusals };

@@ -291,6 +291,21 @@ ALTER TABLE purchases ADD COLUMN next_attempt_at timestamptz;
 CREATE INDEX purchases_pending ON purchases (next_attempt_at) WHERE status = 'pending';
 `,
   },
+  {
+    id: 4,
+    name: 'late settlement window, declared cache writes, who charged',
+    sql: `
+ALTER TABLE wallets ADD COLUMN late_held_micros bigint NOT NULL DEFAULT 0 CONSTRAINT wallets_late_held_nonnegative CHECK (late_held_micros >= 0);
+ALTER TABLE authorizations ADD COLUMN cache_write text NOT NULL DEFAULT 'none' CONSTRAINT authorizations_cache_write_known CHECK (cache_write IN ('none', '5m', '1h'));
+ALTER TABLE authorizations ADD COLUMN late_counted boolean NOT NULL DEFAULT false;
+ALTER TABLE authorizations ADD COLUMN beyond_hold boolean;
+CREATE INDEX authorizations_late_counted ON authorizations (expires_at) WHERE late_counted;
+ALTER TABLE usage_records ADD COLUMN beyond_hold boolean NOT NULL DEFAULT false;
+ALTER TABLE usage_records ADD COLUMN late boolean NOT NULL DEFAULT false;
+ALTER TABLE usage_records ADD COLUMN actor text;
+ALTER TABLE usage_records ADD COLUMN request_id text;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7270001;

@@ -71,6 +71,7 @@ function fromDbWallet(r: Row, grants: GrantRecord[]): WalletState {
     purchased_micros: r.purchased_micros,
     grants: grants.map((g) => ({ id: g.id, remaining_micros: g.remaining_micros, expires_at_ms: g.expires_at_ms })),
     held_micros: r.held_micros,
+    late_held_micros: r.late_held_micros,
     spent_cycle_micros: r.spent_cycle_micros,
     spent_cycle_start_ms: ms(r.spent_cycle_start),
     redeemed_day: r.redeemed_day,
@@ -108,7 +109,9 @@ function fromDbAuthorization(r: Row): AuthorizationRecord {
       max_cost_micros: r.max_cost_micros,
       windows: parseJson<Funding['windows']>(r.windows),
     },
+    cache_write: r.cache_write,
     status: r.status,
+    late_counted: r.late_counted,
     created_at_ms: ms(r.created_at),
     expires_at_ms: ms(r.expires_at),
     finished_at_ms: msOrNull(r.finished_at),
@@ -117,6 +120,7 @@ function fromDbAuthorization(r: Row): AuthorizationRecord {
     cost_micros: r.cost_micros,
     charged_micros: r.charged_micros,
     settled_allowance_tokens: r.settled_allowance_tokens,
+    beyond_hold: r.beyond_hold,
   };
 }
 
@@ -139,6 +143,10 @@ function fromDbUsage(r: Row): UsageRecord {
     extra_usage_micros: r.extra_usage_micros,
     occurred_at_ms: ms(r.occurred_at),
     recorded_at_ms: ms(r.recorded_at),
+    beyond_hold: r.beyond_hold,
+    late: r.late,
+    actor: r.actor,
+    request_id: r.request_id,
   };
 }
 
@@ -193,7 +201,7 @@ async function loadAccounts(sql: Sql, account_ids: string[], lock: boolean): Pro
   // A locked row is re-read at its newest version once the lock is granted. NO KEY UPDATE: it
   // does not block the foreign-key checks of rows that refer to the account.
   const rows = await sql.query<Row>(
-    `SELECT w.purchased_micros, w.promotional_micros, w.held_micros, w.spent_cycle_micros, w.spent_cycle_start,
+    `SELECT w.purchased_micros, w.promotional_micros, w.held_micros, w.late_held_micros, w.spent_cycle_micros, w.spent_cycle_start,
             w.redeemed_day, w.redeemed_day_micros, w.reload_in_flight, w.auto_reload_last_event, a.*
        FROM wallets w JOIN accounts a ON a.id = w.account_id
       WHERE w.account_id = ANY($1::text[])
@@ -275,6 +283,7 @@ const walletsUpdate: Part<WalletWrite> = (params, rows, now_ms) => {
     ['bigint', (r) => r.wallet.purchased_micros],
     ['bigint', (r) => r.wallet.grants.reduce((sum, g) => sum + g.remaining_micros, 0)],
     ['bigint', (r) => r.wallet.held_micros],
+    ['bigint', (r) => r.wallet.late_held_micros],
     ['bigint', (r) => r.wallet.spent_cycle_micros],
     ['timestamptz', (r) => iso(r.wallet.spent_cycle_start_ms)],
     ['date', (r) => r.wallet.redeemed_day],
@@ -285,13 +294,13 @@ const walletsUpdate: Part<WalletWrite> = (params, rows, now_ms) => {
   ]);
   params.push(iso(now_ms));
   return `UPDATE wallets SET
-         purchased_micros = u.purchased, promotional_micros = u.promotional, held_micros = u.held,
+         purchased_micros = u.purchased, promotional_micros = u.promotional, held_micros = u.held, late_held_micros = u.late_held,
          spent_cycle_micros = u.spent, spent_cycle_start = u.spent_start, redeemed_day = u.redeemed_day,
          redeemed_day_micros = u.redeemed, reload_in_flight = u.in_flight,
          auto_reload_last_event = CASE WHEN u.set_event THEN u.event::jsonb ELSE wallets.auto_reload_last_event END,
          updated_at = $${params.length}::timestamptz
        FROM unnest(${a.join(', ')})
-         AS u(account_id, purchased, promotional, held, spent, spent_start, redeemed_day, redeemed, in_flight, set_event, event)
+         AS u(account_id, purchased, promotional, held, late_held, spent, spent_start, redeemed_day, redeemed, in_flight, set_event, event)
        WHERE wallets.account_id = u.account_id`;
 };
 
@@ -370,6 +379,9 @@ const authorizationsInsert: Part<AuthorizationRecord> = (params, rows) => {
     ['bigint', (r) => r.funding.max_cost_micros],
     ['text', (r) => json(r.funding.windows)],
     ['text', (r) => r.status],
+    ['text', (r) => r.cache_write],
+    ['boolean', (r) => r.late_counted],
+    ['boolean', (r) => r.beyond_hold],
     ['timestamptz', (r) => iso(r.created_at_ms)],
     ['timestamptz', (r) => iso(r.expires_at_ms)],
     ['timestamptz', (r) => iso(r.finished_at_ms)],
@@ -381,10 +393,10 @@ const authorizationsInsert: Part<AuthorizationRecord> = (params, rows) => {
   ]);
   return `INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, user_id, seat, app_id, model_id, price_id,
           input_tokens, max_output_tokens, source, reason, allowance_tokens, held_micros, max_cost_micros, windows, status,
-          created_at, expires_at, finished_at, settle_hash, usage, cost_micros, charged_micros, settled_allowance_tokens)
-       SELECT i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w::jsonb, st, c, e, f, sh, us::jsonb, co, ch, sa
+          cache_write, late_counted, beyond_hold, created_at, expires_at, finished_at, settle_hash, usage, cost_micros, charged_micros, settled_allowance_tokens)
+       SELECT i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w::jsonb, st, cw, lc, bh, c, e, f, sh, us::jsonb, co, ch, sa
          FROM unnest(${a.join(', ')})
-           AS x(i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w, st, c, e, f, sh, us, co, ch, sa)`;
+           AS x(i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w, st, cw, lc, bh, c, e, f, sh, us, co, ch, sa)`;
 };
 
 const authorizationsUpdate: Part<AuthorizationRecord> = (params, rows) => {
@@ -397,11 +409,14 @@ const authorizationsUpdate: Part<AuthorizationRecord> = (params, rows) => {
     ['bigint', (r) => r.cost_micros],
     ['bigint', (r) => r.charged_micros],
     ['bigint', (r) => r.settled_allowance_tokens],
+    ['boolean', (r) => r.late_counted],
+    ['boolean', (r) => r.beyond_hold],
   ]);
   return `UPDATE authorizations SET status = u.status, finished_at = u.finished_at, settle_hash = u.settle_hash, usage = u.usage::jsonb,
-              cost_micros = u.cost, charged_micros = u.charged, settled_allowance_tokens = u.allowance
+              cost_micros = u.cost, charged_micros = u.charged, settled_allowance_tokens = u.allowance,
+              late_counted = u.late_counted, beyond_hold = u.beyond_hold
          FROM unnest(${a.join(', ')})
-           AS u(id, status, finished_at, settle_hash, usage, cost, charged, allowance)
+           AS u(id, status, finished_at, settle_hash, usage, cost, charged, allowance, late_counted, beyond_hold)
         WHERE authorizations.id = u.id`;
 };
 
@@ -427,10 +442,14 @@ const usageRecordsInsert: Part<UsageRecord> = (params, rows) => {
     ['bigint', (r) => r.extra_usage_micros],
     ['timestamptz', (r) => iso(r.occurred_at_ms)],
     ['timestamptz', (r) => iso(r.recorded_at_ms)],
+    ['boolean', (r) => r.beyond_hold],
+    ['boolean', (r) => r.late],
+    ['text', (r) => r.actor],
+    ['text', (r) => r.request_id],
   ]);
   return `INSERT INTO usage_records (id, account_id, authorization_id, event_id, event_hash, user_id, app_id, model_id, price_id, source, reason,
           input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros,
-          occurred_at, recorded_at)
+          occurred_at, recorded_at, beyond_hold, late, actor, request_id)
        SELECT * FROM unnest(${a.join(', ')})`;
 };
 
@@ -821,6 +840,11 @@ export class PgStore implements Store {
     return rows[0] ? fromDbAuthorization(rows[0]) : undefined;
   }
 
+  async lateWindowsEnded(expired_before_ms: number, limit: number) {
+    const rows = await this.db.query<Row>(`SELECT id, account_id FROM authorizations WHERE late_counted AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(expired_before_ms), limit]);
+    return rows.map((r) => ({ id: r.id as string, account_id: r.account_id as string }));
+  }
+
   async expiredHolds(now_ms: number, limit: number) {
     const rows = await this.db.query<Row>(`SELECT id, account_id FROM authorizations WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(now_ms), limit]);
     return rows.map((r) => ({ id: r.id as string, account_id: r.account_id as string }));
@@ -923,7 +947,7 @@ export class PgStore implements Store {
         if (sum !== 0) findings.push({ check: 'currency_sums_to_zero', account_id: null, expected: 0, actual: sum, message: `Σ of all ${currency} books is ${sum}, not 0` });
       }
       const wallets = await sql.query<Row>(
-        `SELECT w.account_id, w.purchased_micros, w.promotional_micros, w.held_micros, w.spent_cycle_micros,
+        `SELECT w.account_id, w.purchased_micros, w.promotional_micros, w.held_micros, w.late_held_micros, w.spent_cycle_micros, COALESCE(lh.late_held, 0)::bigint AS late_holds,
                 COALESCE(t.purchased, 0)::bigint AS ledger_purchased, COALESCE(t.promotional, 0)::bigint AS ledger_promotional,
                 COALESCE(h.held, 0)::bigint AS holds, COALESCE(g.remaining, 0)::bigint AS grants_remaining,
                 COALESCE(u.spent, 0)::bigint AS usage_spent, COALESCE(t.usage, 0)::bigint AS ledger_usage, COALESCE(ut.charged, 0)::bigint AS usage_charged
@@ -934,6 +958,7 @@ export class PgStore implements Store {
                         SUM(CASE WHEN kind = 'usage' THEN amount_micros ELSE 0 END) AS usage
                         FROM transfers GROUP BY account_id) t ON t.account_id = w.account_id
            LEFT JOIN (SELECT account_id, SUM(held_micros) AS held FROM authorizations WHERE status = 'held' GROUP BY account_id) h ON h.account_id = w.account_id
+           LEFT JOIN (SELECT account_id, SUM(held_micros) AS late_held FROM authorizations WHERE late_counted GROUP BY account_id) lh ON lh.account_id = w.account_id
            LEFT JOIN (SELECT account_id, SUM(remaining_micros) AS remaining FROM grants GROUP BY account_id) g ON g.account_id = w.account_id
            LEFT JOIN (SELECT r.account_id, SUM(r.extra_usage_micros) AS spent FROM usage_records r JOIN wallets w2 ON w2.account_id = r.account_id
                        WHERE r.recorded_at >= w2.spent_cycle_start GROUP BY r.account_id) u ON u.account_id = w.account_id
@@ -947,6 +972,7 @@ export class PgStore implements Store {
         check('promotional_equals_entries', w.account_id, w.ledger_promotional, w.promotional_micros, 'promotional balance');
         check('promotional_equals_grants', w.account_id, w.grants_remaining, w.promotional_micros, 'promotional balance (vs grants)');
         check('held_equals_open_holds', w.account_id, w.holds, w.held_micros, 'held amount');
+        check('late_held_equals_expired_holds_in_window', w.account_id, w.late_holds, w.late_held_micros, 'held against the limit for late settlements');
         check('spent_equals_cycle_usage', w.account_id, w.usage_spent, w.spent_cycle_micros, 'spent this cycle');
         check('usage_records_equal_usage_transfers', w.account_id, w.ledger_usage, w.usage_charged, 'extra usage charged in usage records');
       }

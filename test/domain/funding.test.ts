@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import {
   applyCharge,
   applyHold,
+  beyondHold,
   computeCharge,
   decideAuthorization,
   decideEventFunding,
+  endLateHold,
+  expireHold,
   releaseHold,
   type AuthorizeInput,
   type Funding,
@@ -228,8 +231,48 @@ describe('extra-usage checks, in the documented order (SPEC §1.6, §1.8)', () =
       input({ ...opus, account: account({ monthly_spend_limit_micros: 5_000_000 }), wallet: wallet({ purchased_micros: 20_000_000, spent_cycle_micros: 4_800_000, held_micros: 100_000 }) }),
     );
     assert.equal(r.type, 'spend_limit_reached');
-    assert.deepEqual(r.figures, { limit_micros: 5_000_000, spent_micros: 4_800_000, held_micros: 100_000, required_micros: 105_000, resets_at: new Date(CYCLE_END).toISOString() });
+    assert.deepEqual(r.figures, { limit_micros: 5_000_000, spent_micros: 4_800_000, held_micros: 100_000, late_held_micros: 0, required_micros: 105_000, resets_at: new Date(CYCLE_END).toISOString() });
     assert.match(r.message, /\$5\.00 monthly limit/);
+  });
+
+  it('spend limit: expired holds in their late-settlement window still count (SPEC §1.6), though not against the balance', () => {
+    const w = wallet({ purchased_micros: 20_000_000, spent_cycle_micros: 0, held_micros: 0, late_held_micros: 4_935_000 });
+    const r = refusalOf(input({ ...opus, account: account({ monthly_spend_limit_micros: 5_000_000 }), wallet: w }));
+    assert.equal(r.type, 'spend_limit_reached');
+    assert.equal(r.figures.late_held_micros, 4_935_000);
+    assert.match(r.message, /expired holds that may still be settled/);
+    const unlimited = fundingOf(input({ ...opus, account: account({ monthly_spend_limit_micros: null }), wallet: w }));
+    assert.equal(unlimited.held_micros, 105_000, 'the balance does not count them');
+  });
+
+  it('expiry moves a hold from the balance to the late count; a late settlement or the end of the window takes it off', () => {
+    const w = wallet({ purchased_micros: 20_000_000 });
+    const f = fundingOf(input({ ...opus, account: account({ monthly_spend_limit_micros: 5_000_000 }), wallet: w }));
+    applyHold(w, new Map(), f);
+    assert.deepEqual([w.held_micros, w.late_held_micros], [105_000, 0]);
+    assert.equal(expireHold(w, new Map(), f), true);
+    assert.deepEqual([w.held_micros, w.late_held_micros], [0, 105_000]);
+    endLateHold(w, f);
+    assert.deepEqual([w.held_micros, w.late_held_micros], [0, 0]);
+    assert.throws(() => endLateHold(w, f), /invariant/);
+  });
+
+  it('cache_write: a hold prices its input at the declared rate (5m: the cache-write rate, 1h: twice the input rate)', () => {
+    const wide = account({ monthly_spend_limit_micros: null });
+    const w = () => wallet({ purchased_micros: 20_000_000 });
+    // opus: input $5, cache write $6.25, output $25 per MTok; 1,000 in, 4,000 out.
+    assert.equal(fundingOf(input({ ...opus, account: wide, wallet: w() })).held_micros, 105_000);
+    assert.equal(fundingOf(input({ ...opus, account: wide, wallet: w(), cache_write: '5m' })).held_micros, 106_250);
+    assert.equal(fundingOf(input({ ...opus, account: wide, wallet: w(), cache_write: '1h' })).held_micros, 110_000);
+  });
+
+  it('beyondHold: a settlement costing more than the hold covered (undeclared cache writes, more tokens) is flagged', () => {
+    const f = fundingOf(input({ ...opus, account: account({ monthly_spend_limit_micros: null }), wallet: wallet({ purchased_micros: 20_000_000 }) }));
+    const within = computeCharge(f, model('claude-opus-4-5'), price('claude-opus-4-5'), { input_tokens: 1000, output_tokens: 4000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
+    const undeclared = computeCharge(f, model('claude-opus-4-5'), price('claude-opus-4-5'), { input_tokens: 0, output_tokens: 4000, cache_creation_input_tokens: 1000, cache_read_input_tokens: 0 });
+    assert.equal(beyondHold(f, within), false);
+    assert.equal(undeclared.cost_micros, 106_250);
+    assert.equal(beyondHold(f, undeclared), true);
   });
 
   it('spend limit: spent + held + hold exactly equal to the limit is allowed', () => {

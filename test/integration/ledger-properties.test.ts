@@ -27,6 +27,9 @@ import { AppError } from '../../src/domain/refusals';
 import type { Db } from '../../src/store/db';
 import type { AuthorizationRecord } from '../../src/app/ports';
 
+/** SPEC §1.6's late-settlement window, as the model knows it: one hour after a hold's expiry. */
+const LATE_WINDOW_MS = 60 * 60 * 1000;
+
 const RUNS = Number(process.env.LEDGER_RUNS ?? 25);
 const OPS_MAX = Number(process.env.LEDGER_OPS ?? 40);
 const ACCOUNTS = 3;
@@ -106,6 +109,8 @@ interface MAuth {
   allowance_tokens: number;
   held_micros: number;
   status: 'held' | 'settled' | 'released' | 'expired';
+  /** Expired unsettled, and its late-settlement window (SPEC §1.6) has not ended. */
+  late_counted: boolean;
   expires_at_ms: number;
   settle_body: Usage | null;
   charged: number | null;
@@ -149,6 +154,10 @@ class Model {
   held(a: number): number {
     return this.auths.filter((x) => x.a === a && x.status === 'held').reduce((s, x) => s + x.held_micros, 0);
   }
+  /** Expired holds still counted against the limit (not the balance). */
+  lateHeld(a: number): number {
+    return this.auths.filter((x) => x.a === a && x.late_counted).reduce((s, x) => s + x.held_micros, 0);
+  }
   promotional(a: number, now_ms: number): number {
     return this.accounts[a]!.grants.filter((g) => g.remaining > 0 && (g.expires_at_ms === null || now_ms < g.expires_at_ms)).reduce((s, g) => s + g.remaining, 0);
   }
@@ -182,7 +191,7 @@ class Model {
     const acc = this.accounts[a]!;
     if (acc.purchased < 0) return 'negative_balance';
     if (this.balance(a, now_ms) - this.held(a) < hold) return 'insufficient_balance';
-    if (acc.limit !== null && this.spent(a, now_ms) + this.held(a) + hold > acc.limit) return 'spend_limit_reached';
+    if (acc.limit !== null && this.spent(a, now_ms) + this.held(a) + this.lateHeld(a) + hold > acc.limit) return 'spend_limit_reached';
     return null;
   }
 }
@@ -456,6 +465,7 @@ class Run {
         promotional_micros: this.m.promotional(a, this.now),
         balance_micros: this.m.balance(a, this.now),
         held_micros: this.m.held(a),
+        late_held_micros: this.m.lateHeld(a),
         available_micros: this.m.balance(a, this.now) - this.m.held(a),
         spent_this_cycle_micros: this.m.spent(a, this.now),
         cycle_start: new Date(cycle.start_ms).toISOString(),
@@ -596,8 +606,10 @@ class Run {
         for (const auth of m.auths) {
           if (auth.status === 'held' && auth.expires_at_ms <= this.now) {
             auth.status = 'expired';
+            auth.late_counted = auth.held_micros > 0;
             expected += 1;
           }
+          if (auth.late_counted && auth.expires_at_ms + LATE_WINDOW_MS <= this.now) auth.late_counted = false;
         }
         // Holds of accounts from earlier runs in this database may expire too.
         assert.ok(expired >= expected, `expireHolds expired ${expired} holds, the model expects at least ${expected}`);
@@ -760,10 +772,10 @@ class Run {
     switch (outcome.error.type) {
       case 'spend_limit_reached':
         assert.deepEqual(
-          { limit: figures.limit_micros, spent: figures.spent_micros, held: figures.held_micros, required: figures.required_micros },
-          { limit: m.accounts[a]!.limit, spent: m.spent(a, now), held: m.held(a), required },
+          { limit: figures.limit_micros, spent: figures.spent_micros, held: figures.held_micros, late_held: figures.late_held_micros, required: figures.required_micros },
+          { limit: m.accounts[a]!.limit, spent: m.spent(a, now), held: m.held(a), late_held: m.lateHeld(a), required },
         );
-        assert.ok(Number(figures.spent_micros) + Number(figures.held_micros) + required > Number(figures.limit_micros));
+        assert.ok(Number(figures.spent_micros) + Number(figures.held_micros) + Number(figures.late_held_micros) + required > Number(figures.limit_micros));
         break;
       case 'insufficient_balance':
         assert.deepEqual(
@@ -794,6 +806,7 @@ class Run {
       allowance_tokens: auth.funding.allowance_tokens,
       held_micros: auth.funding.held_micros,
       status: 'held',
+      late_counted: false,
       expires_at_ms: auth.expires_at_ms,
       settle_body: null,
       charged: null,
@@ -857,8 +870,9 @@ class Run {
       { status: 'settled', cost: expected.cost, charged: expected.charged, allowance_tokens: expected.allowance_tokens },
       what,
     );
-    const released = auth.status === 'held' ? auth.held_micros : 0;
+    const released = auth.status === 'held' || auth.late_counted ? auth.held_micros : 0;
     auth.status = 'settled';
+    auth.late_counted = false;
     auth.settle_body = u;
     auth.charged = expected.charged;
     const acc = this.m.accounts[auth.a]!;
@@ -968,7 +982,7 @@ class Run {
     this.views = await this.readViews();
     this.checkViews();
     for (const [a] of this.m.accounts.entries()) {
-      const excess = (v: View) => (v.monthly_spend_limit_micros === null ? null : v.spent_this_cycle_micros + v.held_micros - v.monthly_spend_limit_micros);
+      const excess = (v: View) => (v.monthly_spend_limit_micros === null ? null : v.spent_this_cycle_micros + v.held_micros + v.late_held_micros - v.monthly_spend_limit_micros);
       const now_excess = excess(this.views[a]!);
       if (now_excess === null) continue;
       // SPEC §1.6: right after a hold is placed, spent + held ≤ limit.
