@@ -53,6 +53,7 @@ export async function start(config: Config) {
   const operator = await ensureOperatorToken(tb.deps, config.admin_token);
   const notes: string[] = [];
   if (operator.created && !config.admin_token) notes.push(`Operator token (shown once, stored hashed): ${operator.token}`);
+  if (operator.revoked_token_ids.length > 0) notes.push(`TOKENBANK_ADMIN_TOKEN replaced: revoked ${operator.revoked_token_ids.length} earlier operator token(s)`);
   if (config.demo) {
     // The history is replayed with its own clock over the same store, then the server runs on real time.
     const replay = new ReplayClock(Date.now());

@@ -109,28 +109,44 @@ async function principalOf(deps: Deps, record: TokenRecord): Promise<Principal |
   }
 }
 
-/** The operator token: `TOKENBANK_ADMIN_TOKEN` when given, else made once and returned to print. */
-export async function ensureOperatorToken(deps: Deps, configured: string | undefined): Promise<{ token: string | null; created: boolean }> {
+/**
+ * The operator token: `TOKENBANK_ADMIN_TOKEN` when given, else made once and returned to print.
+ * A configured token is the only operator token: registering it revokes every other unrevoked
+ * operator token in the same transaction (a replaced secret must stop working), and
+ * drops them from this process's principal cache (other processes see it within token_cache_ttl_ms).
+ * A configured token that was itself revoked by such a replacement is refused: it was retired.
+ */
+export async function ensureOperatorToken(deps: Deps, configured: string | undefined): Promise<{ token: string | null; created: boolean; revoked_token_ids: string[] }> {
   if (configured) {
     if (configured.length < 16) throw invalid('TOKENBANK_ADMIN_TOKEN', 'must be at least 16 characters');
-    const existing = await deps.store.findTokenByHash(hashToken(configured));
-    if (!existing) {
-      const now_ms = deps.clock.now_ms();
-      try {
-        await deps.store.transaction((tx) => tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash: hashToken(configured), created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null }));
-      } catch (error) {
-        // Several processes starting at once on one database: another one registered it first
-        // (api_tokens_hash_unique). That is the same outcome, not a reason to fail the start.
-        if (!(await deps.store.findTokenByHash(hashToken(configured)))) throw error;
-        return { token: configured, created: false };
-      }
+    const token_hash = hashToken(configured);
+    const existing = await deps.store.findTokenByHash(token_hash);
+    if (existing && (existing.kind !== 'operator' || existing.revoked_at_ms !== null)) {
+      throw invalid('TOKENBANK_ADMIN_TOKEN', 'this secret was revoked (it was replaced by another operator token, or belongs to another token); configure a new one');
     }
-    return { token: configured, created: !existing };
+    const now_ms = deps.clock.now_ms();
+    let revoked_token_ids: string[] = [];
+    try {
+      revoked_token_ids = await deps.store.transaction(async (tx) => {
+        if (!existing) await tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash, created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null });
+        const revoked = await tx.revokeTokensOfKindExcept('operator', token_hash, now_ms);
+        if (revoked.length > 0) await tx.insertAudit([{ account_id: null, actor: 'system', action: 'token.revoked', request_id: null, details: { kind: 'operator', token_ids: revoked, reason: 'TOKENBANK_ADMIN_TOKEN replaced' }, created_at_ms: now_ms }]);
+        return revoked;
+      });
+    } catch (error) {
+      // Several processes starting at once on one database: another one registered it first
+      // (api_tokens_hash_unique) and revoked the old ones in its transaction: the same outcome.
+      const registered = await deps.store.findTokenByHash(token_hash);
+      if (!registered || registered.revoked_at_ms !== null) throw error;
+      return { token: configured, created: false, revoked_token_ids: [] };
+    }
+    for (const id of revoked_token_ids) forgetToken(deps, id);
+    return { token: configured, created: !existing, revoked_token_ids };
   }
   const existing = await deps.store.listTokens({ kind: 'operator' });
-  if (existing.length > 0) return { token: null, created: false };
+  if (existing.length > 0) return { token: null, created: false, revoked_token_ids: [] };
   const { token } = await issue(deps, 'operator', 'generated on first start', null, null);
-  return { token, created: true };
+  return { token, created: true, revoked_token_ids: [] };
 }
 
 export async function signIn(deps: Deps, input: { email: unknown; password: unknown }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {

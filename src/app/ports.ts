@@ -267,6 +267,8 @@ export interface StoreTx {
   replaceCatalog(data: CatalogData): Promise<void>;
   insertToken(row: TokenRecord): Promise<void>;
   revokeToken(id: string, now_ms: number): Promise<boolean>;
+  /** Revokes every unrevoked token of `kind` except the one with `keep_token_hash`; returns their ids. */
+  revokeTokensOfKindExcept(kind: TokenKind, keep_token_hash: string, now_ms: number): Promise<string[]>;
 }
 
 /** Reads outside a transaction, and the transaction itself. */

@@ -671,6 +671,14 @@ class PgStoreTx implements StoreTx {
     return rows.length > 0;
   }
 
+  async revokeTokensOfKindExcept(kind: TokenKind, keep_token_hash: string, now_ms: number) {
+    const rows = await this.sql.query<Row>(
+      `UPDATE api_tokens SET revoked_at = $3 WHERE kind = $1 AND token_hash <> $2 AND revoked_at IS NULL RETURNING id`,
+      [kind, keep_token_hash, iso(now_ms)],
+    );
+    return rows.map((r) => r.id as string);
+  }
+
   async replaceCatalog(data: CatalogData) {
     for (const p of data.plans) {
       await this.sql.query(
