@@ -209,12 +209,15 @@ export function requireMetering(principal: Principal): void {
 /**
  * A user must belong to the account (else 404, as if it did not exist) with at least `role`
  * (else 403). Operators pass; service tokens see no account data.
+ * `hidden` is the 404 to answer for something found through the account (an authorization, an
+ * invitation): the very answer its route gives for an id that does not exist, so "not yours"
+ * and "not there" cannot be told apart and the account's id is never named.
  */
-export async function requireRole(deps: Deps, principal: Principal, account_id: string, role: Role): Promise<Role | 'operator'> {
+export async function requireRole(deps: Deps, principal: Principal, account_id: string, role: Role, hidden: AppError = notFound('account', account_id)): Promise<Role | 'operator'> {
   if (principal.kind === 'operator') return 'operator';
   if (principal.kind === 'service') throw new AppError('forbidden', 'Service tokens may only make metering calls.');
   const membership = await deps.store.getMembership(account_id, principal.user_id);
-  if (!membership) throw notFound('account', account_id);
+  if (!membership) throw hidden;
   if (ROLE_RANK[membership] < ROLE_RANK[role]) throw new AppError('forbidden', `This needs the ${role} role on account ${account_id}; you are ${membership}.`, { role: membership, required_role: role });
   return membership;
 }

@@ -201,8 +201,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   api.get('/v1/authorizations/:id', { schema: { tags: ['metering'], operationId: 'getAuthorization', summary: 'An authorization with its funding receipt', params: S.IdParams, response: { 200: { description: 'the authorization', ...S.AuthorizationResponse }, ...err(401, 403, 404) } } }, async (request) => {
     const p = who(request);
     const auth = await tb.getAuthorization(request.params.id);
-    if (!auth) throw notFound('authorization', request.params.id);
-    if (p.kind === 'user') await requireRole(deps, p, auth.account_id, 'member');
+    const missing = notFound('authorization', request.params.id);
+    if (!auth) throw missing;
+    if (p.kind === 'user') await requireRole(deps, p, auth.account_id, 'member', missing);
     return toApiAuthorization(auth);
   });
 
