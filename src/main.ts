@@ -48,7 +48,7 @@ export async function start(config: Config) {
   await migrate(db);
   const store = new PgStore(db);
   const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
-  const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter });
+  const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter, sign_in_limiter: rate_limiter });
   const catalog_loaded = await tb.ensureCatalog();
   const operator = await ensureOperatorToken(tb.deps, config.admin_token);
   const notes: string[] = [];

@@ -4,6 +4,7 @@
 //   user      — through a session (the page's cookie) or a personal access token (the CLI):
 //               only the accounts they belong to; `member` reads, `billing`/`owner` change money.
 // A user asking for an account they do not belong to gets 404, never its data.
+import { limits } from '../domain/limits';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import type { Actor, Deps } from './deps';
 import { hashToken, newSecret, verifyPassword, hashPassword } from './passwords';
@@ -149,15 +150,50 @@ export async function ensureOperatorToken(deps: Deps, configured: string | undef
   return { token, created: true, revoked_token_ids: [] };
 }
 
-export async function signIn(deps: Deps, input: { email: unknown; password: unknown }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
+export async function signIn(deps: Deps, input: { email: unknown; password: unknown }, client: { address: string | null } = { address: null }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
   const email = v.email('email', input.email);
   const password = v.text('password', input.password, 200);
+  // Checked before the password: at the bound even the right password is refused.
+  const attempt = await takeSignInAttempt(deps, email, client.address);
   const user = await deps.store.findUserByEmail(email);
   // Verify against a dummy hash when the user is unknown, so timing does not reveal which emails exist.
   const ok = user ? await verifyPassword(password, user.password_hash) : (await verifyPassword(password, await dummyHash()), false);
   if (!user || !ok) throw new AppError('unauthenticated', 'Email or password is wrong.');
+  await attempt.succeeded();
   const { token, record } = await issue(deps, 'session', 'sign-in', user.id, session_ttl_ms);
   return { token, expires_at_ms: record.expires_at_ms!, user };
+}
+
+/**
+ * Sign-in throttling. Every attempt takes a point from its email's and its client address's
+ * budgets first (atomic, so concurrent guesses cannot slip past the bound together); a success
+ * gives them back (the email's count starts over), so what stays counted are the failures.
+ */
+async function takeSignInAttempt(deps: Deps, email: string, address: string | null): Promise<{ succeeded: () => Promise<void> }> {
+  const limiter = deps.sign_in_limiter;
+  if (!limiter) return { succeeded: async () => undefined };
+  const window_ms = limits.sign_in_failure_window_ms;
+  const budgets = [
+    { key: `sign-in:email:${email}`, limit: limits.sign_in_failures_per_email_max, what: 'this email' },
+    ...(address ? [{ key: `sign-in:address:${address}`, limit: limits.sign_in_failures_per_address_max, what: 'this address' }] : []),
+  ];
+  const taken: typeof budgets = [];
+  for (const budget of budgets) {
+    const result = await limiter.consume(budget.key, 1, budget.limit, window_ms);
+    if (!result.ok) {
+      for (const t of taken) await limiter.refund(t.key, 1, t.limit, window_ms);
+      const retry_after_s = Math.ceil(result.retry_after_ms / 1000);
+      throw new AppError('rate_limited', `Too many failed sign-ins for ${budget.what} (${budget.limit} per ${window_ms / 60_000} minutes). Retry in ${retry_after_s} s.`, { retry_after_s });
+    }
+    taken.push(budget);
+  }
+  return {
+    succeeded: async () => {
+      const [by_email, ...others] = budgets;
+      await limiter.reset(by_email!.key, by_email!.limit, window_ms);
+      for (const b of others) await limiter.refund(b.key, 1, b.limit, window_ms);
+    },
+  };
 }
 
 let dummy: Promise<string> | undefined;

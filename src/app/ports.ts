@@ -19,8 +19,15 @@ export interface Ids {
 
 /** Fixed-window-per-minute counters: in memory on one node, in Redis across several. */
 export interface RateLimiter {
-  /** Takes `points` from `key`'s budget of `limit_per_minute`; refuses with the wait when it is spent. */
-  consume(key: string, points: number, limit_per_minute: number): Promise<{ ok: true } | { ok: false; retry_after_ms: number }>;
+  /**
+   * Takes `points` from `key`'s budget of `limit` per fixed window of `window_ms` (default a
+   * minute, rate_limit_window_ms_default); refuses with the wait when it is spent.
+   */
+  consume(key: string, points: number, limit: number, window_ms?: number): Promise<{ ok: true } | { ok: false; retry_after_ms: number }>;
+  /** Gives back `points` taken from `key` in the current window (never below zero). */
+  refund(key: string, points: number, limit: number, window_ms?: number): Promise<void>;
+  /** Forgets everything `key` has taken in the current window. */
+  reset(key: string, limit: number, window_ms?: number): Promise<void>;
   close?(): Promise<void>;
 }
 

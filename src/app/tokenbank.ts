@@ -21,6 +21,8 @@ export interface TokenbankOptions {
   meter?: MeterOptions;
   /** Per-plan requests and tokens per minute (SPEC §1.9). Absent: no rate limits. */
   rate_limiter?: RateLimiter;
+  /** Sign-in throttling (wrong passwords per email and per address). Absent: not throttled. */
+  sign_in_limiter?: RateLimiter;
 }
 
 /** How long an account's plan id is trusted for rate limiting before it is read again. */
@@ -45,6 +47,7 @@ export class Tokenbank {
         purchase_micros_max: options.settings?.purchase_micros_max ?? limits.purchase_micros_max,
         redeemed_micros_per_day_max: options.settings?.redeemed_micros_per_day_max ?? limits.redeemed_micros_per_day_max,
       },
+      sign_in_limiter: options.sign_in_limiter ?? null,
     };
     this.meter = new Meter(options.store, catalog, options.clock, options.ids, { redeemed_micros_per_day_max: this.deps.settings.redeemed_micros_per_day_max, ...options.meter });
     this.rate_limiter = options.rate_limiter;

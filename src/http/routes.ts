@@ -44,8 +44,8 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   const deps = tb.deps;
 
   // ---- sign-in -------------------------------------------------------------------------------
-  api.post('/v1/sessions', { schema: { tags: ['sign-in'], operationId: 'createSession', summary: 'Sign in with email and password', security: [], body: S.SessionRequest, response: { ...ok(201, 'a session token, also set as the page cookie'), ...err(400, 401) } } }, async (request, reply) => {
-    const session = await signIn(deps, request.body);
+  api.post('/v1/sessions', { schema: { tags: ['sign-in'], operationId: 'createSession', summary: 'Sign in with email and password', security: [], body: S.SessionRequest, response: { ...ok(201, 'a session token, also set as the page cookie'), ...err(400, 401, 429) } } }, async (request, reply) => {
+    const session = await signIn(deps, request.body, { address: request.ip });
     reply.setCookie('tb_session', session.token, { httpOnly: true, sameSite: 'strict', secure: ctx.secure_cookies, path: '/', expires: new Date(session.expires_at_ms) });
     return reply.status(201).send({ token: session.token, expires_at: new Date(session.expires_at_ms).toISOString(), user: { id: session.user.id, email: session.user.email } });
   });
