@@ -115,8 +115,17 @@ export class Tokenbank {
   createAccount(input: accounts.CreateAccountInput, actor: Actor) {
     return accounts.createAccount(this.deps, input, actor);
   }
-  addMember(account_id: string, input: { email: unknown; password?: unknown; role: unknown }, actor: Actor) {
-    return accounts.addMember(this.deps, account_id, input, actor);
+  inviteMember(account_id: string, input: { email: unknown; role: unknown }, actor: Actor) {
+    return accounts.inviteMember(this.deps, account_id, input, actor);
+  }
+  acceptInvitation(invitation_id: string, invitee: accounts.Invitee, actor: Actor) {
+    return accounts.acceptInvitation(this.deps, invitation_id, invitee, actor);
+  }
+  declineInvitation(invitation_id: string, invitee: accounts.Invitee, actor: Actor) {
+    return accounts.declineInvitation(this.deps, invitation_id, invitee, actor);
+  }
+  listInvitations(invitee: accounts.Invitee, limit: number) {
+    return accounts.listInvitations(this.deps, invitee, limit);
   }
   changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor) {
     return accounts.changeSubscription(this.deps, account_id, input, actor);

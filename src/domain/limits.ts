@@ -31,6 +31,10 @@ export const limits = {
   id_length_max: 128,
   name_length_max: 200,
   seats_max: 10_000,
+  // Invitations: how long one may be accepted, and how many may be open per account at once
+  // (inviting the same email again renews its invitation instead of adding one).
+  invitation_ttl_ms: 7 * 24 * 60 * 60 * 1000,
+  invitations_pending_per_account_max: 100,
 
   // Group commit: how many metering operations one database transaction carries, and how many
   // may wait in front of it before new ones are refused as overloaded (503, Retry-After).

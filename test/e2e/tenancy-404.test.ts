@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPersonalToken, createServiceToken } from '../../src/app/auth';
 import { closeAll, databaseEngines } from '../fixtures/databases';
-import { apiHarness, type Api, type Reply, type TestAccount } from '../fixtures/http';
+import { apiHarness, email, type Api, type Reply, type TestAccount } from '../fixtures/http';
 
 const OPUS_HOLD = { app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 } as const;
 
@@ -54,6 +54,10 @@ for (const engine of databaseEngines()) {
       ids.personal_token = (await createPersonalToken(api.tb.deps, { kind: 'user', token_id: 'x', user_id: a.owner.id, email: a.owner.email, via: 'personal' }, { name: 'a-cli' })).record.id;
       ids.service_token = (await createServiceToken(api.tb.deps, { kind: 'operator', token_id: 'x' }, { name: 'a-gw' })).record.id;
       ids.payment_method = (await api.tb.store.listPaymentMethods(a.id))[0]!.id;
+      // Sent to someone else: to A's invitee, and one that B's own owner sent.
+      ids.invitation = (await api.call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: email('a-invitee'), role: 'member' } })).body.id;
+      ids.sent_by_b = (await api.call('POST', `/v1/accounts/${b.id}/members`, { token: b.owner.token, body: { email: email('b-invitee'), role: 'member' } })).body.id;
+      assert.ok(ids.invitation && ids.sent_by_b);
     });
     after(async () => {
       await api?.close();
@@ -94,6 +98,17 @@ for (const engine of databaseEngines()) {
       { route: 'POST /v1/authorizations/{id}/release', as: owner, probe: (id) => ({ method: 'POST', url: `/v1/authorizations/${id}/release` }), theirs: () => ids.authorization!, ghost: 'auth_ghost00000001' },
       { route: 'DELETE /v1/tokens/{id}', as: owner, probe: (id) => ({ method: 'DELETE', url: `/v1/tokens/${id}` }), theirs: () => ids.personal_token!, ghost: 'tok_ghost00000001' },
       { route: 'DELETE /v1/service-tokens/{id}', as: owner, probe: (id) => ({ method: 'DELETE', url: `/v1/service-tokens/${id}` }), theirs: () => ids.service_token!, ghost: 'tok_ghost00000001' },
+      ...(['accept', 'decline'] as const).flatMap((answer) =>
+        [owner, member].flatMap((as) =>
+          (['invitation', 'sent_by_b'] as const).map((which) => ({
+            route: `POST /v1/invitations/{id}/${answer}`,
+            as,
+            probe: (id: string) => ({ method: 'POST', url: `/v1/invitations/${id}/${answer}` }),
+            theirs: () => ids[which]!,
+            ghost: 'inv_ghost00000001',
+          })),
+        ),
+      ),
       // An id in the body: B's own purchase paid with A's card.
       {
         route: 'POST /v1/accounts/{id}/extra-usage/credits (payment_method_id)',
