@@ -25,6 +25,8 @@ interface Case {
   probe: (id: string) => Probe;
   theirs: () => string;
   ghost: string;
+  /** What "theirs" is, when a route is probed with more than one kind of foreign id. */
+  label?: string;
 }
 
 /** The answer with what legitimately differs between two ids taken out. */
@@ -106,6 +108,7 @@ for (const engine of databaseEngines()) {
             probe: (id: string) => ({ method: 'POST', url: `/v1/invitations/${id}/${answer}` }),
             theirs: () => ids[which]!,
             ghost: 'inv_ghost00000001',
+            label: which === 'invitation' ? "an invitation of A's" : "an invitation B's owner sent to someone else",
           })),
         ),
       ),
@@ -120,7 +123,7 @@ for (const engine of databaseEngines()) {
     ];
 
     for (const c of cases) {
-      it(`${c.route} as ${c.as === owner ? "B's owner" : "B's member"}: another tenant's id answers exactly as an id that does not exist`, async () => {
+      it(`${c.route} as ${c.as === owner ? "B's owner" : "B's member"}: ${c.label ?? "another tenant's id"} answers exactly as an id that does not exist`, async () => {
         const send = (p: Probe) => api.call(p.method, p.url, { token: c.as(), ...(p.body !== undefined ? { body: p.body } : {}), ...(p.headers ? { headers: p.headers } : {}) });
         const theirs = await send(c.probe(c.theirs()));
         const ghost = await send(c.probe(c.ghost));
