@@ -48,13 +48,14 @@ export async function start(config: Config) {
   await migrate(db);
   const store = new PgStore(db);
   const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
-  const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter });
+  const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter, sign_in_limiter: rate_limiter });
   const notes: string[] = [];
   // Two processes starting on a new database: one loads the catalog and seeds, the other waits.
   const catalog_loaded = await underStartupLock(db, async () => {
     const loaded = await tb.ensureCatalog();
     const operator = await ensureOperatorToken(tb.deps, config.admin_token);
     if (operator.created && !config.admin_token) notes.push(`Operator token (shown once, stored hashed): ${operator.token}`);
+    if (operator.revoked_token_ids.length > 0) notes.push(`TOKENBANK_ADMIN_TOKEN replaced: revoked ${operator.revoked_token_ids.length} earlier operator token(s)`);
     if (config.demo) {
       // The history is replayed with its own clock over the same store, then the server runs on real time.
       const replay = new ReplayClock(Date.now());

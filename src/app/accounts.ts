@@ -6,7 +6,8 @@ import { AppError, invalid, notFound } from '../domain/refusals';
 import { balanceMicros, planStatusAt } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { hashPassword } from './passwords';
-import type { AccountRecord, Role, StoreTx, UserRecord } from './ports';
+import type { Plan } from '../domain/catalog';
+import type { AccountRecord, InvitationRecord, Role, StoreTx, UserRecord } from './ports';
 import * as v from './validate';
 
 export interface CreateAccountInput {
@@ -60,33 +61,118 @@ export async function createAccount(deps: Deps, input: CreateAccountInput, actor
   return { account, owner, created_user: !existing };
 }
 
-export async function addMember(deps: Deps, account_id: string, input: { email: unknown; password?: unknown; role: unknown }, actor: Actor): Promise<{ user: UserRecord; role: Role }> {
+export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'expired';
+
+export function invitationStatus(invitation: InvitationRecord, now_ms: number): InvitationStatus {
+  if (invitation.accepted_at_ms !== null) return 'accepted';
+  if (invitation.declined_at_ms !== null) return 'declined';
+  return invitation.expires_at_ms <= now_ms ? 'expired' : 'pending';
+}
+
+/**
+ * POST members: an invitation to `email` (SPEC §1.2). Nobody is added until the invited user
+ * accepts. Whether a user with this email exists is never looked up here, so the answer (and
+ * its timing) is the same for a registered and an unregistered email. Inviting an open
+ * invitation's email again renews it. Refused: a member already, every seat taken (the owner
+ * sees both in the members list anyway), or invitations_pending_per_account_max open.
+ */
+export async function inviteMember(deps: Deps, account_id: string, input: { email: unknown; role: unknown }, actor: Actor): Promise<InvitationRecord> {
   const email = v.email('email', input.email);
   const role = v.text('role', input.role) as Role;
   if (!['owner', 'billing', 'member'].includes(role)) throw invalid('role', 'must be owner, billing or member');
-  const account = await deps.store.getAccount(account_id);
-  if (!account) throw notFound('account', account_id);
-  const now_ms = deps.clock.now_ms();
-  let user = await deps.store.findUserByEmail(email);
-  const created = !user;
-  if (!user) {
-    const password = v.text('password', input.password, 200);
-    if (password.length < 8) throw invalid('password', 'must be at least 8 characters');
-    user = { id: deps.ids.next('user'), email, password_hash: await hashPassword(password), created_at_ms: now_ms };
-  }
-  const members = await deps.store.listAccountMembers(account_id);
   const catalog = await deps.catalog.get();
-  const plan = account.plan_id ? catalog.plans.get(account.plan_id) : undefined;
-  if (plan?.per_seat && !members.some((m) => m.user_id === user!.id) && members.length >= account.seats) {
-    throw new AppError('conflict', `All ${account.seats} seats of this ${plan.name} account are taken. Add seats with PUT /v1/accounts/${account_id}/subscription first.`, { seats: account.seats, members: members.length });
-  }
-  const the_user = user;
-  await deps.store.transaction(async (tx) => {
-    if (created) await tx.insertUser(the_user);
-    await tx.insertMembership(account_id, the_user.id, role, now_ms);
-    await tx.insertAudit([{ account_id, actor: actor.id, action: 'member.added', request_id: actor.request_id, details: { user_id: the_user.id, role }, created_at_ms: now_ms }]);
+  const found = await deps.store.getAccount(account_id);
+  if (!found) throw notFound('account', account_id);
+  // Early answers for the owner; accepting checks the seats again under the account lock.
+  const members = await deps.store.listAccountMembers(account_id);
+  if (members.some((m) => m.email === email)) throw new AppError('conflict', `${email} is already a member of account ${account_id}.`, { email });
+  checkSeat(found, catalog.plans.get(found.plan_id ?? ''), members.length);
+  return deps.store.transaction(async (tx) => {
+    // The lock serialises invitations of one account, so the open-invitation bound holds.
+    const { account } = await lockOne(tx, account_id);
+    const now_ms = deps.clock.now_ms();
+    const pending = await tx.countPendingInvitations(account_id, now_ms, email);
+    if (pending >= limits.invitations_pending_per_account_max) {
+      throw new AppError('conflict', `Account ${account_id} has ${pending} open invitations, the most it may have; wait for answers or let some expire.`, { pending_invitations: pending, pending_invitations_max: limits.invitations_pending_per_account_max });
+    }
+    const invitation = await tx.upsertInvitation({ id: deps.ids.next('inv'), account_id, email, role, invited_by: actor.id, created_at_ms: now_ms, expires_at_ms: now_ms + limits.invitation_ttl_ms, accepted_at_ms: null, declined_at_ms: null, accepted_by: null });
+    const expires_at = new Date(invitation.expires_at_ms).toISOString();
+    // The email to the invitee goes through the outbox, like every other notification.
+    await tx.insertOutbox([{ account_id, type: 'member.invited', payload: { invitation_id: invitation.id, email, role, account_name: account.name, expires_at }, created_at_ms: now_ms }]);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'member.invited', request_id: actor.request_id, details: { invitation_id: invitation.id, email, role, expires_at }, created_at_ms: now_ms }]);
+    return invitation;
   });
-  return { user: the_user, role };
+}
+
+/** A team plan has a seat per member: one more member needs a free seat. */
+function checkSeat(account: AccountRecord, plan: Plan | undefined, members: number): void {
+  if (plan?.per_seat && members >= account.seats) {
+    throw new AppError('conflict', `All ${account.seats} seats of this ${plan.name} account are taken. Add seats with PUT /v1/accounts/${account.id}/subscription first.`, { seats: account.seats, members });
+  }
+}
+
+/** Who answers an invitation: the signed-in user it was sent to. */
+export interface Invitee {
+  user_id: string;
+  email: string;
+}
+
+/**
+ * The invitation, if `invitee` may answer it. Another user's invitation is not found, exactly
+ * like one that does not exist: the answer tells nobody else that it exists or where it leads.
+ */
+async function invitationFor(deps: Deps, invitation_id: string, invitee: Invitee): Promise<InvitationRecord> {
+  const invitation = await deps.store.getInvitation(invitation_id);
+  if (!invitation || invitation.email !== invitee.email.toLowerCase()) throw notFound('invitation', invitation_id);
+  return invitation;
+}
+
+function requirePending(invitation: InvitationRecord, now_ms: number): void {
+  const status = invitationStatus(invitation, now_ms);
+  if (status !== 'pending') throw new AppError('conflict', `Invitation ${invitation.id} is ${status}; only a pending invitation can be answered.${status === 'expired' ? ' Ask for a new one.' : ''}`, { status });
+}
+
+/** Accept: the membership is made under the account lock, where the seats are counted. */
+export async function acceptInvitation(deps: Deps, invitation_id: string, invitee: Invitee, actor: Actor): Promise<InvitationRecord> {
+  const found = await invitationFor(deps, invitation_id, invitee);
+  const catalog = await deps.catalog.get();
+  return deps.store.transaction(async (tx) => {
+    // Lock order: the account, then the invitation (inviting takes the account lock too).
+    const { account } = await lockOne(tx, found.account_id);
+    const invitation = await tx.lockInvitation(invitation_id);
+    if (!invitation) throw notFound('invitation', invitation_id);
+    const now_ms = deps.clock.now_ms();
+    requirePending(invitation, now_ms);
+    const members = await tx.memberUserIds(account.id);
+    if (members.includes(invitee.user_id)) throw new AppError('conflict', `You are already a member of account ${account.id}.`, { account_id: account.id });
+    checkSeat(account, catalog.plans.get(account.plan_id ?? ''), members.length);
+    await tx.insertMembership(account.id, invitee.user_id, invitation.role, now_ms);
+    invitation.accepted_at_ms = now_ms;
+    invitation.accepted_by = invitee.user_id;
+    await tx.updateInvitation(invitation);
+    await tx.insertOutbox([{ account_id: account.id, type: 'member.joined', payload: { invitation_id, user_id: invitee.user_id, email: invitation.email, role: invitation.role }, created_at_ms: now_ms }]);
+    await tx.insertAudit([{ account_id: account.id, actor: actor.id, action: 'member.added', request_id: actor.request_id, details: { invitation_id, user_id: invitee.user_id, role: invitation.role, invited_by: invitation.invited_by }, created_at_ms: now_ms }]);
+    return invitation;
+  });
+}
+
+export async function declineInvitation(deps: Deps, invitation_id: string, invitee: Invitee, actor: Actor): Promise<InvitationRecord> {
+  await invitationFor(deps, invitation_id, invitee);
+  return deps.store.transaction(async (tx) => {
+    const invitation = await tx.lockInvitation(invitation_id);
+    if (!invitation) throw notFound('invitation', invitation_id);
+    const now_ms = deps.clock.now_ms();
+    requirePending(invitation, now_ms);
+    invitation.declined_at_ms = now_ms;
+    await tx.updateInvitation(invitation);
+    await tx.insertAudit([{ account_id: invitation.account_id, actor: actor.id, action: 'member.invitation_declined', request_id: actor.request_id, details: { invitation_id, email: invitation.email }, created_at_ms: now_ms }]);
+    return invitation;
+  });
+}
+
+/** The signed-in user's pending invitations (matched by their email), oldest first. */
+export function listInvitations(deps: Deps, invitee: Invitee, limit: number) {
+  return deps.store.listPendingInvitations(invitee.email, deps.clock.now_ms(), limit);
 }
 
 async function lockOne(tx: StoreTx, account_id: string) {

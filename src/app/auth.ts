@@ -4,6 +4,7 @@
 //   user      — through a session (the page's cookie) or a personal access token (the CLI):
 //               only the accounts they belong to; `member` reads, `billing`/`owner` change money.
 // A user asking for an account they do not belong to gets 404, never its data.
+import { limits } from '../domain/limits';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import type { Actor, Deps } from './deps';
 import { hashToken, newSecret, verifyPassword, hashPassword } from './passwords';
@@ -109,39 +110,90 @@ async function principalOf(deps: Deps, record: TokenRecord): Promise<Principal |
   }
 }
 
-/** The operator token: `TOKENBANK_ADMIN_TOKEN` when given, else made once and returned to print. */
-export async function ensureOperatorToken(deps: Deps, configured: string | undefined): Promise<{ token: string | null; created: boolean }> {
+/**
+ * The operator token: `TOKENBANK_ADMIN_TOKEN` when given, else made once and returned to print.
+ * A configured token is the only operator token: registering it revokes every other unrevoked
+ * operator token in the same transaction (a replaced secret must stop working), and
+ * drops them from this process's principal cache (other processes see it within token_cache_ttl_ms).
+ * A configured token that was itself revoked by such a replacement is refused: it was retired.
+ */
+export async function ensureOperatorToken(deps: Deps, configured: string | undefined): Promise<{ token: string | null; created: boolean; revoked_token_ids: string[] }> {
   if (configured) {
     if (configured.length < 16) throw invalid('TOKENBANK_ADMIN_TOKEN', 'must be at least 16 characters');
-    const existing = await deps.store.findTokenByHash(hashToken(configured));
-    if (!existing) {
-      const now_ms = deps.clock.now_ms();
-      try {
-        await deps.store.transaction((tx) => tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash: hashToken(configured), created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null }));
-      } catch (error) {
-        // Several processes starting at once on one database: another one registered it first
-        // (api_tokens_hash_unique). That is the same outcome, not a reason to fail the start.
-        if (!(await deps.store.findTokenByHash(hashToken(configured)))) throw error;
-        return { token: configured, created: false };
-      }
+    const token_hash = hashToken(configured);
+    const existing = await deps.store.findTokenByHash(token_hash);
+    if (existing && (existing.kind !== 'operator' || existing.revoked_at_ms !== null)) {
+      throw invalid('TOKENBANK_ADMIN_TOKEN', 'this secret was revoked (it was replaced by another operator token, or belongs to another token); configure a new one');
     }
-    return { token: configured, created: !existing };
+    const now_ms = deps.clock.now_ms();
+    let revoked_token_ids: string[] = [];
+    try {
+      revoked_token_ids = await deps.store.transaction(async (tx) => {
+        if (!existing) await tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash, created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null });
+        const revoked = await tx.revokeTokensOfKindExcept('operator', token_hash, now_ms);
+        if (revoked.length > 0) await tx.insertAudit([{ account_id: null, actor: 'system', action: 'token.revoked', request_id: null, details: { kind: 'operator', token_ids: revoked, reason: 'TOKENBANK_ADMIN_TOKEN replaced' }, created_at_ms: now_ms }]);
+        return revoked;
+      });
+    } catch (error) {
+      // Several processes starting at once on one database: another one registered it first
+      // (api_tokens_hash_unique) and revoked the old ones in its transaction: the same outcome.
+      const registered = await deps.store.findTokenByHash(token_hash);
+      if (!registered || registered.revoked_at_ms !== null) throw error;
+      return { token: configured, created: false, revoked_token_ids: [] };
+    }
+    for (const id of revoked_token_ids) forgetToken(deps, id);
+    return { token: configured, created: !existing, revoked_token_ids };
   }
   const existing = await deps.store.listTokens({ kind: 'operator' });
-  if (existing.length > 0) return { token: null, created: false };
+  if (existing.length > 0) return { token: null, created: false, revoked_token_ids: [] };
   const { token } = await issue(deps, 'operator', 'generated on first start', null, null);
-  return { token, created: true };
+  return { token, created: true, revoked_token_ids: [] };
 }
 
-export async function signIn(deps: Deps, input: { email: unknown; password: unknown }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
+export async function signIn(deps: Deps, input: { email: unknown; password: unknown }, client: { address: string | null } = { address: null }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
   const email = v.email('email', input.email);
   const password = v.text('password', input.password, 200);
+  // Checked before the password: at the bound even the right password is refused.
+  const attempt = await takeSignInAttempt(deps, email, client.address);
   const user = await deps.store.findUserByEmail(email);
   // Verify against a dummy hash when the user is unknown, so timing does not reveal which emails exist.
   const ok = user ? await verifyPassword(password, user.password_hash) : (await verifyPassword(password, await dummyHash()), false);
   if (!user || !ok) throw new AppError('unauthenticated', 'Email or password is wrong.');
+  await attempt.succeeded();
   const { token, record } = await issue(deps, 'session', 'sign-in', user.id, session_ttl_ms);
   return { token, expires_at_ms: record.expires_at_ms!, user };
+}
+
+/**
+ * Sign-in throttling. Every attempt takes a point from its email's and its client address's
+ * budgets first (atomic, so concurrent guesses cannot slip past the bound together); a success
+ * gives them back (the email's count starts over), so what stays counted are the failures.
+ */
+async function takeSignInAttempt(deps: Deps, email: string, address: string | null): Promise<{ succeeded: () => Promise<void> }> {
+  const limiter = deps.sign_in_limiter;
+  if (!limiter) return { succeeded: async () => undefined };
+  const window_ms = limits.sign_in_failure_window_ms;
+  const budgets = [
+    { key: `sign-in:email:${email}`, limit: limits.sign_in_failures_per_email_max, what: 'this email' },
+    ...(address ? [{ key: `sign-in:address:${address}`, limit: limits.sign_in_failures_per_address_max, what: 'this address' }] : []),
+  ];
+  const taken: typeof budgets = [];
+  for (const budget of budgets) {
+    const result = await limiter.consume(budget.key, 1, budget.limit, window_ms);
+    if (!result.ok) {
+      for (const t of taken) await limiter.refund(t.key, 1, t.limit, window_ms);
+      const retry_after_s = Math.ceil(result.retry_after_ms / 1000);
+      throw new AppError('rate_limited', `Too many failed sign-ins for ${budget.what} (${budget.limit} per ${window_ms / 60_000} minutes). Retry in ${retry_after_s} s.`, { retry_after_s });
+    }
+    taken.push(budget);
+  }
+  return {
+    succeeded: async () => {
+      const [by_email, ...others] = budgets;
+      await limiter.reset(by_email!.key, by_email!.limit, window_ms);
+      for (const b of others) await limiter.refund(b.key, 1, b.limit, window_ms);
+    },
+  };
 }
 
 let dummy: Promise<string> | undefined;
@@ -193,12 +245,15 @@ export function requireMetering(principal: Principal): void {
 /**
  * A user must belong to the account (else 404, as if it did not exist) with at least `role`
  * (else 403). Operators pass; service tokens see no account data.
+ * `hidden` is the 404 to answer for something found through the account (an authorization, an
+ * invitation): the very answer its route gives for an id that does not exist, so "not yours"
+ * and "not there" cannot be told apart and the account's id is never named.
  */
-export async function requireRole(deps: Deps, principal: Principal, account_id: string, role: Role): Promise<Role | 'operator'> {
+export async function requireRole(deps: Deps, principal: Principal, account_id: string, role: Role, hidden: AppError = notFound('account', account_id)): Promise<Role | 'operator'> {
   if (principal.kind === 'operator') return 'operator';
   if (principal.kind === 'service') throw new AppError('forbidden', 'Service tokens may only make metering calls.');
   const membership = await deps.store.getMembership(account_id, principal.user_id);
-  if (!membership) throw notFound('account', account_id);
+  if (!membership) throw hidden;
   if (ROLE_RANK[membership] < ROLE_RANK[role]) throw new AppError('forbidden', `This needs the ${role} role on account ${account_id}; you are ${membership}.`, { role: membership, required_role: role });
   return membership;
 }

@@ -1,5 +1,5 @@
 import type { CatalogCache } from './catalog-cache';
-import type { Clock, Ids, PaymentProvider, Store } from './ports';
+import type { Clock, Ids, PaymentProvider, RateLimiter, Store } from './ports';
 
 /** What every use case is given. */
 export interface Deps {
@@ -9,6 +9,8 @@ export interface Deps {
   payments: PaymentProvider;
   catalog: CatalogCache;
   settings: OperatorSettings;
+  /** Counts wrong passwords per email and per client address (shared through Redis when configured); null: sign-in is not throttled. */
+  sign_in_limiter: RateLimiter | null;
 }
 
 /** Operator-configurable bounds (SPEC §1.5), defaulting to the named limits. */

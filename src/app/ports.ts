@@ -41,8 +41,15 @@ export interface Ids {
 
 /** Fixed-window-per-minute counters: in memory on one node, in Redis across several. */
 export interface RateLimiter {
-  /** Takes `points` from `key`'s budget of `limit_per_minute`; refuses with the wait when it is spent. */
-  consume(key: string, points: number, limit_per_minute: number): Promise<{ ok: true } | { ok: false; retry_after_ms: number }>;
+  /**
+   * Takes `points` from `key`'s budget of `limit` per fixed window of `window_ms` (default a
+   * minute, rate_limit_window_ms_default); refuses with the wait when it is spent.
+   */
+  consume(key: string, points: number, limit: number, window_ms?: number): Promise<{ ok: true } | { ok: false; retry_after_ms: number }>;
+  /** Gives back `points` taken from `key` in the current window (never below zero). */
+  refund(key: string, points: number, limit: number, window_ms?: number): Promise<void>;
+  /** Forgets everything `key` has taken in the current window. */
+  reset(key: string, limit: number, window_ms?: number): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -218,6 +225,23 @@ export interface UserRecord {
 
 export type Role = 'owner' | 'billing' | 'member';
 
+/** An invitation to join an account, accepted or declined by the user whose email it names. */
+export interface InvitationRecord {
+  id: string;
+  account_id: string;
+  /** Lower-cased, as users' emails are. Nothing says whether a user with it exists. */
+  email: string;
+  role: Role;
+  /** The actor who invited ('user:<id>' or 'operator'). */
+  invited_by: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  accepted_at_ms: number | null;
+  declined_at_ms: number | null;
+  /** The user who accepted it. */
+  accepted_by: string | null;
+}
+
 export interface WindowRow {
   account_id: string;
   seat: string;
@@ -300,6 +324,19 @@ export interface StoreTx {
   updateAccount(account_id: string, changes: AccountChanges): Promise<void>;
   insertUser(user: UserRecord): Promise<void>;
   insertMembership(account_id: string, user_id: string, role: Role, now_ms: number): Promise<void>;
+  /** The user ids of an account's members, read in this transaction (under the account lock: the seat count). */
+  memberUserIds(account_id: string): Promise<string[]>;
+  /**
+   * Writes an invitation; an open one (neither accepted nor declined) for the same account and
+   * email is renewed instead (role, inviter, times), keeping its id. Returns what is stored.
+   */
+  upsertInvitation(row: InvitationRecord): Promise<InvitationRecord>;
+  /** Locks and reads one invitation (FOR UPDATE). */
+  lockInvitation(id: string): Promise<InvitationRecord | undefined>;
+  /** Records acceptance or refusal (accepted_at, accepted_by, declined_at). */
+  updateInvitation(row: InvitationRecord): Promise<void>;
+  /** Open invitations of an account not yet expired at `now_ms`, other than the one for `except_email`. */
+  countPendingInvitations(account_id: string, now_ms: number, except_email: string): Promise<number>;
   insertGrants(rows: GrantRecord[]): Promise<void>;
 
   getPurchaseByKey(account_id: string, idempotency_key: string): Promise<PurchaseRecord | undefined>;
@@ -312,6 +349,8 @@ export interface StoreTx {
   replaceCatalog(data: CatalogData): Promise<void>;
   insertToken(row: TokenRecord): Promise<void>;
   revokeToken(id: string, now_ms: number): Promise<boolean>;
+  /** Revokes every unrevoked token of `kind` except the one with `keep_token_hash`; returns their ids. */
+  revokeTokensOfKindExcept(kind: TokenKind, keep_token_hash: string, now_ms: number): Promise<string[]>;
 }
 
 /** Reads outside a transaction, and the transaction itself. */
@@ -331,6 +370,9 @@ export interface Store {
   getMembership(account_id: string, user_id: string): Promise<Role | undefined>;
   listMemberships(user_id: string): Promise<Array<{ account: AccountRecord; role: Role }>>;
   listAccountMembers(account_id: string): Promise<Array<{ user_id: string; email: string; role: Role }>>;
+  getInvitation(id: string): Promise<InvitationRecord | undefined>;
+  /** Invitations for `email` neither accepted, declined nor expired at `now_ms`, oldest first, with their account's name. */
+  listPendingInvitations(email: string, now_ms: number, limit: number): Promise<Array<{ invitation: InvitationRecord; account_name: string }>>;
   authorizationAccounts(ids: string[]): Promise<Map<string, string>>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
   expiredHolds(now_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;

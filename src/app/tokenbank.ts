@@ -22,6 +22,8 @@ export interface TokenbankOptions {
   meter?: MeterOptions;
   /** Per-plan requests and tokens per minute (SPEC §1.9). Absent: no rate limits. */
   rate_limiter?: RateLimiter;
+  /** Sign-in throttling (wrong passwords per email and per address). Absent: not throttled. */
+  sign_in_limiter?: RateLimiter;
 }
 
 /** How long an account's plan id is trusted for rate limiting before it is read again. */
@@ -46,6 +48,7 @@ export class Tokenbank {
         purchase_micros_max: options.settings?.purchase_micros_max ?? limits.purchase_micros_max,
         redeemed_micros_per_day_max: options.settings?.redeemed_micros_per_day_max ?? limits.redeemed_micros_per_day_max,
       },
+      sign_in_limiter: options.sign_in_limiter ?? null,
     };
     this.meter = new Meter(options.store, catalog, options.clock, options.ids, { redeemed_micros_per_day_max: this.deps.settings.redeemed_micros_per_day_max, ...options.meter });
     this.rate_limiter = options.rate_limiter;
@@ -113,8 +116,17 @@ export class Tokenbank {
   createAccount(input: accounts.CreateAccountInput, actor: Actor) {
     return accounts.createAccount(this.deps, input, actor);
   }
-  addMember(account_id: string, input: { email: unknown; password?: unknown; role: unknown }, actor: Actor) {
-    return accounts.addMember(this.deps, account_id, input, actor);
+  inviteMember(account_id: string, input: { email: unknown; role: unknown }, actor: Actor) {
+    return accounts.inviteMember(this.deps, account_id, input, actor);
+  }
+  acceptInvitation(invitation_id: string, invitee: accounts.Invitee, actor: Actor) {
+    return accounts.acceptInvitation(this.deps, invitation_id, invitee, actor);
+  }
+  declineInvitation(invitation_id: string, invitee: accounts.Invitee, actor: Actor) {
+    return accounts.declineInvitation(this.deps, invitation_id, invitee, actor);
+  }
+  listInvitations(invitee: accounts.Invitee, limit: number) {
+    return accounts.listInvitations(this.deps, invitee, limit);
   }
   changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor) {
     return accounts.changeSubscription(this.deps, account_id, input, actor);

@@ -39,8 +39,9 @@ export const CreateAccountRequest = Type.Object(
   },
   closed,
 );
-export const AddMemberRequest = Type.Object(
-  { email: Type.String({ maxLength: 200 }), password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })), role: Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]) },
+/** POST /v1/accounts/{id}/members: an invitation; the invited user accepts it (no password: nobody is made here). */
+export const InviteMemberRequest = Type.Object(
+  { email: Type.String({ maxLength: 200 }), role: Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]) },
   closed,
 );
 export const SubscriptionRequest = Type.Object({ plan: Id, seats: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.seats_max })) }, closed);

@@ -35,6 +35,10 @@ export const limits = {
   id_length_max: 128,
   name_length_max: 200,
   seats_max: 10_000,
+  // Invitations: how long one may be accepted, and how many may be open per account at once
+  // (inviting the same email again renews its invitation instead of adding one).
+  invitation_ttl_ms: 7 * 24 * 60 * 60 * 1000,
+  invitations_pending_per_account_max: 100,
 
   // Group commit: how many metering operations one database transaction carries, and how many
   // may wait in front of it before new ones are refused as overloaded (503, Retry-After).
@@ -53,6 +57,16 @@ export const limits = {
   pending_purchases_batch_max: 50,
   // How much of an unexpected database error an internal_error answer quotes.
   error_cause_chars_max: 300,
+
+  // Rate limits of plans are per minute; other limiters name their own window.
+  rate_limit_window_ms_default: 60 * 1000,
+  // Sign-in throttling: wrong passwords counted per email and per client address in a fixed
+  // window; at the bound, sign-in is refused (429, Retry-After) before the password is checked.
+  // 10 per email per 15 min ≈ 1,000 guesses a day at most for one account; an address gets more
+  // (an office behind one NAT) but not enough to walk through a list of emails.
+  sign_in_failures_per_email_max: 10,
+  sign_in_failures_per_address_max: 50,
+  sign_in_failure_window_ms: 15 * 60 * 1000,
 
   page_size_default: 50,
   page_size_max: 500,

@@ -1,6 +1,7 @@
 // toApi… conversions, each in one place: internal records → the wire shapes of SPEC §2.
 import { limits } from '../domain/limits';
-import type { AccountRecord, AuthorizationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
+import { invitationStatus } from '../app/accounts';
+import type { AccountRecord, AuthorizationRecord, InvitationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
@@ -65,4 +66,9 @@ export function toApiAccountSummary(a: AccountRecord, role: string | null = null
 
 export function toApiPaymentMethod(m: PaymentMethodRecord) {
   return { id: m.id, brand: m.brand, last4: m.last4, exp_month: m.exp_month, exp_year: m.exp_year, created_at: iso(m.created_at_ms) };
+}
+
+/** The same shape whoever it was sent to, registered or not. */
+export function toApiInvitation(i: InvitationRecord, now_ms: number) {
+  return { id: i.id, account_id: i.account_id, email: i.email, role: i.role, status: invitationStatus(i, now_ms), created_at: iso(i.created_at_ms), expires_at: iso(i.expires_at_ms) };
 }

@@ -17,7 +17,7 @@ import type { Tokenbank } from '../app/tokenbank';
 import { AppError, notFound } from '../domain/refusals';
 import { limits } from '../domain/limits';
 import * as S from '../contract/schemas';
-import { toApiAccountSummary, toApiAuthorization, toApiPaymentMethod, toApiUsageRecord } from './format';
+import { toApiAccountSummary, toApiAuthorization, toApiInvitation, toApiPaymentMethod, toApiUsageRecord } from './format';
 import type { CatalogData } from '../app/ports';
 
 interface Ctx {
@@ -31,6 +31,11 @@ function who(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** Invitations are answered by the user they were sent to, signed in: not by a token of the operator or a service. */
+function invitee(p: Principal) {
+  if (p.kind !== 'user') throw new AppError('forbidden', 'Invitations are answered by the invited user: sign in as them.');
+  return { user_id: p.user_id, email: p.email };
+}
 const actor = (request: FastifyRequest) => actorOf(who(request), request.id);
 const idem = (request: FastifyRequest) => request.headers['idempotency-key'];
 const err = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#', description: `error (${c})` }]));
@@ -44,8 +49,8 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   const deps = tb.deps;
 
   // ---- sign-in -------------------------------------------------------------------------------
-  api.post('/v1/sessions', { schema: { tags: ['sign-in'], operationId: 'createSession', summary: 'Sign in with email and password', security: [], body: S.SessionRequest, response: { ...ok(201, 'a session token, also set as the page cookie'), ...err(400, 401) } } }, async (request, reply) => {
-    const session = await signIn(deps, request.body);
+  api.post('/v1/sessions', { schema: { tags: ['sign-in'], operationId: 'createSession', summary: 'Sign in with email and password', security: [], body: S.SessionRequest, response: { ...ok(201, 'a session token, also set as the page cookie'), ...err(400, 401, 429) } } }, async (request, reply) => {
+    const session = await signIn(deps, request.body, { address: request.ip });
     reply.setCookie('tb_session', session.token, { httpOnly: true, sameSite: 'strict', secure: ctx.secure_cookies, path: '/', expires: new Date(session.expires_at_ms) });
     return reply.status(201).send({ token: session.token, expires_at: new Date(session.expires_at_ms).toISOString(), user: { id: session.user.id, email: session.user.email } });
   });
@@ -127,10 +132,24 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return { account_id: request.params.id, data: await tb.store.listAccountMembers(request.params.id) };
   });
 
-  api.post('/v1/accounts/:id/members', { schema: { tags: ['accounts'], operationId: 'addMember', summary: 'Add a member (owner); team plans need a free seat', params: S.IdParams, body: S.AddMemberRequest, response: { ...ok(201, 'the member'), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
+  api.post('/v1/accounts/:id/members', { schema: { tags: ['accounts'], operationId: 'inviteMember', summary: 'Invite a member by email (owner): 202 with the invitation, the same whether or not the email is registered; team plans need a free seat', params: S.IdParams, body: S.InviteMemberRequest, response: { ...ok(202, 'the invitation'), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
     await requireRole(deps, who(request), request.params.id, 'owner');
-    const { user, role } = await tb.addMember(request.params.id, request.body, actor(request));
-    return reply.status(201).send({ account_id: request.params.id, user_id: user.id, email: user.email, role });
+    const invitation = await tb.inviteMember(request.params.id, request.body, actor(request));
+    return reply.status(202).send(toApiInvitation(invitation, deps.clock.now_ms()));
+  });
+
+  // ---- invitations (the invited user's side) ---------------------------------------------------
+  api.get('/v1/invitations', { schema: { tags: ['accounts'], operationId: 'listInvitations', summary: "The signed-in user's pending invitations", querystring: S.PageQuery, response: { ...ok(200, 'invitations'), ...err(400, 401, 403) } } }, async (request) => {
+    const rows = await tb.listInvitations(invitee(who(request)), pageSize(request.query.limit));
+    return { data: rows.map((r) => ({ ...toApiInvitation(r.invitation, deps.clock.now_ms()), account_name: r.account_name })) };
+  });
+
+  api.post('/v1/invitations/:id/accept', { schema: { tags: ['accounts'], operationId: 'acceptInvitation', summary: 'Accept an invitation sent to your email: you become a member (a team plan needs a free seat)', params: S.IdParams, response: { ...ok(200, 'the accepted invitation'), ...err(401, 403, 404, 409) } } }, async (request) => {
+    return toApiInvitation(await tb.acceptInvitation(request.params.id, invitee(who(request)), actor(request)), deps.clock.now_ms());
+  });
+
+  api.post('/v1/invitations/:id/decline', { schema: { tags: ['accounts'], operationId: 'declineInvitation', summary: 'Decline an invitation sent to your email', params: S.IdParams, response: { ...ok(200, 'the declined invitation'), ...err(401, 403, 404, 409) } } }, async (request) => {
+    return toApiInvitation(await tb.declineInvitation(request.params.id, invitee(who(request)), actor(request)), deps.clock.now_ms());
   });
 
   // ---- extra usage ---------------------------------------------------------------------------
@@ -201,8 +220,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   api.get('/v1/authorizations/:id', { schema: { tags: ['metering'], operationId: 'getAuthorization', summary: 'An authorization with its funding receipt', params: S.IdParams, response: { 200: { description: 'the authorization', ...S.AuthorizationResponse }, ...err(401, 403, 404) } } }, async (request) => {
     const p = who(request);
     const auth = await tb.getAuthorization(request.params.id);
-    if (!auth) throw notFound('authorization', request.params.id);
-    if (p.kind === 'user') await requireRole(deps, p, auth.account_id, 'member');
+    const missing = notFound('authorization', request.params.id);
+    if (!auth) throw missing;
+    if (p.kind === 'user') await requireRole(deps, p, auth.account_id, 'member', missing);
     return toApiAuthorization(auth);
   });
 

@@ -306,6 +306,31 @@ ALTER TABLE usage_records ADD COLUMN actor text;
 ALTER TABLE usage_records ADD COLUMN request_id text;
 `,
   },
+  {
+    id: 5,
+    name: 'invitations',
+    sql: `
+-- A user joins an account by accepting an invitation to their email (SPEC §1.2). An open
+-- invitation (neither accepted nor declined) is unique per account and email: inviting again
+-- renews it. Expired ones stay open rows until renewed; status is derived from the times.
+CREATE TABLE invitations (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  email text NOT NULL,
+  role text NOT NULL CONSTRAINT invitations_role_valid CHECK (role IN ('owner', 'billing', 'member')),
+  invited_by text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  accepted_at timestamptz,
+  accepted_by text REFERENCES users(id),
+  declined_at timestamptz,
+  CONSTRAINT invitations_answered_once CHECK (accepted_at IS NULL OR declined_at IS NULL),
+  CONSTRAINT invitations_accepted_by_user CHECK ((accepted_at IS NULL) = (accepted_by IS NULL))
+);
+CREATE UNIQUE INDEX invitations_open_unique ON invitations (account_id, email) WHERE accepted_at IS NULL AND declined_at IS NULL;
+CREATE INDEX invitations_open_email ON invitations (email, created_at) WHERE accepted_at IS NULL AND declined_at IS NULL;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7270001;

@@ -14,6 +14,7 @@ import type {
   AuthorizationRecord,
   CatalogData,
   GrantRecord,
+  InvitationRecord,
   LockedAccount,
   MeterBatchWrites,
   MeterCommitProbe,
@@ -173,6 +174,21 @@ function fromDbPurchase(r: Row): PurchaseRecord {
 
 function fromDbPaymentMethod(r: Row): PaymentMethodRecord {
   return { id: r.id, account_id: r.account_id, provider: r.provider, provider_ref: r.provider_ref, brand: r.brand, last4: r.last4, exp_month: r.exp_month, exp_year: r.exp_year, created_at_ms: ms(r.created_at) };
+}
+
+function fromDbInvitation(r: Row): InvitationRecord {
+  return {
+    id: r.id,
+    account_id: r.account_id,
+    email: r.email,
+    role: r.role,
+    invited_by: r.invited_by,
+    created_at_ms: ms(r.created_at),
+    expires_at_ms: ms(r.expires_at),
+    accepted_at_ms: msOrNull(r.accepted_at),
+    declined_at_ms: msOrNull(r.declined_at),
+    accepted_by: r.accepted_by,
+  };
 }
 
 function fromDbUser(r: Row): UserRecord {
@@ -651,6 +667,39 @@ class PgStoreTx implements StoreTx {
     );
   }
 
+  async memberUserIds(account_id: string) {
+    const rows = await this.sql.query<Row>(`SELECT user_id FROM memberships WHERE account_id = $1`, [account_id]);
+    return rows.map((r) => r.user_id as string);
+  }
+
+  async upsertInvitation(i: InvitationRecord) {
+    const rows = await this.sql.query<Row>(
+      `INSERT INTO invitations (id, account_id, email, role, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (account_id, email) WHERE accepted_at IS NULL AND declined_at IS NULL
+       DO UPDATE SET role = EXCLUDED.role, invited_by = EXCLUDED.invited_by, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+       RETURNING *`,
+      [i.id, i.account_id, i.email, i.role, i.invited_by, iso(i.created_at_ms), iso(i.expires_at_ms)],
+    );
+    return fromDbInvitation(rows[0]!);
+  }
+
+  async lockInvitation(id: string) {
+    const rows = await this.sql.query<Row>(`SELECT * FROM invitations WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] ? fromDbInvitation(rows[0]) : undefined;
+  }
+
+  async updateInvitation(i: InvitationRecord) {
+    await this.sql.query(`UPDATE invitations SET accepted_at = $2, accepted_by = $3, declined_at = $4 WHERE id = $1`, [i.id, iso(i.accepted_at_ms), i.accepted_by, iso(i.declined_at_ms)]);
+  }
+
+  async countPendingInvitations(account_id: string, now_ms: number, except_email: string) {
+    const rows = await this.sql.query<Row>(
+      `SELECT COUNT(*)::bigint AS n FROM invitations WHERE account_id = $1 AND accepted_at IS NULL AND declined_at IS NULL AND expires_at > $2 AND email <> $3`,
+      [account_id, iso(now_ms), except_email],
+    );
+    return rows[0]!.n as number;
+  }
+
   async insertGrants(rows: GrantRecord[]) {
     if (rows.length === 0) return;
     await this.sql.query(
@@ -708,6 +757,14 @@ class PgStoreTx implements StoreTx {
   async revokeToken(id: string, now_ms: number) {
     const rows = await this.sql.query<Row>(`UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, iso(now_ms)]);
     return rows.length > 0;
+  }
+
+  async revokeTokensOfKindExcept(kind: TokenKind, keep_token_hash: string, now_ms: number) {
+    const rows = await this.sql.query<Row>(
+      `UPDATE api_tokens SET revoked_at = $3 WHERE kind = $1 AND token_hash <> $2 AND revoked_at IS NULL RETURNING id`,
+      [kind, keep_token_hash, iso(now_ms)],
+    );
+    return rows.map((r) => r.id as string);
   }
 
   async replaceCatalog(data: CatalogData) {
@@ -825,6 +882,21 @@ export class PgStore implements Store {
   async listAccountMembers(account_id: string) {
     const rows = await this.db.query<Row>(`SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 ORDER BY m.created_at, u.email`, [account_id]);
     return rows.map((r) => ({ user_id: r.user_id as string, email: r.email as string, role: r.role as Role }));
+  }
+
+  async getInvitation(id: string) {
+    const rows = await this.db.query<Row>(`SELECT * FROM invitations WHERE id = $1`, [id]);
+    return rows[0] ? fromDbInvitation(rows[0]) : undefined;
+  }
+
+  async listPendingInvitations(email: string, now_ms: number, limit: number) {
+    const rows = await this.db.query<Row>(
+      `SELECT i.*, a.name AS account_name FROM invitations i JOIN accounts a ON a.id = i.account_id
+        WHERE i.email = $1 AND i.accepted_at IS NULL AND i.declined_at IS NULL AND i.expires_at > $2
+        ORDER BY i.created_at, i.id LIMIT $3`,
+      [email.toLowerCase(), iso(now_ms), limit],
+    );
+    return rows.map((r) => ({ invitation: fromDbInvitation(r), account_name: r.account_name as string }));
   }
 
   async authorizationAccounts(ids: string[]) {

@@ -9,6 +9,7 @@ import { apiHarness, assertError, assertMicrosIntegers, email, ISO, PASSWORD, ty
 import { memoryRateLimiter } from '../../src/ratelimit/limiters';
 import { defaultCatalogData } from '../../src/domain/catalog';
 import { OPERATOR } from '../fixtures/tokenbank';
+import { limits } from '../../src/domain/limits';
 
 /** Example 4 of SPEC §4: opus, input 1,000, max output 4,000 → 105,000 micros held. */
 const OPUS_HOLD = { app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 } as const;
@@ -114,16 +115,43 @@ for (const engine of databaseEngines()) {
         assert.equal(cancel.body.plan_status, 'canceling');
       });
 
-      it('POST and GET /v1/accounts/{id}/members → 201 {account_id, user_id, email, role}; the list shows roles', async () => {
+      it('POST /v1/accounts/{id}/members → 202 {id, account_id, email, role, status: pending, created_at, expires_at}, the same for a registered and an unregistered email; nobody joins before accepting', async () => {
         const a = await api.account();
-        const member_email = email('member');
-        const r = await call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: member_email, password: PASSWORD, role: 'member' } });
-        assert.equal(r.status, 201, r.text);
-        assert.deepEqual(pick(r.body, ['account_id', 'email', 'role']), { account_id: a.id, email: member_email, role: 'member' });
-        assert.match(r.body.user_id, /^user_/);
+        const registered = email('member');
+        await api.user(registered);
+        const unregistered = email('stranger');
+        const answers = [];
+        for (const invited of [registered, unregistered]) {
+          const r = await call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: invited, role: 'member' } });
+          assert.equal(r.status, 202, r.text);
+          assert.deepEqual(Object.keys(r.body).sort(), ['account_id', 'created_at', 'email', 'expires_at', 'id', 'role', 'status']);
+          assert.deepEqual(pick(r.body, ['account_id', 'email', 'role', 'status']), { account_id: a.id, email: invited, role: 'member', status: 'pending' });
+          assert.match(r.body.id, /^inv_/);
+          assert.equal(r.body.expires_at, new Date(api.clock.ms + limits.invitation_ttl_ms).toISOString());
+          answers.push({ ...r.body, id: '<id>', email: '<email>' });
+        }
+        assert.deepEqual(answers[0], answers[1], 'registered and unregistered emails get the same answer');
         const list = await call('GET', `/v1/accounts/${a.id}/members`, { token: a.owner.token });
         assert.equal(list.status, 200);
-        assert.deepEqual(list.body.data.map((m: { role: string }) => m.role).sort(), ['member', 'owner']);
+        assert.deepEqual(list.body.data.map((m: { role: string }) => m.role), ['owner'], 'no member before acceptance');
+      });
+
+      it('GET /v1/invitations, POST /v1/invitations/{id}/accept → 200 status accepted; the member list then shows the role', async () => {
+        const a = await api.account();
+        const invited = email('joiner');
+        await api.user(invited);
+        const sent = await call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: invited, role: 'billing' } });
+        const token = await api.signIn(invited);
+        const mine = await call('GET', '/v1/invitations', { token });
+        assert.equal(mine.status, 200, mine.text);
+        assert.deepEqual(mine.body.data.map((i: { id: string; account_name: string; status: string }) => [i.id, i.status, typeof i.account_name]), [[sent.body.id, 'pending', 'string']]);
+        const accepted = await call('POST', `/v1/invitations/${sent.body.id}/accept`, { token });
+        assert.equal(accepted.status, 200, accepted.text);
+        assert.equal(accepted.body.status, 'accepted');
+        const list = await call('GET', `/v1/accounts/${a.id}/members`, { token: a.owner.token });
+        assert.deepEqual(list.body.data.map((m: { email: string; role: string }) => [m.email, m.role]).sort(), [[a.owner.email, 'owner'], [invited, 'billing']].sort());
+        assert.deepEqual((await call('GET', '/v1/invitations', { token })).body.data, [], 'no longer pending');
+        assert.equal((await call('GET', `/v1/accounts/${a.id}`, { token })).status, 200, 'the new member sees the account');
       });
 
       it('POST /v1/accounts/{id}/payment-methods → 201 {id, brand, last4, exp_month, exp_year}; GET lists it as default', async () => {
@@ -480,7 +508,7 @@ for (const engine of databaseEngines()) {
         ['accounts: short password', 'POST', () => '/v1/accounts', () => ({ name: 'X', plan: 'pro', owner_email: email('x'), owner_password: 'short' }), 'owner_password', 'operator'],
         ['subscription: missing plan', 'PUT', () => `/v1/accounts/${a.id}/subscription`, () => ({ seats: 2 }), 'plan', 'owner'],
         ['subscription: seats on a one-seat plan', 'PUT', () => `/v1/accounts/${a.id}/subscription`, () => ({ plan: 'pro', seats: 2 }), 'seats', 'owner'],
-        ['members: unknown role', 'POST', () => `/v1/accounts/${a.id}/members`, () => ({ email: email('m'), password: PASSWORD, role: 'admin' }), 'role', 'owner'],
+        ['members: unknown role', 'POST', () => `/v1/accounts/${a.id}/members`, () => ({ email: email('m'), role: 'admin' }), 'role', 'owner'],
         ['payment-methods: unknown provider token', 'POST', () => `/v1/accounts/${a.id}/payment-methods`, () => ({ token: 'tok_unknown' }), 'token', 'owner'],
         ['payment-methods: a card number', 'POST', () => `/v1/accounts/${a.id}/payment-methods`, () => ({ token: 'tok_visa', number: '4242424242424242' }), 'number', 'owner'],
         ['grants: zero', 'POST', () => `/v1/accounts/${a.id}/grants`, () => ({ amount_micros: 0 }), 'amount_micros', 'operator'],
@@ -699,7 +727,7 @@ for (const engine of databaseEngines()) {
       it('billing changes money settings but not the subscription or members (owner)', async () => {
         const a = await api.account({ team: true });
         assertError(await call('PUT', `/v1/accounts/${a.id}/subscription`, { token: a.billing!.token, body: { plan: 'max' } }), 403, 'forbidden', { role: 'billing', required_role: 'owner' });
-        assertError(await call('POST', `/v1/accounts/${a.id}/members`, { token: a.billing!.token, body: { email: email('m'), password: PASSWORD, role: 'member' } }), 403, 'forbidden');
+        assertError(await call('POST', `/v1/accounts/${a.id}/members`, { token: a.billing!.token, body: { email: email('m'), role: 'member' } }), 403, 'forbidden');
       });
 
       it('a service token makes metering calls only', async () => {
@@ -799,7 +827,7 @@ for (const engine of databaseEngines()) {
 
       it('members: a Team account with every seat taken → 409 conflict', async () => {
         const a = await api.account({ plan: 'team', seats: 1 });
-        const e = assertError(await call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: email('m'), password: PASSWORD, role: 'member' } }), 409, 'conflict', { seats: 1, members: 1 });
+        const e = assertError(await call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: email('m'), role: 'member' } }), 409, 'conflict', { seats: 1, members: 1 });
         assert.match(e.message, /Add seats/);
       });
     });

@@ -10,6 +10,7 @@ import { closeAll, databaseEngines } from '../fixtures/databases';
 import { apiHarness, assertError, email, PASSWORD, type Api, type TestAccount } from '../fixtures/http';
 import { createPersonalToken, createServiceToken } from '../../src/app/auth';
 import { defaultCatalogData } from '../../src/domain/catalog';
+import { OPERATOR } from '../fixtures/tokenbank';
 
 const WHO = ['anonymous', 'operator', 'service', 'owner', 'billing', 'member', 'outsider'] as const;
 type Who = (typeof WHO)[number];
@@ -52,6 +53,8 @@ for (const engine of databaseEngines()) {
       const data = defaultCatalogData();
       return { plans: data.plans, models: data.models, apps: data.apps, prices: data.prices.map(({ effective_at_ms, ...p }) => ({ ...p, effective_at: new Date(effective_at_ms).toISOString() })) };
     };
+    /** An invitation to A for an email none of the columns has: only its invitee may answer it. */
+    const invitation = async () => (await api.tb.inviteMember(a.id, { email: email('invitee'), role: 'member' }, OPERATOR)).id;
     const event = () => ({ events: [{ id: `ev-${next()}`, account_id: a.id, app: 'web', model: 'claude-haiku-4-5', usage: { input_tokens: 10, output_tokens: 10 }, timestamp: '2026-11-02T08:00:00Z' }] });
 
     //                                                                     anon op  svc own bil mem out
@@ -69,7 +72,10 @@ for (const engine of databaseEngines()) {
       ['PUT /v1/accounts/{id}/subscription', '                             401 200 403 200 403 403 404', () => ({ method: 'PUT', url: `/v1/accounts/${a.id}/subscription`, body: { plan: 'pro' } })],
       ['DELETE /v1/accounts/{id}/subscription', '                          401 200 403 200 403 403 404', () => ({ method: 'DELETE', url: `/v1/accounts/${a.id}/subscription` })],
       ['GET /v1/accounts/{id}/members', '                                  401 200 403 200 200 200 404', () => ({ method: 'GET', url: `/v1/accounts/${a.id}/members` })],
-      ['POST /v1/accounts/{id}/members', '                                 401 201 403 201 403 403 404', () => ({ method: 'POST', url: `/v1/accounts/${a.id}/members`, body: { email: email('joiner'), password: PASSWORD, role: 'member' } })],
+      ['POST /v1/accounts/{id}/members', '                                 401 202 403 202 403 403 404', () => ({ method: 'POST', url: `/v1/accounts/${a.id}/members`, body: { email: email('joiner'), role: 'member' } })],
+      ['GET /v1/invitations', '                                            401 403 403 200 200 200 200', () => ({ method: 'GET', url: '/v1/invitations' })],
+      ['POST /v1/invitations/{id}/accept', '                               401 403 403 404 404 404 404', async () => ({ method: 'POST', url: `/v1/invitations/${await invitation()}/accept` })],
+      ['POST /v1/invitations/{id}/decline', '                              401 403 403 404 404 404 404', async () => ({ method: 'POST', url: `/v1/invitations/${await invitation()}/decline` })],
       ['POST /v1/accounts/{id}/payment-methods', '                         401 201 403 201 201 403 404', () => ({ method: 'POST', url: `/v1/accounts/${a.id}/payment-methods`, body: { token: 'tok_visa' } })],
       ['GET /v1/accounts/{id}/payment-methods', '                          401 200 403 200 200 403 404', () => ({ method: 'GET', url: `/v1/accounts/${a.id}/payment-methods` })],
       ['GET /v1/accounts/{id}/extra-usage', '                              401 200 403 200 200 200 404', () => ({ method: 'GET', url: `/v1/accounts/${a.id}/extra-usage` })],

@@ -137,7 +137,10 @@ for (const engine of databaseEngines()) {
 
       it('team plans: the allowance is per seat, extra usage is pooled on the account', async () => {
         const { account, owner } = await h.tb.createAccount({ name: 'Team', plan: 'tiny_team', seats: 2, owner_email: `team-owner-${engine.name}@example.com`, owner_password: 'correct horse' }, OPERATOR);
-        const { user: member } = await h.tb.addMember(account.id, { email: `team-member-${engine.name}@example.com`, password: 'correct horse', role: 'member' }, OPERATOR);
+        const member = { id: h.tb.deps.ids.next('user'), email: `team-member-${engine.name}@example.com`, password_hash: 'not used here', created_at_ms: h.clock.now_ms() };
+        await h.tb.store.transaction((tx) => tx.insertUser(member));
+        const invitation = await h.tb.inviteMember(account.id, { email: member.email, role: 'member' }, OPERATOR);
+        await h.tb.acceptInvitation(invitation.id, { user_id: member.id, email: member.email }, OPERATOR);
         await h.tb.addPaymentMethod(account.id, { token: 'tok_visa' }, OPERATOR);
         await h.tb.purchaseCredits(account.id, { amount_micros: $(10) }, 'team-credits', OPERATOR);
         await h.tb.updateExtraUsage(account.id, { enabled: true }, OPERATOR);
