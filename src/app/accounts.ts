@@ -5,6 +5,7 @@ import { formatUsd } from '../domain/money';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { balanceMicros, planStatusAt } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
+import { requestHash } from './hash';
 import { hashPassword } from './passwords';
 import type { AccountRecord, Role, StoreTx, UserRecord } from './ports';
 import * as v from './validate';
@@ -148,7 +149,8 @@ export interface ExtraUsagePatch {
  * default, unless the same request sets a limit (null = unlimited, an explicit choice);
  * auto-reload needs an amount ≥ the minimum purchase and a threshold.
  */
-export async function updateExtraUsage(deps: Deps, account_id: string, patch: ExtraUsagePatch, actor: Actor): Promise<AccountRecord> {
+export async function updateExtraUsage(deps: Deps, account_id: string, patch: ExtraUsagePatch, actor: Actor, idempotency_key_in?: unknown): Promise<AccountRecord> {
+  const idempotency_key = v.idempotencyKey(idempotency_key_in);
   if (typeof patch !== 'object' || patch === null) throw invalid('body', 'must be an object');
   const enabled = patch.enabled === undefined ? undefined : bool('enabled', patch.enabled);
   const has_limit = 'monthly_spend_limit_micros' in patch && patch.monthly_spend_limit_micros !== undefined;
@@ -161,8 +163,16 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
   if (reload_amount !== undefined && (reload_amount < deps.settings.purchase_micros_min || reload_amount > deps.settings.purchase_micros_max)) {
     throw invalid('auto_reload.amount_micros', `must be between ${deps.settings.purchase_micros_min} (${formatUsd(deps.settings.purchase_micros_min)}) and ${deps.settings.purchase_micros_max}`);
   }
+  // Same key + same settings: the first change stands and is not written again; same key +
+  // other settings: a conflict (as on every mutating call). The key is kept in the audit entry.
+  const request_hash = requestHash({ enabled, limit: has_limit ? limit : undefined, reload_enabled, reload_amount, reload_threshold });
   return deps.store.transaction(async (tx) => {
     const { account } = await lockOne(tx, account_id);
+    if (idempotency_key !== null) {
+      const first = await tx.findAuditByIdempotencyKey(account_id, 'extra_usage.updated', idempotency_key);
+      if (first && first.details.request_hash !== request_hash) throw new AppError('idempotency_conflict', `Idempotency-Key "${idempotency_key}" was used for different extra-usage settings. Use a new key for a new change.`, {});
+      if (first) return account;
+    }
     const now_ms = deps.clock.now_ms();
     const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: { ...account.auto_reload } };
     if (enabled === true && !account.extra_usage_enabled && !has_limit && account.monthly_spend_limit_micros === null) {
@@ -177,7 +187,7 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
       throw invalid('auto_reload', 'turning auto-reload on needs amount_micros and threshold_micros');
     }
     await tx.updateAccount(account);
-    await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload } }, created_at_ms: now_ms }]);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload }, ...(idempotency_key !== null ? { idempotency_key, request_hash } : {}) }, created_at_ms: now_ms }]);
     return account;
   });
 }

@@ -203,7 +203,7 @@ export class Meter {
     } catch (error) {
       this.stats.batch_failures += 1;
       if (batch.length === 1) {
-        const app_error = error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.', { cause: String((error as Error)?.message ?? error).slice(0, limits.error_cause_chars_max) });
+        const app_error = error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.', {}, error);
         batch[0]!.resolve({ ok: false, error: app_error });
         return;
       }

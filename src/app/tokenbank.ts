@@ -121,8 +121,8 @@ export class Tokenbank {
   cancelSubscription(account_id: string, actor: Actor) {
     return accounts.cancelSubscription(this.deps, account_id, actor);
   }
-  updateExtraUsage(account_id: string, patch: accounts.ExtraUsagePatch, actor: Actor) {
-    return accounts.updateExtraUsage(this.deps, account_id, patch, actor);
+  updateExtraUsage(account_id: string, patch: accounts.ExtraUsagePatch, actor: Actor, idempotency_key?: unknown) {
+    return accounts.updateExtraUsage(this.deps, account_id, patch, actor, idempotency_key);
   }
 
   // ---- money in ----------------------------------------------------------------------------

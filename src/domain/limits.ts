@@ -47,8 +47,11 @@ export const limits = {
   // Background jobs: rows one tick handles at most.
   grant_expiry_batch_max: 100,
   pending_purchases_batch_max: 50,
-  // How much of an unexpected database error an internal_error answer quotes.
-  error_cause_chars_max: 300,
+
+  // Dates and timestamps accepted on the wire, by UTC year. PostgreSQL has no year 0 and
+  // Date.toISOString writes years past 9999 as "+010000-…", which it cannot read back.
+  timestamp_year_min: 1970,
+  timestamp_year_max: 9999,
 
   page_size_default: 50,
   page_size_max: 500,

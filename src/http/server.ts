@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
 import { authenticate, type Principal } from '../app/auth';
 import type { Tokenbank } from '../app/tokenbank';
+import { fieldPath, textProblem } from '../app/validate';
+import { limits } from '../domain/limits';
 import { AppError } from '../domain/refusals';
 import { ErrorBody } from '../contract/schemas';
 import { STATUS_OF } from './errors';
@@ -22,6 +24,8 @@ export const http_limits = {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** The caller's X-Request-Id, when it sent a well-formed one; never used as our own id. */
+    client_request_id: string | null;
   }
 }
 
@@ -68,26 +72,77 @@ function createMetrics(tb: Tokenbank): Metrics {
   return { registry, refusals };
 }
 
-/** The host of an Origin header; null for `Origin: null` (sandboxed or privacy-sensitive contexts) or anything unparseable. */
-function originHost(origin: string): string | null {
+/** The origin (scheme://host[:port]) of a URL, or null for `Origin: null` (sandboxed or privacy-sensitive contexts) or anything unparseable. */
+function originOf(url: string): string | null {
   try {
-    return new URL(origin).host;
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
   } catch {
     return null;
   }
 }
 
-/** 400 with the field named, from an Ajv validation error. */
+/** The field an Ajv error is about, written as everywhere else: `events[0].timestamp`, `querystring.from`. */
 function validationMessage(error: FastifyError): { field: string; message: string } {
   const first = error.validation?.[0];
   if (!first) return { field: 'body', message: error.message };
   const params = first.params as Record<string, unknown>;
-  const base = (first.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+  const segments = (first.instancePath || '')
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const context = error.validationContext ?? 'body';
-  const prefix = context === 'body' ? '' : `${context}.`;
-  if (params.missingProperty) return { field: `${prefix}${base ? `${base}.` : ''}${String(params.missingProperty)}`, message: 'is required' };
-  if (params.additionalProperty) return { field: `${prefix}${base ? `${base}.` : ''}${String(params.additionalProperty)}`, message: 'is not a known field' };
-  return { field: `${prefix}${base || context}`, message: first.message ?? 'is invalid' };
+  const prefix = context === 'body' ? [] : [context];
+  if (params.missingProperty) return { field: fieldPath([...prefix, ...segments, String(params.missingProperty)]), message: 'is required' };
+  if (params.additionalProperty) return { field: fieldPath([...prefix, ...segments, String(params.additionalProperty)]), message: 'is not a known field' };
+  return { field: segments.length === 0 ? context : fieldPath([...prefix, ...segments]), message: first.message ?? 'is invalid' };
+}
+
+/**
+ * The first string in a parsed request part that cannot be stored exactly (NUL, lone
+ * surrogate), with its field path. Iterative, so a deeply nested body cannot overflow the stack.
+ */
+function badText(value: unknown, prefix: Array<string | number>): { field: string; problem: string } | null {
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value, path: prefix }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item.value === 'string') {
+      const problem = textProblem(item.value);
+      if (problem) return { field: item.path.length === 0 ? 'body' : fieldPath(item.path), problem };
+    } else if (Array.isArray(item.value)) {
+      for (let i = item.value.length - 1; i >= 0; i -= 1) stack.push({ value: item.value[i], path: [...item.path, i] });
+    } else if (typeof item.value === 'object' && item.value !== null) {
+      const entries = Object.entries(item.value);
+      for (let i = entries.length - 1; i >= 0; i -= 1) {
+        const [key, v] = entries[i]!;
+        const key_problem = textProblem(key);
+        if (key_problem) return { field: fieldPath(item.path) || 'body', problem: `has a field name that ${key_problem}` };
+        stack.push({ value: v, path: [...item.path, key] });
+      }
+    }
+  }
+  return null;
+}
+
+/** Fastify's own errors (router, body parser, validation) as the API's typed errors, with their status. */
+function fromFastifyError(fe: FastifyError): { error: AppError; status?: number } | null {
+  if (fe.validation) {
+    const { field, message } = validationMessage(fe);
+    return { error: new AppError('invalid_request', `${field}: ${message}`, { field }) };
+  }
+  switch (fe.code) {
+    case 'FST_ERR_BAD_URL':
+      return { error: new AppError('invalid_request', 'path: is not valid percent-encoded UTF-8; encode each path segment with encodeURIComponent.', { field: 'path' }) };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { error: new AppError('invalid_request', `path: an id in the path is longer than ${limits.id_length_max} characters.`, { field: 'path' }) };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { error: new AppError('invalid_request', 'content-type: must be application/json.', { field: 'content-type' }), status: 415 };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { error: new AppError('invalid_request', `body: is larger than ${http_limits.body_bytes_max} bytes.`, { field: 'body' }), status: 413 };
+  }
+  if (fe.statusCode === 415) return { error: new AppError('invalid_request', 'content-type: must be application/json.', { field: 'content-type' }), status: 415 };
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return { error: new AppError('invalid_request', `body: ${fe.message}`, { field: 'body' }), status: fe.statusCode };
+  return null;
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -96,15 +151,36 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logger: options.logger ?? false,
     bodyLimit: http_limits.body_bytes_max,
     requestTimeout: http_limits.request_timeout_ms,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    // The server's own id, always: a client's X-Request-Id is theirs to choose, so two clients
+    // could send the same one. It is kept apart as client_request_id (logs, response header).
+    genReqId: () => randomUUID(),
+    // The router measures a parameter after decoding it; ids are at most id_length_max long,
+    // so a longer one is refused by the router (mapped below), a shorter one reaches the schema.
+    routerOptions: { maxParamLength: limits.id_length_max },
+    // Errors the router raises before any hook (bad percent-encoding, over-long ids) answer
+    // with the API's error envelope, not Fastify's own.
+    frameworkErrors: (error, request, reply) => {
+      const mapped = fromFastifyError(error as FastifyError);
+      if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
+      request.log.error({ err: error }, 'framework error');
+      return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
     },
     // Refuse, never reinterpret: no coercion of "5" into 5, no silent dropping of unknown fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   const metrics = createMetrics(tb);
   app.decorateRequest('principal', null);
+  app.decorateRequest('client_request_id', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const given = request.headers['x-request-id'];
+    if (typeof given === 'string' && /^[\w.-]{1,64}$/.test(given)) {
+      request.client_request_id = given;
+      request.log = request.log.child({ client_request_id: given });
+      reply.header('x-client-request-id', given);
+    }
+    reply.header('x-request-id', request.id);
+  });
 
   await app.register(cookie);
   await app.register(swagger, {
@@ -146,11 +222,27 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
     if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+      // Scheme, host and port: an https page of the same host is another origin to an http server.
       const origin = request.headers.origin;
-      if (typeof origin === 'string' && originHost(origin) !== request.headers.host) throw new AppError('forbidden', 'Cross-site request refused.');
+      const scheme = options.secure_cookies ? 'https' : request.protocol;
+      if (typeof origin === 'string' && originOf(origin) !== originOf(`${scheme}://${request.headers.host ?? ''}`)) throw new AppError('forbidden', 'Cross-site request refused.');
     }
     request.principal = principal;
     void reply;
+  });
+
+  // Text that the database would refuse (NUL) or change (lone surrogates) is refused here, for
+  // every route and every part of the request, before any schema or use case sees it.
+  app.addHook('preValidation', async (request) => {
+    const parts: Array<[unknown, Array<string | number>]> = [
+      [request.params, ['params']],
+      [request.query, ['querystring']],
+      [request.body, []],
+    ];
+    for (const [value, prefix] of parts) {
+      const bad = badText(value, prefix);
+      if (bad) throw new AppError('invalid_request', `${bad.field}: ${bad.problem}`, { field: bad.field });
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -159,14 +251,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return sendError(reply, request, error, metrics);
-    const fe = error as FastifyError;
-    if (fe.validation) {
-      const { field, message } = validationMessage(fe);
-      return sendError(reply, request, new AppError('invalid_request', `${field}: ${message}`, { field }), metrics);
-    }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.statusCode === 415) return sendError(reply, request, new AppError('invalid_request', 'Content-Type must be application/json.', { field: 'content-type' }), metrics, 415);
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, request, new AppError('invalid_request', `The body is larger than ${http_limits.body_bytes_max} bytes.`, { field: 'body' }), metrics, 413);
-    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return sendError(reply, request, new AppError('invalid_request', fe.message, { field: 'body' }), metrics, fe.statusCode);
+    const mapped = fromFastifyError(error as FastifyError);
+    if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
   });
@@ -186,6 +272,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
 function sendError(reply: FastifyReply, request: FastifyRequest, error: AppError, metrics: Metrics, status?: number) {
   const code = status ?? STATUS_OF[error.type] ?? 500;
+  // The cause of an internal error (a raw database message, say) goes to the log, never to the client.
+  if (error.type === 'internal_error' && error.cause !== undefined) request.log.error({ err: error.cause, request_id: request.id }, error.message);
   if (code === 402 || code === 429) metrics.refusals.inc({ type: error.type });
   const retry = error.figures.retry_after_s;
   if ((code === 429 || code === 503) && typeof retry === 'number') reply.header('retry-after', String(retry));
