@@ -115,8 +115,8 @@ export class Tokenbank {
   addMember(account_id: string, input: { email: unknown; password?: unknown; role: unknown }, actor: Actor) {
     return accounts.addMember(this.deps, account_id, input, actor);
   }
-  changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor) {
-    return accounts.changeSubscription(this.deps, account_id, input, actor);
+  changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor, idempotency_key?: unknown) {
+    return accounts.changeSubscription(this.deps, account_id, input, actor, idempotency_key);
   }
   cancelSubscription(account_id: string, actor: Actor) {
     return accounts.cancelSubscription(this.deps, account_id, actor);
@@ -133,8 +133,8 @@ export class Tokenbank {
   purchaseCredits(account_id: string, input: { amount_micros: unknown; payment_method_id?: unknown }, idempotency_key: unknown, actor: Actor) {
     return billing.purchaseCredits(this.deps, account_id, input, idempotency_key, actor);
   }
-  grantCredits(account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor) {
-    return billing.grantCredits(this.deps, account_id, input, actor);
+  grantCredits(account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor, idempotency_key?: unknown) {
+    return billing.grantCredits(this.deps, account_id, input, actor, idempotency_key);
   }
   expireGrants() {
     return billing.expireGrants(this.deps);

@@ -111,9 +111,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return { ...(await tb.getAccountView(request.params.id, p.kind === 'user' ? p.user_id : null)), role };
   });
 
-  api.put('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'changeSubscription', summary: 'Change plan or seats (owner); on a lapsed account, start a new subscription', params: S.IdParams, body: S.SubscriptionRequest, response: { ...ok(200, 'the account'), ...err(400, 401, 403, 404) } } }, async (request) => {
+  api.put('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'changeSubscription', summary: 'Change plan or seats (owner); on a lapsed account, start a new subscription', params: S.IdParams, body: S.SubscriptionRequest, response: { ...ok(200, 'the account'), ...err(400, 401, 403, 404, 409) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'owner');
-    await tb.changeSubscription(request.params.id, request.body, actor(request));
+    await tb.changeSubscription(request.params.id, request.body, actor(request), idem(request));
     return tb.getAccountView(request.params.id);
   });
 
@@ -163,9 +163,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return reply.status(201).send({ transaction_id: result.purchase.id, amount_micros: result.purchase.amount_micros, balance_micros: result.balance_micros, status: result.purchase.status, replayed: result.replayed });
   });
 
-  api.post('/v1/accounts/:id/grants', { schema: { tags: ['operator'], operationId: 'grantCredits', summary: 'Grant promotional credits, optionally expiring (operator)', params: S.IdParams, body: S.GrantRequest, response: { ...ok(201, 'the grant'), ...err(400, 401, 403, 404) } } }, async (request, reply) => {
+  api.post('/v1/accounts/:id/grants', { schema: { tags: ['operator'], operationId: 'grantCredits', summary: 'Grant promotional credits, optionally expiring (operator)', params: S.IdParams, body: S.GrantRequest, response: { ...ok(201, 'the grant'), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
     requireOperator(who(request));
-    const grant = await tb.grantCredits(request.params.id, request.body, actor(request));
+    const grant = await tb.grantCredits(request.params.id, request.body, actor(request), idem(request));
     return reply.status(201).send({ id: grant.id, amount_micros: grant.amount_micros, expires_at: grant.expires_at_ms === null ? null : new Date(grant.expires_at_ms).toISOString(), reason: grant.reason });
   });
 

@@ -240,6 +240,33 @@ for (const engine of databaseEngines()) {
       });
     });
 
+    describe('the same shape on other mutating calls without an idempotency column of their own', () => {
+      it('grants: same key + same body → the first grant, credited once; same key + another amount → 409, nothing credited', async () => {
+        const b = await api.account();
+        const grant = (amount_micros: number) => call('POST', `/v1/accounts/${b.id}/grants`, { token: api.operator, body: { amount_micros, reason: 'sorry' }, headers: { 'idempotency-key': 'grant-once' } });
+        const first = await grant(2_000_000);
+        assert.equal(first.status, 201, first.text);
+        const replay = await grant(2_000_000);
+        assert.equal(replay.status, 201, replay.text);
+        assert.equal(replay.body.id, first.body.id);
+        assertError(await grant(3_000_000), 409, 'idempotency_conflict');
+        const eu = await call('GET', `/v1/accounts/${b.id}/extra-usage`, { token: b.owner.token });
+        assert.equal(eu.body.promotional_micros, 2_000_000, 'credited once');
+      });
+      it('subscription: same key + same plan → 200, changed once; same key + another plan → 409, the first change stands', async () => {
+        const b = await api.account();
+        const put = (body: Record<string, unknown>) => call('PUT', `/v1/accounts/${b.id}/subscription`, { token: b.owner.token, body, headers: { 'idempotency-key': 'plan-once' } });
+        assert.equal((await put({ plan: 'team', seats: 3 })).status, 200);
+        const replay = await put({ seats: 3, plan: 'team' });
+        assert.equal(replay.status, 200, replay.text);
+        assertError(await put({ plan: 'pro' }), 409, 'idempotency_conflict');
+        const view = await call('GET', `/v1/accounts/${b.id}`, { token: b.owner.token });
+        assert.deepEqual([view.body.plan.id, view.body.seats], ['team', 3]);
+        const audit = await call('GET', '/v1/audit-log?limit=500', { token: api.operator });
+        assert.equal(audit.body.data.filter((e: { account_id: string; action: string }) => e.account_id === b.id && e.action === 'subscription.changed').length, 1);
+      });
+    });
+
     it('field paths are written one way everywhere: events[0].timestamp, from the schema and from the use case', async () => {
       // The schema refuses a non-string timestamp; the use case refuses a string that is no timestamp.
       const schema = await call('POST', '/v1/usage-events', { token: api.service, body: { events: [event({ timestamp: 5 })] } });
