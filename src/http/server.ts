@@ -169,6 +169,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   const metrics = createMetrics(tb);
+
+  // JSON bodies must be valid UTF-8: the default parser would turn a bad byte (or an encoded
+  // surrogate, ED A0 80) into U+FFFD, so an id would not be stored as it was sent.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new AppError('invalid_request', 'body: is not valid UTF-8; send JSON encoded as UTF-8.', { field: 'body' }), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
   app.decorateRequest('principal', null);
   app.decorateRequest('client_request_id', null);
 
@@ -180,6 +197,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       reply.header('x-client-request-id', given);
     }
     reply.header('x-request-id', request.id);
+    // The query parser keeps a bad percent-escape as literal text ("%ED%A0%80" would be stored
+    // as those nine characters): refuse it instead, naming the parameter.
+    const query_at = request.url.indexOf('?');
+    if (query_at >= 0) {
+      for (const pair of request.url.slice(query_at + 1).split('&')) {
+        const [key = '', value = ''] = pair.split('=', 2);
+        for (const part of [key, value]) {
+          try {
+            decodeURIComponent(part.replace(/\+/g, ' '));
+          } catch {
+            const name = /^[\w.-]{1,64}$/.test(key) ? key : 'parameter';
+            throw new AppError('invalid_request', `querystring.${name}: is not valid percent-encoded UTF-8.`, { field: `querystring.${name}` });
+          }
+        }
+      }
+    }
   });
 
   await app.register(cookie);

@@ -116,6 +116,18 @@ for (const engine of databaseEngines()) {
       });
     });
 
+    it('bytes that are not UTF-8 (an encoded surrogate, a stray byte) in a body → 400 naming body; a bad escape in a query → 400 naming it', async () => {
+      const before_state = await snapshot();
+      for (const bad of [[0xed, 0xa0, 0x80], [0xff]]) {
+        const json = Buffer.concat([Buffer.from(`{"events":[{"id":"`), Buffer.from(bad), Buffer.from(`","account_id":"${a.id}","app":"claude-code","model":"claude-haiku-4-5","usage":{"input_tokens":1,"output_tokens":1},"timestamp":"2026-11-02T08:00:00Z"}]}`)]);
+        const res = await api.app.inject({ method: 'POST', url: '/v1/usage-events', headers: { authorization: `Bearer ${api.service}`, 'content-type': 'application/json' }, payload: json });
+        assertError({ status: res.statusCode, headers: res.headers, body: res.json(), text: res.body, cookies: [] }, 400, 'invalid_request', { field: 'body' });
+      }
+      assertError(await call('GET', '/v1/accounts?search=%ED%A0%80', { token: api.operator }), 400, 'invalid_request', { field: 'querystring.search' });
+      assertError(await call('GET', `/v1/accounts/${a.id}/usage?from=%E0%A4%A`, { token: a.owner.token }), 400, 'invalid_request', { field: 'querystring.from' });
+      assert.deepEqual(await snapshot(), before_state);
+    });
+
     it('event ids round-trip exactly: "\\ud800" and "\\udbff" are refused, never merged; a well-formed astral id is recorded as sent', async () => {
       const high = await call('POST', '/v1/usage-events', { token: api.service, body: { events: [event({ id: LONE_HIGH })] } });
       assertError(high, 400, 'invalid_request', { field: 'events[0].id' });
