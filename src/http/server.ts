@@ -34,6 +34,11 @@ export interface ServerOptions {
   logger?: boolean | object;
   /** Cookies are marked Secure when the page is served over https. */
   secure_cookies?: boolean;
+  /**
+   * The origin (scheme://host[:port]) the page is served from, when a proxy in front changes
+   * it (TLS termination). Without it, the origin is this server's: its scheme, Host and port.
+   */
+  public_origin?: string;
 }
 
 export interface Metrics {
@@ -257,8 +262,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
       // Scheme, host and port: an https page of the same host is another origin to an http server.
       const origin = request.headers.origin;
-      const scheme = options.secure_cookies ? 'https' : request.protocol;
-      if (typeof origin === 'string' && originOf(origin) !== originOf(`${scheme}://${request.headers.host ?? ''}`)) throw new AppError('forbidden', 'Cross-site request refused.');
+      const own = options.public_origin ? originOf(options.public_origin) : originOf(`${options.secure_cookies ? 'https' : request.protocol}://${request.headers.host ?? ''}`);
+      if (typeof origin === 'string' && (own === null || originOf(origin) !== own)) throw new AppError('forbidden', 'Cross-site request refused.');
     }
     request.principal = principal;
     void reply;

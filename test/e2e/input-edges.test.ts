@@ -12,6 +12,7 @@ import { apiHarness, assertError, email, PASSWORD, type Api, type TestAccount } 
 import { defaultCatalogData } from '../../src/domain/catalog';
 import { limits } from '../../src/domain/limits';
 import type { Db } from '../../src/store/db';
+import { buildServer } from '../../src/http/server';
 
 after(closeAll);
 
@@ -313,6 +314,19 @@ for (const engine of databaseEngines()) {
         const entry = audit.body.data.find((x: { action: string; account_id: string }) => x.account_id === a.id && x.action.startsWith('grant'));
         assert.ok(entry, JSON.stringify(audit.body.data));
         assert.equal(entry.request_id, grant.headers['x-request-id']);
+      });
+
+      it('behind a TLS proxy (public_origin): a cookie change must come from that scheme, host and port', async () => {
+        const app = await buildServer({ tb: api.tb, public_origin: 'https://billing.example', secure_cookies: true });
+        try {
+          const b = await api.account();
+          const patch = (origin: string) => app.inject({ method: 'PATCH', url: `/v1/accounts/${b.id}/extra-usage`, cookies: { tb_session: b.owner.token }, payload: { enabled: false }, headers: { origin, host: 'internal:8080' } });
+          assert.equal((await patch('https://billing.example')).statusCode, 200);
+          assert.equal((await patch('https://billing.example:443')).statusCode, 200, 'the default port is the same origin');
+          for (const other of ['http://billing.example', 'https://billing.example:8443', 'http://internal:8080', 'https://evil.example']) assert.equal((await patch(other)).statusCode, 403, other);
+        } finally {
+          await app.close();
+        }
       });
 
       it('an internal_error answer carries no raw database error (cause); the request id is the server one', async () => {
