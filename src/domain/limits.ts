@@ -29,6 +29,8 @@ export const limits = {
   events_per_batch_max: 1000,
   idempotency_key_length_max: 255,
   id_length_max: 128,
+  // A client's X-Request-Id kept for its logs ([A-Za-z0-9_.-]); a longer or other one is ignored.
+  client_request_id_length_max: 64,
   name_length_max: 200,
   seats_max: 10_000,
 

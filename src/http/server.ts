@@ -196,7 +196,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.addHook('onRequest', async (request, reply) => {
     const given = request.headers['x-request-id'];
-    if (typeof given === 'string' && /^[\w.-]{1,64}$/.test(given)) {
+    if (typeof given === 'string' && given.length <= limits.client_request_id_length_max && /^[\w.-]+$/.test(given)) {
       request.client_request_id = given;
       request.log = request.log.child({ client_request_id: given });
       reply.header('x-client-request-id', given);
@@ -207,8 +207,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const query_at = request.url.indexOf('?');
     if (query_at >= 0) {
       for (const pair of request.url.slice(query_at + 1).split('&')) {
-        const [key = '', value = ''] = pair.split('=', 2);
-        for (const part of [key, value]) {
+        const equals = pair.indexOf('=');
+        const key = equals < 0 ? pair : pair.slice(0, equals);
+        for (const part of [key, equals < 0 ? '' : pair.slice(equals + 1)]) {
           try {
             decodeURIComponent(part.replace(/\+/g, ' '));
           } catch {
