@@ -316,6 +316,28 @@ for (const engine of databaseEngines()) {
         assert.equal(entry.request_id, grant.headers['x-request-id']);
       });
 
+      it("the log keeps what the answer leaves out: the internal error's cause and the client's request id", async () => {
+        const lines: Array<Record<string, unknown>> = [];
+        const stream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+        const app = await buildServer({ tb: api.tb, logger: { level: 'info', stream } });
+        try {
+          db.failNext('connection to the secret_host lost');
+          const res = await app.inject({ method: 'POST', url: `/v1/accounts/${a.id}/grants`, headers: { authorization: `Bearer ${api.operator}`, 'x-request-id': 'trace-42' }, payload: { amount_micros: 1_000_000 } });
+          assert.equal(res.statusCode, 500);
+          assert.ok(!res.body.includes('secret_host'), res.body);
+          const logged = lines.filter((l) => l.reqId === res.headers['x-request-id']);
+          assert.ok(logged.some((l) => JSON.stringify(l).includes('secret_host')), 'the cause is logged');
+          assert.ok(logged.some((l) => l.client_request_id === 'trace-42'), "the client's id is logged beside ours");
+          db.failNext('metering batch: the secret_host went away');
+          const held = await app.inject({ method: 'POST', url: '/v1/authorizations', headers: { authorization: `Bearer ${api.service}` }, payload: hold() });
+          assert.equal(held.statusCode, 500);
+          assert.ok(!held.body.includes('secret_host') && !held.body.includes('cause'), held.body);
+          assert.ok(lines.some((l) => l.reqId === held.headers['x-request-id'] && JSON.stringify(l).includes('metering batch: the secret_host')), 'the metering cause is logged');
+        } finally {
+          await app.close();
+        }
+      });
+
       it('behind a TLS proxy (public_origin): a cookie change must come from that scheme, host and port', async () => {
         const app = await buildServer({ tb: api.tb, public_origin: 'https://billing.example', secure_cookies: true });
         try {
