@@ -26,6 +26,8 @@ export interface Config {
   demo: boolean;
   jobs: boolean;
   log_level: string;
+  /** The origin the page is served from (e.g. https://billing.example.com behind a TLS proxy): cookie calls must come from it. */
+  public_origin: string | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -39,6 +41,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.TOKENBANK_DEMO !== '0',
     jobs: env.TOKENBANK_JOBS !== '0',
     log_level: env.LOG_LEVEL ?? 'info',
+    public_origin: env.TOKENBANK_PUBLIC_ORIGIN || undefined,
   };
 }
 
@@ -69,7 +72,7 @@ export async function start(config: Config) {
     }
     return loaded;
   });
-  const app = await buildServer({ tb, logger: { level: config.log_level } });
+  const app = await buildServer({ tb, logger: { level: config.log_level }, ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
   const stop_jobs = config.jobs ? startJobs(tb, log) : async () => undefined;
   await app.listen({ port: config.port, host: config.host });
   const address = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;

@@ -5,6 +5,8 @@ import { formatUsd } from '../domain/money';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { balanceMicros, planStatusAt } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
+import { requestHash } from './hash';
+import { firstCallWithKey, keyDetails } from './idempotency';
 import { hashPassword } from './passwords';
 import type { Plan } from '../domain/catalog';
 import type { AccountRecord, InvitationRecord, Role, StoreTx, UserRecord } from './ports';
@@ -185,15 +187,18 @@ async function lockOne(tx: StoreTx, account_id: string) {
  * PUT subscription: change plan or seats. On a lapsed account it starts a new subscription
  * (a new cycle anchor, now); on a cancelling one it withdraws the cancellation.
  */
-export async function changeSubscription(deps: Deps, account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor): Promise<AccountRecord> {
+export async function changeSubscription(deps: Deps, account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor, idempotency_key_in?: unknown): Promise<AccountRecord> {
+  const idempotency_key = v.idempotencyKey(idempotency_key_in);
   const plan_id = v.text('plan', input.plan);
   const catalog = await deps.catalog.get();
   const plan = catalog.plans.get(plan_id);
   if (!plan) throw invalid('plan', `unknown plan "${plan_id}"; plans: ${[...catalog.plans.keys()].join(', ')}`);
   const seats = input.seats === undefined ? undefined : v.integerIn('seats', input.seats, 1, limits.seats_max);
   if (!plan.per_seat && seats !== undefined && seats !== 1) throw invalid('seats', `the ${plan.name} plan has one seat`);
+  const request_hash = requestHash({ plan: plan_id, seats });
   return deps.store.transaction(async (tx) => {
     const { account } = await lockOne(tx, account_id);
+    if (await firstCallWithKey(tx, account_id, 'subscription.changed', idempotency_key, request_hash, 'subscription change')) return account;
     if (account.kind !== 'plan') throw invalid('account_id', 'API organizations have no plan');
     const now_ms = deps.clock.now_ms();
     const before = { plan: account.plan_id, seats: account.seats, status: planStatusAt(account, now_ms) };
@@ -202,7 +207,7 @@ export async function changeSubscription(deps: Deps, account_id: string, input: 
     account.seats = plan.per_seat ? (seats ?? account.seats) : 1;
     account.cancel_at_ms = null;
     await tx.updateAccount(account_id, { plan_id, seats: account.seats, cancel_at_ms: null, anchor_ms: account.anchor_ms });
-    await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.changed', request_id: actor.request_id, details: { before, after: { plan: plan_id, seats: account.seats } }, created_at_ms: now_ms }]);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.changed', request_id: actor.request_id, details: { before, after: { plan: plan_id, seats: account.seats }, ...keyDetails(idempotency_key, request_hash) }, created_at_ms: now_ms }]);
     return account;
   });
 }
@@ -234,7 +239,8 @@ export interface ExtraUsagePatch {
  * default, unless the same request sets a limit (null = unlimited, an explicit choice);
  * auto-reload needs an amount ≥ the minimum purchase and a threshold.
  */
-export async function updateExtraUsage(deps: Deps, account_id: string, patch: ExtraUsagePatch, actor: Actor): Promise<AccountRecord> {
+export async function updateExtraUsage(deps: Deps, account_id: string, patch: ExtraUsagePatch, actor: Actor, idempotency_key_in?: unknown): Promise<AccountRecord> {
+  const idempotency_key = v.idempotencyKey(idempotency_key_in);
   if (typeof patch !== 'object' || patch === null) throw invalid('body', 'must be an object');
   const enabled = patch.enabled === undefined ? undefined : bool('enabled', patch.enabled);
   const has_limit = 'monthly_spend_limit_micros' in patch && patch.monthly_spend_limit_micros !== undefined;
@@ -247,8 +253,10 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
   if (reload_amount !== undefined && (reload_amount < deps.settings.purchase_micros_min || reload_amount > deps.settings.purchase_micros_max)) {
     throw invalid('auto_reload.amount_micros', `must be between ${deps.settings.purchase_micros_min} (${formatUsd(deps.settings.purchase_micros_min)}) and ${deps.settings.purchase_micros_max}`);
   }
+  const request_hash = requestHash({ enabled, limit: has_limit ? limit : undefined, reload_enabled, reload_amount, reload_threshold });
   return deps.store.transaction(async (tx) => {
     const { account } = await lockOne(tx, account_id);
+    if (await firstCallWithKey(tx, account_id, 'extra_usage.updated', idempotency_key, request_hash, 'extra-usage change')) return account;
     const now_ms = deps.clock.now_ms();
     const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: { ...account.auto_reload } };
     if (enabled === true && !account.extra_usage_enabled && !has_limit && account.monthly_spend_limit_micros === null) {
@@ -271,7 +279,7 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
         ...(reload_threshold !== undefined ? { threshold_micros: reload_threshold } : {}),
       },
     });
-    await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload } }, created_at_ms: now_ms }]);
+    await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload }, ...keyDetails(idempotency_key, request_hash) }, created_at_ms: now_ms }]);
     return account;
   });
 }

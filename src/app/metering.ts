@@ -234,7 +234,7 @@ export class Meter {
       this.report('batch', error);
       if (batch.length === 1) {
         // The cause goes to the log (above), never into the answer.
-        const app_error = error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.');
+        const app_error = error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.', {}, error);
         batch[0]!.resolve({ ok: false, error: app_error });
         return;
       }

@@ -132,8 +132,7 @@ export interface UsageView {
 
 function day(field: string, value: unknown, fallback: string): string {
   if (value === undefined || value === null || value === '') return fallback;
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw invalid(field, 'must be a date as YYYY-MM-DD');
-  return value;
+  return v.date(field, value);
 }
 
 export async function getUsage(deps: Deps, account_id: string, query: UsageQuery): Promise<UsageView> {

@@ -128,14 +128,14 @@ export class Tokenbank {
   listInvitations(invitee: accounts.Invitee, limit: number) {
     return accounts.listInvitations(this.deps, invitee, limit);
   }
-  changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor) {
-    return accounts.changeSubscription(this.deps, account_id, input, actor);
+  changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor, idempotency_key?: unknown) {
+    return accounts.changeSubscription(this.deps, account_id, input, actor, idempotency_key);
   }
   cancelSubscription(account_id: string, actor: Actor) {
     return accounts.cancelSubscription(this.deps, account_id, actor);
   }
-  updateExtraUsage(account_id: string, patch: accounts.ExtraUsagePatch, actor: Actor) {
-    return accounts.updateExtraUsage(this.deps, account_id, patch, actor);
+  updateExtraUsage(account_id: string, patch: accounts.ExtraUsagePatch, actor: Actor, idempotency_key?: unknown) {
+    return accounts.updateExtraUsage(this.deps, account_id, patch, actor, idempotency_key);
   }
 
   // ---- money in ----------------------------------------------------------------------------
@@ -146,8 +146,8 @@ export class Tokenbank {
   purchaseCredits(account_id: string, input: { amount_micros: unknown; payment_method_id?: unknown }, idempotency_key: unknown, actor: Actor) {
     return billing.purchaseCredits(this.deps, account_id, input, idempotency_key, actor);
   }
-  grantCredits(account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor) {
-    return billing.grantCredits(this.deps, account_id, input, actor);
+  grantCredits(account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor, idempotency_key?: unknown) {
+    return billing.grantCredits(this.deps, account_id, input, actor, idempotency_key);
   }
   expireGrants() {
     return billing.expireGrants(this.deps);

@@ -19,9 +19,30 @@ export function amountMicros(field: string, value: unknown, min = 0): number {
   return integerIn(field, value, min, limits.amount_micros_max);
 }
 
+/**
+ * Why a string cannot be stored and read back exactly, or null when it can. PostgreSQL text
+ * refuses NUL outright (a 500 if it got that far); a lone UTF-16 surrogate has no UTF-8 form,
+ * so the database would store U+FFFD and two different ids ("\ud800", "\udbff") would become
+ * one. Every text field of every adapter is held to this.
+ */
+export function textProblem(value: string): string | null {
+  if (value.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
+  if (!value.isWellFormed()) return 'must be well-formed Unicode text (it has a lone UTF-16 surrogate)';
+  return null;
+}
+
+/** A field's name in an error, one style everywhere: `events[0].usage.input_tokens`. */
+export function fieldPath(segments: ReadonlyArray<string | number>): string {
+  let path = '';
+  for (const s of segments) path += typeof s === 'number' || /^\d+$/.test(s) ? `[${s}]` : path === '' ? s : `.${s}`;
+  return path;
+}
+
 export function text(field: string, value: unknown, max_length: number = limits.id_length_max): string {
   if (typeof value !== 'string' || value.length === 0) throw invalid(field, 'must be a non-empty string');
   if (value.length > max_length) throw invalid(field, `must be at most ${max_length} characters`);
+  const problem = textProblem(value);
+  if (problem) throw invalid(field, problem);
   return value;
 }
 
@@ -53,7 +74,20 @@ export function timestampMs(field: string, value: unknown): number {
   if (typeof value !== 'string') throw invalid(field, 'must be an ISO 8601 timestamp string');
   const ms = Date.parse(value);
   if (!Number.isFinite(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) throw invalid(field, `"${value}" is not an ISO 8601 timestamp`);
+  yearInRange(field, ms);
   return ms;
+}
+
+/** A calendar date YYYY-MM-DD within the accepted years, as written. */
+export function date(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw invalid(field, 'must be a date as YYYY-MM-DD');
+  yearInRange(field, Date.parse(value));
+  return value;
+}
+
+function yearInRange(field: string, ms: number): void {
+  const year = new Date(ms).getUTCFullYear();
+  if (year < limits.timestamp_year_min || year > limits.timestamp_year_max) throw invalid(field, `must be in the years ${limits.timestamp_year_min} to ${limits.timestamp_year_max}, got ${year}`);
 }
 
 export function email(field: string, value: unknown): string {

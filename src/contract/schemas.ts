@@ -98,6 +98,8 @@ export const PageQuery = Type.Object(
   closed,
 );
 export const AccountsQuery = Type.Object({ search: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }, closed);
+/** The body of a call that takes none: absent, or `{}`; any field in it is refused, not ignored. */
+export const NoBody = Type.Object({}, { additionalProperties: false, nullable: true });
 export const IdParams = Type.Object({ id: Id }, closed);
 
 const WindowKind = Type.Union([Type.Literal('cycle'), Type.Literal('rolling_5h'), Type.Literal('weekly')]);

@@ -33,6 +33,8 @@ export const limits = {
   events_per_batch_max: 1000,
   idempotency_key_length_max: 255,
   id_length_max: 128,
+  // A client's X-Request-Id kept for its logs ([A-Za-z0-9_.-]); a longer or other one is ignored.
+  client_request_id_length_max: 64,
   name_length_max: 200,
   seats_max: 10_000,
   // Invitations: how long one may be accepted, and how many may be open per account at once
@@ -55,8 +57,11 @@ export const limits = {
   // Background jobs: rows one tick handles at most.
   grant_expiry_batch_max: 100,
   pending_purchases_batch_max: 50,
-  // How much of an unexpected database error an internal_error answer quotes.
-  error_cause_chars_max: 300,
+
+  // Dates and timestamps accepted on the wire, by UTC year. PostgreSQL has no year 0 and
+  // Date.toISOString writes years past 9999 as "+010000-…", which it cannot read back.
+  timestamp_year_min: 1970,
+  timestamp_year_max: 9999,
 
   // Rate limits of plans are per minute; other limiters name their own window.
   rate_limit_window_ms_default: 60 * 1000,

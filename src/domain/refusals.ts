@@ -56,8 +56,10 @@ export class AppError extends Error {
     readonly type: ErrorType,
     message: string,
     readonly figures: Figures = {},
+    /** What went wrong underneath (for the log only; never sent to a client). */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'AppError';
   }
 

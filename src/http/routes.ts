@@ -17,6 +17,7 @@ import type { Tokenbank } from '../app/tokenbank';
 import { AppError, notFound } from '../domain/refusals';
 import { limits } from '../domain/limits';
 import * as S from '../contract/schemas';
+import * as v from '../app/validate';
 import { toApiAccountSummary, toApiAuthorization, toApiInvitation, toApiPaymentMethod, toApiUsageRecord } from './format';
 import type { CatalogData } from '../app/ports';
 
@@ -55,7 +56,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return reply.status(201).send({ token: session.token, expires_at: new Date(session.expires_at_ms).toISOString(), user: { id: session.user.id, email: session.user.email } });
   });
 
-  api.delete('/v1/sessions/current', { schema: { tags: ['sign-in'], operationId: 'deleteSession', summary: 'Sign out', response: { ...ok(200, 'signed out'), ...err(401) } } }, async (request, reply) => {
+  api.delete('/v1/sessions/current', { schema: { tags: ['sign-in'], operationId: 'deleteSession', summary: 'Sign out', body: S.NoBody, response: { ...ok(200, 'signed out'), ...err(400, 401) } } }, async (request, reply) => {
     await signOut(deps, who(request));
     reply.clearCookie('tb_session', { path: '/' });
     return { ok: true };
@@ -73,7 +74,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return reply.status(201).send({ id: record.id, token, name: record.name, expires_at: record.expires_at_ms === null ? null : new Date(record.expires_at_ms).toISOString() });
   });
 
-  api.delete('/v1/tokens/:id', { schema: { tags: ['sign-in'], operationId: 'revokePersonalToken', summary: 'Revoke one of your personal access tokens (e.g. on logout)', params: S.IdParams, response: { ...ok(200, 'revoked'), ...err(401, 404) } } }, async (request) => {
+  api.delete('/v1/tokens/:id', { schema: { tags: ['sign-in'], operationId: 'revokePersonalToken', summary: 'Revoke one of your personal access tokens (e.g. on logout)', params: S.IdParams, body: S.NoBody, response: { ...ok(200, 'revoked'), ...err(400, 401, 404) } } }, async (request) => {
     await revokeToken(deps, who(request), request.params.id, 'personal');
     return { id: request.params.id, revoked: true };
   });
@@ -89,7 +90,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return { data: tokens.map((t) => ({ id: t.id, name: t.name, created_at: new Date(t.created_at_ms).toISOString() })) };
   });
 
-  api.delete('/v1/service-tokens/:id', { schema: { tags: ['operator'], operationId: 'revokeServiceToken', summary: 'Revoke a service token', params: S.IdParams, response: { ...ok(200, 'revoked'), ...err(401, 403, 404) } } }, async (request) => {
+  api.delete('/v1/service-tokens/:id', { schema: { tags: ['operator'], operationId: 'revokeServiceToken', summary: 'Revoke a service token', params: S.IdParams, body: S.NoBody, response: { ...ok(200, 'revoked'), ...err(400, 401, 403, 404) } } }, async (request) => {
     await revokeToken(deps, who(request), request.params.id, 'service');
     return { id: request.params.id, revoked: true };
   });
@@ -115,13 +116,13 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return { ...(await tb.getAccountView(request.params.id, p.kind === 'user' ? p.user_id : null)), role };
   });
 
-  api.put('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'changeSubscription', summary: 'Change plan or seats (owner); on a lapsed account, start a new subscription', params: S.IdParams, body: S.SubscriptionRequest, response: { ...ok(200, 'the account'), ...err(400, 401, 403, 404) } } }, async (request) => {
+  api.put('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'changeSubscription', summary: 'Change plan or seats (owner); on a lapsed account, start a new subscription', params: S.IdParams, body: S.SubscriptionRequest, response: { ...ok(200, 'the account'), ...err(400, 401, 403, 404, 409) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'owner');
-    await tb.changeSubscription(request.params.id, request.body, actor(request));
+    await tb.changeSubscription(request.params.id, request.body, actor(request), idem(request));
     return tb.getAccountView(request.params.id);
   });
 
-  api.delete('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'cancelSubscription', summary: 'Cancel at the end of the current cycle (owner); the balance is kept', params: S.IdParams, response: { ...ok(200, 'the account'), ...err(401, 403, 404, 409) } } }, async (request) => {
+  api.delete('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'cancelSubscription', summary: 'Cancel at the end of the current cycle (owner); the balance is kept', params: S.IdParams, body: S.NoBody, response: { ...ok(200, 'the account'), ...err(400, 401, 403, 404, 409) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'owner');
     await tb.cancelSubscription(request.params.id, actor(request));
     return tb.getAccountView(request.params.id);
@@ -169,9 +170,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return tb.getExtraUsage(request.params.id);
   });
 
-  api.patch('/v1/accounts/:id/extra-usage', { schema: { tags: ['extra-usage'], operationId: 'updateExtraUsage', summary: 'Turn extra usage on/off, set the monthly spend limit, configure auto-reload (billing)', params: S.IdParams, body: S.ExtraUsagePatchRequest, response: { 200: { description: 'extra usage', ...S.ExtraUsageResponse }, ...err(400, 401, 403, 404) } } }, async (request) => {
+  api.patch('/v1/accounts/:id/extra-usage', { schema: { tags: ['extra-usage'], operationId: 'updateExtraUsage', summary: 'Turn extra usage on/off, set the monthly spend limit, configure auto-reload (billing)', params: S.IdParams, body: S.ExtraUsagePatchRequest, response: { 200: { description: 'extra usage', ...S.ExtraUsageResponse }, ...err(400, 401, 403, 404, 409) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'billing');
-    await tb.updateExtraUsage(request.params.id, request.body, actor(request));
+    await tb.updateExtraUsage(request.params.id, request.body, actor(request), idem(request));
     return tb.getExtraUsage(request.params.id);
   });
 
@@ -181,9 +182,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return reply.status(201).send({ transaction_id: result.purchase.id, amount_micros: result.purchase.amount_micros, balance_micros: result.balance_micros, status: result.purchase.status, replayed: result.replayed });
   });
 
-  api.post('/v1/accounts/:id/grants', { schema: { tags: ['operator'], operationId: 'grantCredits', summary: 'Grant promotional credits, optionally expiring (operator)', params: S.IdParams, body: S.GrantRequest, response: { ...ok(201, 'the grant'), ...err(400, 401, 403, 404) } } }, async (request, reply) => {
+  api.post('/v1/accounts/:id/grants', { schema: { tags: ['operator'], operationId: 'grantCredits', summary: 'Grant promotional credits, optionally expiring (operator)', params: S.IdParams, body: S.GrantRequest, response: { ...ok(201, 'the grant'), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
     requireOperator(who(request));
-    const grant = await tb.grantCredits(request.params.id, request.body, actor(request));
+    const grant = await tb.grantCredits(request.params.id, request.body, actor(request), idem(request));
     return reply.status(201).send({ id: grant.id, amount_micros: grant.amount_micros, expires_at: grant.expires_at_ms === null ? null : new Date(grant.expires_at_ms).toISOString(), reason: grant.reason });
   });
 
@@ -231,7 +232,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return toApiAuthorization(await tb.settle(request.params.id, request.body, actor(request)));
   });
 
-  api.post('/v1/authorizations/:id/release', { schema: { tags: ['metering'], operationId: 'release', summary: 'Drop a hold with no charge', params: S.IdParams, response: { 200: { description: 'the released authorization', ...S.AuthorizationResponse }, ...err(401, 403, 404, 409, 503) } } }, async (request) => {
+  api.post('/v1/authorizations/:id/release', { schema: { tags: ['metering'], operationId: 'release', summary: 'Drop a hold with no charge', params: S.IdParams, body: S.NoBody, response: { 200: { description: 'the released authorization', ...S.AuthorizationResponse }, ...err(400, 401, 403, 404, 409, 503) } } }, async (request) => {
     requireMetering(who(request));
     return toApiAuthorization(await tb.release(request.params.id));
   });
@@ -239,6 +240,8 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   api.post('/v1/usage-events', { schema: { tags: ['metering'], operationId: 'recordUsageEvents', summary: 'Usage without a hold (≤ 1000 events); never refused for lack of funds; charged once per event id', body: S.UsageEventsRequest, response: { ...ok(200, 'one result per event, in order'), ...err(400, 401, 403) } } }, async (request) => {
     requireMetering(who(request));
     const results = await tb.recordUsageEvents(request.body.events, actor(request));
+    // An event's internal error is answered without its cause; the cause goes to the log.
+    for (const r of results) if (!r.ok && r.error.type === 'internal_error') request.log.error({ err: r.error.cause, request_id: request.id }, r.error.message);
     return {
       data: results.map((r, i) =>
         r.ok
@@ -263,7 +266,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   api.put('/v1/catalog', { schema: { tags: ['operator'], operationId: 'putCatalog', summary: 'Add or change plans, models, prices (new dated versions) and apps (operator)', body: S.CatalogBody, response: { ...ok(200, 'saved'), ...err(400, 401, 403) } } }, async (request) => {
     requireOperator(who(request));
     const body = request.body;
-    const data: CatalogData = { plans: body.plans, models: body.models, apps: body.apps, prices: body.prices.map(({ effective_at, ...p }) => ({ ...p, effective_at_ms: Date.parse(effective_at) })) };
+    const data: CatalogData = { plans: body.plans, models: body.models, apps: body.apps, prices: body.prices.map(({ effective_at, ...p }, i) => ({ ...p, effective_at_ms: v.timestampMs(`prices[${i}].effective_at`, effective_at) })) };
     await tb.replaceCatalog(data, actor(request));
     return { ok: true };
   });

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
 import { authenticate, type Principal } from '../app/auth';
 import type { Tokenbank } from '../app/tokenbank';
+import { fieldPath, textProblem } from '../app/validate';
+import { limits } from '../domain/limits';
 import { AppError } from '../domain/refusals';
 import { ErrorBody } from '../contract/schemas';
 import { STATUS_OF } from './errors';
@@ -22,6 +24,8 @@ export const http_limits = {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** The caller's X-Request-Id, when it sent a well-formed one; never used as our own id. */
+    client_request_id: string | null;
   }
 }
 
@@ -30,6 +34,11 @@ export interface ServerOptions {
   logger?: boolean | object;
   /** Cookies are marked Secure when the page is served over https. */
   secure_cookies?: boolean;
+  /**
+   * The origin (scheme://host[:port]) the page is served from, when a proxy in front changes
+   * it (TLS termination). Without it, the origin is this server's: its scheme, Host and port.
+   */
+  public_origin?: string;
 }
 
 export interface Metrics {
@@ -75,26 +84,77 @@ function createMetrics(tb: Tokenbank): Metrics {
   return { registry, refusals };
 }
 
-/** The host of an Origin header; null for `Origin: null` (sandboxed or privacy-sensitive contexts) or anything unparseable. */
-function originHost(origin: string): string | null {
+/** The origin (scheme://host[:port]) of a URL, or null for `Origin: null` (sandboxed or privacy-sensitive contexts) or anything unparseable. */
+function originOf(url: string): string | null {
   try {
-    return new URL(origin).host;
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
   } catch {
     return null;
   }
 }
 
-/** 400 with the field named, from an Ajv validation error. */
+/** The field an Ajv error is about, written as everywhere else: `events[0].timestamp`, `querystring.from`. */
 function validationMessage(error: FastifyError): { field: string; message: string } {
   const first = error.validation?.[0];
   if (!first) return { field: 'body', message: error.message };
   const params = first.params as Record<string, unknown>;
-  const base = (first.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+  const segments = (first.instancePath || '')
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const context = error.validationContext ?? 'body';
-  const prefix = context === 'body' ? '' : `${context}.`;
-  if (params.missingProperty) return { field: `${prefix}${base ? `${base}.` : ''}${String(params.missingProperty)}`, message: 'is required' };
-  if (params.additionalProperty) return { field: `${prefix}${base ? `${base}.` : ''}${String(params.additionalProperty)}`, message: 'is not a known field' };
-  return { field: `${prefix}${base || context}`, message: first.message ?? 'is invalid' };
+  const prefix = context === 'body' ? [] : [context];
+  if (params.missingProperty) return { field: fieldPath([...prefix, ...segments, String(params.missingProperty)]), message: 'is required' };
+  if (params.additionalProperty) return { field: fieldPath([...prefix, ...segments, String(params.additionalProperty)]), message: 'is not a known field' };
+  return { field: segments.length === 0 ? context : fieldPath([...prefix, ...segments]), message: first.message ?? 'is invalid' };
+}
+
+/**
+ * The first string in a parsed request part that cannot be stored exactly (NUL, lone
+ * surrogate), with its field path. Iterative, so a deeply nested body cannot overflow the stack.
+ */
+function badText(value: unknown, prefix: Array<string | number>): { field: string; problem: string } | null {
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value, path: prefix }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item.value === 'string') {
+      const problem = textProblem(item.value);
+      if (problem) return { field: item.path.length === 0 ? 'body' : fieldPath(item.path), problem };
+    } else if (Array.isArray(item.value)) {
+      for (let i = item.value.length - 1; i >= 0; i -= 1) stack.push({ value: item.value[i], path: [...item.path, i] });
+    } else if (typeof item.value === 'object' && item.value !== null) {
+      const entries = Object.entries(item.value);
+      for (let i = entries.length - 1; i >= 0; i -= 1) {
+        const [key, v] = entries[i]!;
+        const key_problem = textProblem(key);
+        if (key_problem) return { field: fieldPath(item.path) || 'body', problem: `has a field name that ${key_problem}` };
+        stack.push({ value: v, path: [...item.path, key] });
+      }
+    }
+  }
+  return null;
+}
+
+/** Fastify's own errors (router, body parser, validation) as the API's typed errors, with their status. */
+function fromFastifyError(fe: FastifyError): { error: AppError; status?: number } | null {
+  if (fe.validation) {
+    const { field, message } = validationMessage(fe);
+    return { error: new AppError('invalid_request', `${field}: ${message}`, { field }) };
+  }
+  switch (fe.code) {
+    case 'FST_ERR_BAD_URL':
+      return { error: new AppError('invalid_request', 'path: is not valid percent-encoded UTF-8; encode each path segment with encodeURIComponent.', { field: 'path' }) };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { error: new AppError('invalid_request', `path: an id in the path is longer than ${limits.id_length_max} characters.`, { field: 'path' }) };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { error: new AppError('invalid_request', 'content-type: must be application/json.', { field: 'content-type' }), status: 415 };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { error: new AppError('invalid_request', `body: is larger than ${http_limits.body_bytes_max} bytes.`, { field: 'body' }), status: 413 };
+  }
+  if (fe.statusCode === 415) return { error: new AppError('invalid_request', 'content-type: must be application/json.', { field: 'content-type' }), status: 415 };
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return { error: new AppError('invalid_request', `body: ${fe.message}`, { field: 'body' }), status: fe.statusCode };
+  return null;
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -103,16 +163,71 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logger: options.logger ?? false,
     bodyLimit: http_limits.body_bytes_max,
     requestTimeout: http_limits.request_timeout_ms,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    // The server's own id, always: a client's X-Request-Id is theirs to choose, so two clients
+    // could send the same one. It is kept apart as client_request_id (logs, response header).
+    genReqId: () => randomUUID(),
+    // The router measures a parameter after decoding it; ids are at most id_length_max long,
+    // so a longer one is refused by the router (mapped below), a shorter one reaches the schema.
+    routerOptions: { maxParamLength: limits.id_length_max },
+    // Errors the router raises before any hook (bad percent-encoding, over-long ids) answer
+    // with the API's error envelope, not Fastify's own.
+    frameworkErrors: (error, request, reply) => {
+      const mapped = fromFastifyError(error as FastifyError);
+      if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
+      request.log.error({ err: error }, 'framework error');
+      return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
     },
     // Refuse, never reinterpret: no coercion of "5" into 5, no silent dropping of unknown fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   const metrics = createMetrics(tb);
   tb.meter.onFault = ({ stage, error }) => app.log.error({ err: error, stage }, 'metering fault');
+
+  // JSON bodies must be valid UTF-8: the default parser would turn a bad byte (or an encoded
+  // surrogate, ED A0 80) into U+FFFD, so an id would not be stored as it was sent.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new AppError('invalid_request', 'body: is not valid UTF-8; send JSON encoded as UTF-8.', { field: 'body' }), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
   app.decorateRequest('principal', null);
+  app.decorateRequest('client_request_id', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const given = request.headers['x-request-id'];
+    if (typeof given === 'string' && given.length <= limits.client_request_id_length_max && /^[\w.-]+$/.test(given)) {
+      request.client_request_id = given;
+      request.log = request.log.child({ client_request_id: given });
+      reply.header('x-client-request-id', given);
+    }
+    reply.header('x-request-id', request.id);
+    // The query parser keeps a bad percent-escape as literal text ("%ED%A0%80" would be stored
+    // as those nine characters): refuse it instead, naming the parameter.
+    const query_at = request.url.indexOf('?');
+    if (query_at >= 0) {
+      for (const pair of request.url.slice(query_at + 1).split('&')) {
+        const equals = pair.indexOf('=');
+        const key = equals < 0 ? pair : pair.slice(0, equals);
+        for (const part of [key, equals < 0 ? '' : pair.slice(equals + 1)]) {
+          try {
+            decodeURIComponent(part.replace(/\+/g, ' '));
+          } catch {
+            const name = /^[\w.-]{1,64}$/.test(key) ? key : 'parameter';
+            throw new AppError('invalid_request', `querystring.${name}: is not valid percent-encoded UTF-8.`, { field: `querystring.${name}` });
+          }
+        }
+      }
+    }
+  });
 
   await app.register(cookie);
   await app.register(swagger, {
@@ -154,11 +269,27 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
     if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+      // Scheme, host and port: an https page of the same host is another origin to an http server.
       const origin = request.headers.origin;
-      if (typeof origin === 'string' && originHost(origin) !== request.headers.host) throw new AppError('forbidden', 'Cross-site request refused.');
+      const own = options.public_origin ? originOf(options.public_origin) : originOf(`${options.secure_cookies ? 'https' : request.protocol}://${request.headers.host ?? ''}`);
+      if (typeof origin === 'string' && (own === null || originOf(origin) !== own)) throw new AppError('forbidden', 'Cross-site request refused.');
     }
     request.principal = principal;
     void reply;
+  });
+
+  // Text that the database would refuse (NUL) or change (lone surrogates) is refused here, for
+  // every route and every part of the request, before any schema or use case sees it.
+  app.addHook('preValidation', async (request) => {
+    const parts: Array<[unknown, Array<string | number>]> = [
+      [request.params, ['params']],
+      [request.query, ['querystring']],
+      [request.body, []],
+    ];
+    for (const [value, prefix] of parts) {
+      const bad = badText(value, prefix);
+      if (bad) throw new AppError('invalid_request', `${bad.field}: ${bad.problem}`, { field: bad.field });
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -167,14 +298,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return sendError(reply, request, error, metrics);
-    const fe = error as FastifyError;
-    if (fe.validation) {
-      const { field, message } = validationMessage(fe);
-      return sendError(reply, request, new AppError('invalid_request', `${field}: ${message}`, { field }), metrics);
-    }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.statusCode === 415) return sendError(reply, request, new AppError('invalid_request', 'Content-Type must be application/json.', { field: 'content-type' }), metrics, 415);
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, request, new AppError('invalid_request', `The body is larger than ${http_limits.body_bytes_max} bytes.`, { field: 'body' }), metrics, 413);
-    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return sendError(reply, request, new AppError('invalid_request', fe.message, { field: 'body' }), metrics, fe.statusCode);
+    const mapped = fromFastifyError(error as FastifyError);
+    if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
   });
@@ -194,6 +319,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
 function sendError(reply: FastifyReply, request: FastifyRequest, error: AppError, metrics: Metrics, status?: number) {
   const code = status ?? STATUS_OF[error.type] ?? 500;
+  // The cause of an internal error (a raw database message, say) goes to the log, never to the client.
+  if (error.type === 'internal_error' && error.cause !== undefined) request.log.error({ err: error.cause, request_id: request.id }, error.message);
   if (code === 402 || code === 429) metrics.refusals.inc({ type: error.type });
   const retry = error.figures.retry_after_s;
   if ((code === 429 || code === 503) && typeof retry === 'number') reply.header('retry-after', String(retry));

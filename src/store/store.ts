@@ -34,6 +34,7 @@ import type {
   WindowRow,
 } from '../app/ports';
 import type { Db, Sql } from './db';
+import { AppError } from '../domain/refusals';
 
 type Row = Record<string, any>;
 
@@ -46,6 +47,31 @@ const ms = (value: unknown): number => {
 const msOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : ms(value));
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
 const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+
+// ---- named constraints ------------------------------------------------------------------------
+
+/**
+ * The named constraints that input can break, as the typed error each one means: the one place
+ * a database refusal becomes an answer. `field` is the input the row came from, as precise as
+ * the caller knows it (`prices[3]`); each entry has a default for callers that do not say.
+ */
+const CONSTRAINT_ERRORS: Record<string, { field: string; error: (field: string) => AppError }> = {
+  model_prices_model_effective_unique: {
+    field: 'prices',
+    error: (field) => new AppError('conflict', `${field}.effective_at: the model already has a price version from this instant; give the new version a later effective_at.`, { field: `${field}.effective_at` }),
+  },
+  model_prices_model_id_fkey: {
+    field: 'prices',
+    error: (field) => new AppError('invalid_request', `${field}.model_id: names a model that is not in the catalog; add it under models first.`, { field: `${field}.model_id` }),
+  },
+};
+
+/** A database error from a named constraint as its typed error; anything else unchanged. */
+export function constraintError(error: unknown, field?: string): unknown {
+  const name = (error as { constraint?: unknown } | null)?.constraint;
+  const entry = typeof name === 'string' ? CONSTRAINT_ERRORS[name] : undefined;
+  return entry ? entry.error(field ?? entry.field) : error;
+}
 
 // ---- row mapping ---------------------------------------------------------------------------
 
@@ -535,6 +561,11 @@ class PgStoreTx implements StoreTx {
     );
   }
 
+  async findAuditByIdempotencyKey(account_id: string, action: string, idempotency_key: string) {
+    const [r] = await this.sql.query<Row>(`SELECT * FROM audit_log WHERE account_id = $1 AND action = $2 AND details->>'idempotency_key' = $3 ORDER BY id LIMIT 1`, [account_id, action, idempotency_key]);
+    return r ? { account_id: r.account_id, actor: r.actor, action: r.action, request_id: r.request_id, details: parseJson<Record<string, unknown>>(r.details), created_at_ms: ms(r.created_at) } : undefined;
+  }
+
   async getAuthorizations(ids: string[]) {
     const out = new Map<string, AuthorizationRecord>();
     if (ids.length === 0) return out;
@@ -786,12 +817,16 @@ class PgStoreTx implements StoreTx {
       );
     }
     // Price versions are insert-only: a version that authorizations refer to never changes.
-    for (const p of data.prices) {
-      await this.sql.query(
-        `INSERT INTO model_prices (id, model_id, effective_at, input_micros_per_mtok, output_micros_per_mtok, cache_write_micros_per_mtok, cache_read_micros_per_mtok)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-        [p.id, p.model_id, iso(p.effective_at_ms), p.input_micros_per_mtok, p.output_micros_per_mtok, p.cache_write_micros_per_mtok, p.cache_read_micros_per_mtok],
-      );
+    for (const [i, p] of data.prices.entries()) {
+      await this.sql
+        .query(
+          `INSERT INTO model_prices (id, model_id, effective_at, input_micros_per_mtok, output_micros_per_mtok, cache_write_micros_per_mtok, cache_read_micros_per_mtok)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+          [p.id, p.model_id, iso(p.effective_at_ms), p.input_micros_per_mtok, p.output_micros_per_mtok, p.cache_write_micros_per_mtok, p.cache_read_micros_per_mtok],
+        )
+        .catch((error: unknown) => {
+          throw constraintError(error, `prices[${i}]`);
+        });
     }
     for (const a of data.apps) {
       await this.sql.query(`INSERT INTO apps (id, kind) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind`, [a.id, a.kind]);
@@ -807,7 +842,9 @@ export class PgStore implements Store {
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.db.transaction((sql) => fn(new PgStoreTx(sql)));
+    return this.db.transaction((sql) => fn(new PgStoreTx(sql))).catch((error: unknown) => {
+      throw constraintError(error);
+    });
   }
 
   async meterBatchCommitted(probe: MeterCommitProbe) {

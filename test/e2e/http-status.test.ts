@@ -486,9 +486,9 @@ for (const engine of databaseEngines()) {
         ['settle: "200" instead of 200', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: '200' }), 'output_tokens'],
         ['usage-events: more than 1,000', 'POST', () => '/v1/usage-events', () => ({ events: Array.from({ length: 1001 }, (_, i) => event({ id: `big-${i}` })) }), 'events'],
         ['usage-events: none', 'POST', () => '/v1/usage-events', () => ({ events: [] }), 'events'],
-        ['usage-events: fractional tokens', 'POST', () => '/v1/usage-events', () => ({ events: [event(), event({ id: 'ev-2', usage: { input_tokens: 1.5, output_tokens: 1 } })] }), 'events.1.usage.input_tokens'],
-        ['usage-events: unknown field in an event', 'POST', () => '/v1/usage-events', () => ({ events: [event({ price: 1 })] }), 'events.0.price'],
-        ['usage-events: bad timestamp', 'POST', () => '/v1/usage-events', () => ({ events: [event({ timestamp: 'yesterday' })] }), 'events.0.timestamp'],
+        ['usage-events: fractional tokens', 'POST', () => '/v1/usage-events', () => ({ events: [event(), event({ id: 'ev-2', usage: { input_tokens: 1.5, output_tokens: 1 } })] }), 'events[1].usage.input_tokens'],
+        ['usage-events: unknown field in an event', 'POST', () => '/v1/usage-events', () => ({ events: [event({ price: 1 })] }), 'events[0].price'],
+        ['usage-events: bad timestamp', 'POST', () => '/v1/usage-events', () => ({ events: [event({ timestamp: 'yesterday' })] }), 'events[0].timestamp'],
         ['credits: below the $5 minimum', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: 4_999_999 }), 'amount_micros', 'owner', { 'idempotency-key': 'k-small' }],
         ['credits: above the $2,500 maximum', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: 2_500_000_001 }), 'amount_micros', 'owner', { 'idempotency-key': 'k-big' }],
         ['credits: "20000000" instead of a number', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: '20000000' }), 'amount_micros', 'owner', { 'idempotency-key': 'k-str' }],
@@ -745,12 +745,14 @@ for (const engine of databaseEngines()) {
         assertError(await call('POST', '/v1/tokens', { token: api.operator, body: {} }), 403, 'forbidden');
       });
 
-      it('a cookie-authenticated change from another site → 403; from our own origin it passes', async () => {
+      it('a cookie-authenticated change from another origin (site, scheme or port) → 403; from our own scheme, host and port it passes', async () => {
         const a = await api.account();
         const patch = (origin: string) => call('PATCH', `/v1/accounts/${a.id}/extra-usage`, { cookies: { tb_session: a.owner.token }, body: { enabled: false }, headers: { origin, host: 'tokenbank.test' } });
         assertError(await patch('https://evil.example'), 403, 'forbidden');
         assertError(await patch('null'), 403, 'forbidden');
-        assert.equal((await patch('https://tokenbank.test')).status, 200);
+        assertError(await patch('https://tokenbank.test'), 403, 'forbidden');
+        assertError(await patch('http://tokenbank.test:8443'), 403, 'forbidden');
+        assert.equal((await patch('http://tokenbank.test')).status, 200);
       });
     });
 

@@ -123,6 +123,19 @@ const cases: Case[] = [
   { name: 'account: not an email', call: (c) => c.h.tb.createAccount({ name: 'X', plan: 'pro', owner_email: 'nobody', owner_password: 'correct horse' }, OPERATOR), type: 'invalid_request', names: 'owner_email' },
   { name: 'subscription: unknown plan', call: (c) => c.h.tb.changeSubscription(c.account_id, { plan: 'platinum' }, OPERATOR), type: 'invalid_request', names: 'plan' },
   { name: 'usage: granularity hour', call: (c) => c.h.tb.getUsage(c.account_id, { granularity: 'hour' }), type: 'invalid_request', names: 'granularity' },
+  // ---- text that cannot be stored exactly, and years the database cannot hold (issue 8, 6 and 13) ----
+  { name: 'events: an id with a lone high surrogate', call: (c) => c.h.tb.recordUsageEvents([good_event(c, { id: '\ud800' })]), type: 'invalid_request', names: 'events[0].id' },
+  { name: 'events: an id with a lone low surrogate', call: (c) => c.h.tb.recordUsageEvents([good_event(c, { id: '\udbff' })]), type: 'invalid_request', names: 'events[0].id' },
+  { name: 'events: NUL in an id', call: (c) => c.h.tb.recordUsageEvents([good_event(c, { id: 'ev\u0000' })]), type: 'invalid_request', names: 'events[0].id' },
+  { name: 'events: a timestamp in year 0000', call: (c) => c.h.tb.recordUsageEvents([good_event(c, { timestamp: '0000-06-01T00:00:00Z' })]), type: 'invalid_request', names: 'events[0].timestamp' },
+  { name: 'authorize: NUL in the account id', call: (c) => authorize(c, { account_id: `${c.account_id}\u0000` }), type: 'invalid_request', names: 'account_id' },
+  { name: 'authorize: a lone surrogate in the Idempotency-Key', call: (c) => authorize(c, {}, 'key-\udc00'), type: 'invalid_request', names: 'Idempotency-Key' },
+  { name: 'account: NUL in the name', call: (c) => c.h.tb.createAccount({ name: 'A\u0000B', plan: 'pro', owner_email: 'nul@example.com', owner_password: 'correct horse' }, OPERATOR), type: 'invalid_request', names: 'name' },
+  { name: 'payment method: NUL in the provider token', call: (c) => c.h.tb.addPaymentMethod(c.account_id, { token: 'tok_visa\u0000' }, OPERATOR), type: 'invalid_request', names: 'token' },
+  { name: 'purchase: NUL in the payment method id', call: (c) => purchase(c, { amount_micros: 10_000_000, payment_method_id: 'pm\u0000' }), type: 'invalid_request', names: 'payment_method_id' },
+  { name: 'grant: a lone surrogate in the reason', call: (c) => c.h.tb.grantCredits(c.account_id, { amount_micros: 1_000_000, reason: '\ud83d' }, OPERATOR), type: 'invalid_request', names: 'reason' },
+  { name: 'usage: from in year 0000', call: (c) => c.h.tb.getUsage(c.account_id, { from: '0000-01-01', to: '0000-01-02' }), type: 'invalid_request', names: 'to' },
+  { name: 'catalog: a price for a model that is not in the catalog (named foreign key)', call: (c) => c.h.tb.replaceCatalog({ plans: [], models: [], apps: [], prices: [{ id: 'p-nobody', model_id: 'no-such-model', effective_at_ms: c.h.clock.ms, input_micros_per_mtok: 1, output_micros_per_mtok: 1, cache_write_micros_per_mtok: 1, cache_read_micros_per_mtok: 1 }] }, OPERATOR), type: 'invalid_request', names: 'prices[0].model_id' },
   { name: 'reads: unknown account', call: (c) => c.h.tb.getExtraUsage('acct_nobody'), type: 'not_found', names: 'acct_nobody' },
 ];
 
