@@ -1,6 +1,6 @@
 // What the use cases need from the outside world. The store, the clock, ids and the payment
 // provider are given to them; nothing in app/ reaches for I/O on its own.
-import type { App, Catalog, Model, ModelPrice, Plan } from '../domain/catalog';
+import type { App, Catalog, Model, ModelPrice, ModelPriceInput, Plan } from '../domain/catalog';
 import type { WindowState } from '../domain/cycles';
 import type { Funding, SeatWindows } from '../domain/funding';
 import type { AuditFinding, Transfer } from '../domain/ledger';
@@ -254,6 +254,9 @@ export interface CatalogData {
   prices: ModelPrice[];
   apps: App[];
 }
+
+/** A catalog as the operator sends it: price versions may leave the 1-hour cache-write rate to its standard. */
+export type CatalogInput = Omit<CatalogData, 'prices'> & { prices: ModelPriceInput[] };
 
 export interface UsageBucketRow {
   bucket: string;

@@ -1,6 +1,6 @@
 // The application: every use case, given its dependencies once. Adapters (HTTP, CLI, jobs,
 // tests) call these methods and nothing below them.
-import { defaultCatalogData } from '../domain/catalog';
+import { defaultCatalogData, withCacheWrite1h } from '../domain/catalog';
 import { limits } from '../domain/limits';
 import { CACHE_WRITES } from '../domain/pricing';
 import { AppError, invalid } from '../domain/refusals';
@@ -9,7 +9,7 @@ import * as billing from './billing';
 import { CatalogCache } from './catalog-cache';
 import { SYSTEM_ACTOR, type Actor, type Deps, type OperatorSettings } from './deps';
 import { Meter, type AuthorizeRequest, type ChargeActor, type MeterOptions, type MeterResult, type UsageEventInput } from './metering';
-import type { AuthorizationRecord, CatalogData, Clock, Ids, PaymentProvider, RateLimiter, Store, UsageRecord } from './ports';
+import type { AuthorizationRecord, CatalogData, CatalogInput, Clock, Ids, PaymentProvider, RateLimiter, Store, UsageRecord } from './ports';
 import * as reads from './reads';
 import * as v from './validate';
 
@@ -98,7 +98,8 @@ export class Tokenbank {
     return true;
   }
 
-  async replaceCatalog(data: CatalogData, actor: Actor): Promise<void> {
+  async replaceCatalog(input: CatalogInput, actor: Actor): Promise<void> {
+    const data: CatalogData = { ...input, prices: input.prices.map(withCacheWrite1h) };
     const now_ms = this.deps.clock.now_ms();
     await this.deps.store.transaction(async (tx) => {
       await tx.replaceCatalog(data);

@@ -1,7 +1,7 @@
 // Input checks shared by every adapter. The HTTP schemas refuse malformed JSON first; these
 // checks hold the same line for the library and CLI paths, naming the field that is wrong.
 import { limits } from '../domain/limits';
-import type { TokenUsage } from '../domain/pricing';
+import { usageOf, type TokenUsage } from '../domain/pricing';
 import { invalid } from '../domain/refusals';
 
 export function integerIn(field: string, value: unknown, min: number, max: number): number {
@@ -56,18 +56,38 @@ export function idempotencyKey(value: unknown): string | null {
   return text('Idempotency-Key', value, limits.idempotency_key_length_max);
 }
 
+/**
+ * Anthropic's Messages API `usage` object, passed through as the API returns it (SPEC §2): the
+ * four counts (null cache counts are 0), `cache_creation` with its 5-minute and 1-hour parts,
+ * and any other field (`service_tier`, `server_tool_use`, fields added later), which is ignored.
+ * When both are given, the total and its parts must agree.
+ */
 export function usage(prefix: string, value: unknown): TokenUsage {
-  if (typeof value !== 'object' || value === null) throw invalid(prefix, 'must be an object with input_tokens and output_tokens');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(prefix, 'must be an object with input_tokens and output_tokens');
   const v = value as Record<string, unknown>;
-  for (const key of Object.keys(v)) {
-    if (!['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'].includes(key)) throw invalid(`${prefix}.${key}`, 'is not a usage field');
+  const count = (key: string) => (v[key] === null || v[key] === undefined ? 0 : tokens(`${prefix}.${key}`, v[key]));
+  let writes_1h = 0;
+  let writes_5m: number | null = null;
+  if (v.cache_creation !== undefined && v.cache_creation !== null) {
+    if (typeof v.cache_creation !== 'object' || Array.isArray(v.cache_creation)) throw invalid(`${prefix}.cache_creation`, 'must be an object with ephemeral_5m_input_tokens and ephemeral_1h_input_tokens');
+    const parts = v.cache_creation as Record<string, unknown>;
+    const part = (key: string) => (parts[key] === null || parts[key] === undefined ? 0 : tokens(`${prefix}.cache_creation.${key}`, parts[key]));
+    writes_5m = part('ephemeral_5m_input_tokens');
+    writes_1h = part('ephemeral_1h_input_tokens');
   }
-  return {
+  const given_total = v.cache_creation_input_tokens === undefined || v.cache_creation_input_tokens === null ? null : count('cache_creation_input_tokens');
+  const total = given_total ?? (writes_5m ?? 0) + writes_1h;
+  if (writes_5m !== null && given_total !== null && given_total !== writes_5m + writes_1h) {
+    throw invalid(`${prefix}.cache_creation_input_tokens`, `is ${given_total}, but cache_creation says ${writes_5m} (5 minutes) + ${writes_1h} (1 hour) = ${writes_5m + writes_1h}`);
+  }
+  if (total > limits.tokens_per_request_max) throw invalid(`${prefix}.cache_creation_input_tokens`, `must be at most ${limits.tokens_per_request_max}`);
+  return usageOf({
     input_tokens: tokens(`${prefix}.input_tokens`, v.input_tokens),
     output_tokens: tokens(`${prefix}.output_tokens`, v.output_tokens),
-    cache_creation_input_tokens: tokens(`${prefix}.cache_creation_input_tokens`, v.cache_creation_input_tokens ?? 0),
-    cache_read_input_tokens: tokens(`${prefix}.cache_read_input_tokens`, v.cache_read_input_tokens ?? 0),
-  };
+    cache_creation_input_tokens: total,
+    cache_read_input_tokens: count('cache_read_input_tokens'),
+    cache_creation_1h_input_tokens: writes_1h,
+  });
 }
 
 export function timestampMs(field: string, value: unknown): number {

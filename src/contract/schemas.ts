@@ -73,9 +73,21 @@ export const AuthorizeRequest = Type.Object(
   },
   closed,
 );
+const NullableTokens = Type.Union([Tokens, Type.Null()]);
+/** Anthropic's `usage` object as the Messages API returns it; fields it adds later are accepted and ignored. */
 export const Usage = Type.Object(
-  { input_tokens: Tokens, output_tokens: Tokens, cache_creation_input_tokens: Type.Optional(Tokens), cache_read_input_tokens: Type.Optional(Tokens) },
-  closed,
+  {
+    input_tokens: Tokens,
+    output_tokens: Tokens,
+    cache_creation_input_tokens: Type.Optional(NullableTokens),
+    cache_read_input_tokens: Type.Optional(NullableTokens),
+    cache_creation: Type.Optional(
+      Type.Union([Type.Object({ ephemeral_5m_input_tokens: Type.Optional(NullableTokens), ephemeral_1h_input_tokens: Type.Optional(NullableTokens) }, { additionalProperties: true }), Type.Null()]),
+    ),
+    service_tier: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    server_tool_use: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
+  },
+  { additionalProperties: true },
 );
 export const SettleRequest = Usage;
 export const UsageEvent = Type.Object(
@@ -131,6 +143,7 @@ export const CatalogBody = Type.Object(
           input_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
           output_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
           cache_write_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
+          cache_write_1h_micros_per_mtok: Type.Optional(Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max, description: '1-hour cache writes; default 2× input' })),
           cache_read_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
         },
         closed,

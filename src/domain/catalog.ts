@@ -37,8 +37,21 @@ export interface ModelPrice {
   effective_at_ms: number;
   input_micros_per_mtok: number;
   output_micros_per_mtok: number;
+  /** 5-minute cache writes. */
   cache_write_micros_per_mtok: number;
+  /** 1-hour cache writes (SPEC §1.4: 2× input in the standard prices). */
+  cache_write_1h_micros_per_mtok: number;
   cache_read_micros_per_mtok: number;
+}
+
+/** A price version as the operator sends it: the 1-hour cache-write rate may be left to its standard 2× input. */
+export type ModelPriceInput = Omit<ModelPrice, 'cache_write_1h_micros_per_mtok'> & { cache_write_1h_micros_per_mtok?: number };
+
+/** 1-hour cache writes cost twice the input rate unless the price version says otherwise. */
+export const cache_write_1h_input_multiple = 2;
+
+export function withCacheWrite1h(p: ModelPriceInput): ModelPrice {
+  return { ...p, cache_write_1h_micros_per_mtok: p.cache_write_1h_micros_per_mtok ?? p.input_micros_per_mtok * cache_write_1h_input_multiple };
 }
 
 export type AppKind = 'first_party' | 'third_party';
@@ -74,7 +87,7 @@ export function isPaidPlan(plan: Plan): boolean {
   return plan.price_micros > 0 && plan.extra_usage_allowed;
 }
 
-/** Prices from $/MTok input and output, with cache write 1.25× and cache read 0.1× input (SPEC §1.4). */
+/** Prices from $/MTok input and output, with cache writes 1.25× (5 minutes) and 2× (1 hour) and cache read 0.1× input (SPEC §1.4). */
 export function standardPrice(id: string, model_id: string, effective_at_ms: number, input_micros_per_mtok: number, output_micros_per_mtok: number): ModelPrice {
   // 1.25× and 0.1× of a price that is a multiple of 40 micros/MTok stay integers; the
   // catalog rejects other prices for derived cache rates rather than rounding them silently.
@@ -86,6 +99,7 @@ export function standardPrice(id: string, model_id: string, effective_at_ms: num
     input_micros_per_mtok,
     output_micros_per_mtok,
     cache_write_micros_per_mtok: (input_micros_per_mtok / 4) * 5,
+    cache_write_1h_micros_per_mtok: input_micros_per_mtok * cache_write_1h_input_multiple,
     cache_read_micros_per_mtok: input_micros_per_mtok / 10,
   };
 }

@@ -6,17 +6,29 @@ import { TOKENS_PER_MTOK, divCeil, divRoundHalfUp, toSafeNumber } from './money'
 export interface TokenUsage {
   input_tokens: number;
   output_tokens: number;
+  /** All cache writes, 5-minute and 1-hour (Anthropic's `cache_creation_input_tokens`). */
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  /** Of the cache writes, those with a 1-hour life (`cache_creation.ephemeral_1h_input_tokens`); absent is 0. */
+  cache_creation_1h_input_tokens?: number;
 }
 
 export function usageOf(partial: Partial<TokenUsage>): TokenUsage {
-  return {
+  const usage: TokenUsage = {
     input_tokens: partial.input_tokens ?? 0,
     output_tokens: partial.output_tokens ?? 0,
     cache_creation_input_tokens: partial.cache_creation_input_tokens ?? 0,
     cache_read_input_tokens: partial.cache_read_input_tokens ?? 0,
   };
+  if (partial.cache_creation_1h_input_tokens) usage.cache_creation_1h_input_tokens = partial.cache_creation_1h_input_tokens;
+  return usage;
+}
+
+/** The 1-hour part of the cache writes (0 when not given). */
+export function cacheWrites1h(usage: TokenUsage): number {
+  const n = usage.cache_creation_1h_input_tokens ?? 0;
+  if (n > usage.cache_creation_input_tokens) throw new Error(`invariant: ${n} 1-hour cache writes of ${usage.cache_creation_input_tokens} in all`);
+  return n;
 }
 
 /**
@@ -24,10 +36,12 @@ export function usageOf(partial: Partial<TokenUsage>): TokenUsage {
  * Example 2 of the SPEC: 10×3 + 100×3.75 + 1001×0.3 + 7×15 = 810.3 → 810.
  */
 export function costMicros(usage: TokenUsage, price: ModelPrice): number {
+  const writes_1h = cacheWrites1h(usage);
   const numerator =
     BigInt(usage.input_tokens) * BigInt(price.input_micros_per_mtok) +
     BigInt(usage.output_tokens) * BigInt(price.output_micros_per_mtok) +
-    BigInt(usage.cache_creation_input_tokens) * BigInt(price.cache_write_micros_per_mtok) +
+    BigInt(usage.cache_creation_input_tokens - writes_1h) * BigInt(price.cache_write_micros_per_mtok) +
+    BigInt(writes_1h) * BigInt(price.cache_write_1h_micros_per_mtok) +
     BigInt(usage.cache_read_input_tokens) * BigInt(price.cache_read_micros_per_mtok);
   return toSafeNumber(divRoundHalfUp(numerator, TOKENS_PER_MTOK), 'cost');
 }
@@ -35,9 +49,6 @@ export function costMicros(usage: TokenUsage, price: ModelPrice): number {
 /** The cache writes an authorization declares: none, or prompt caching with a 5-minute or 1-hour life. */
 export const CACHE_WRITES = ['none', '5m', '1h'] as const;
 export type CacheWrite = (typeof CACHE_WRITES)[number];
-
-/** A 1-hour cache write costs twice the input rate (a 5-minute one is the catalog's cache-write rate). */
-export const cache_write_1h_input_multiple = 2;
 
 /**
  * The rate a hold prices its input at, per million tokens: the input rate, or for declared cache
@@ -50,7 +61,7 @@ export function holdInputRate(price: ModelPrice, cache_write: CacheWrite): numbe
     case '5m':
       return Math.max(price.input_micros_per_mtok, price.cache_write_micros_per_mtok);
     case '1h':
-      return Math.max(price.input_micros_per_mtok, price.cache_write_micros_per_mtok, price.input_micros_per_mtok * cache_write_1h_input_multiple);
+      return Math.max(price.input_micros_per_mtok, price.cache_write_micros_per_mtok, price.cache_write_1h_micros_per_mtok);
     default: {
       const never: never = cache_write;
       throw new Error(`unknown cache_write ${String(never)}`);

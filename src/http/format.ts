@@ -1,10 +1,23 @@
 // toApi… conversions, each in one place: internal records → the wire shapes of SPEC §2.
 import { limits } from '../domain/limits';
+import type { TokenUsage } from '../domain/pricing';
 import { invitationStatus } from '../app/accounts';
 import type { AccountRecord, AuthorizationRecord, InvitationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+/** Token counts in the shape of Anthropic's `usage` object, with the cache writes split by life. */
+export function toApiUsage(u: TokenUsage) {
+  const writes_1h = u.cache_creation_1h_input_tokens ?? 0;
+  return {
+    input_tokens: u.input_tokens,
+    output_tokens: u.output_tokens,
+    cache_creation_input_tokens: u.cache_creation_input_tokens,
+    cache_read_input_tokens: u.cache_read_input_tokens,
+    cache_creation: { ephemeral_5m_input_tokens: u.cache_creation_input_tokens - writes_1h, ephemeral_1h_input_tokens: writes_1h },
+  };
+}
 
 export function toApiAuthorization(a: AuthorizationRecord) {
   return {
@@ -27,7 +40,7 @@ export function toApiAuthorization(a: AuthorizationRecord) {
     created_at: iso(a.created_at_ms),
     expires_at: iso(a.expires_at_ms),
     finished_at: isoOrNull(a.finished_at_ms),
-    usage: a.usage,
+    usage: a.usage === null ? null : toApiUsage(a.usage),
     cost_micros: a.cost_micros,
     charged_micros: a.charged_micros,
     allowance_tokens: a.settled_allowance_tokens,
@@ -47,7 +60,7 @@ export function toApiUsageRecord(r: UsageRecord) {
     model: r.model_id,
     price_version: r.price_id,
     funding: { source: r.source, reason: r.reason },
-    usage: r.usage,
+    usage: toApiUsage(r.usage),
     allowance_tokens: r.allowance_tokens,
     cost_micros: r.cost_micros,
     charged_micros: r.extra_usage_micros,

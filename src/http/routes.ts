@@ -19,7 +19,7 @@ import { limits } from '../domain/limits';
 import * as S from '../contract/schemas';
 import * as v from '../app/validate';
 import { toApiAccountSummary, toApiAuthorization, toApiInvitation, toApiPaymentMethod, toApiUsageRecord } from './format';
-import type { CatalogData } from '../app/ports';
+import type { CatalogInput } from '../app/ports';
 
 interface Ctx {
   tb: Tokenbank;
@@ -266,7 +266,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   api.put('/v1/catalog', { schema: { tags: ['operator'], operationId: 'putCatalog', summary: 'Add or change plans, models, prices (new dated versions) and apps (operator)', body: S.CatalogBody, response: { ...ok(200, 'saved'), ...err(400, 401, 403) } } }, async (request) => {
     requireOperator(who(request));
     const body = request.body;
-    const data: CatalogData = { plans: body.plans, models: body.models, apps: body.apps, prices: body.prices.map(({ effective_at, ...p }, i) => ({ ...p, effective_at_ms: v.timestampMs(`prices[${i}].effective_at`, effective_at) })) };
+    const data: CatalogInput = { plans: body.plans, models: body.models, apps: body.apps, prices: body.prices.map(({ effective_at, ...p }, i) => ({ ...p, effective_at_ms: v.timestampMs(`prices[${i}].effective_at`, effective_at) })) };
     await tb.replaceCatalog(data, actor(request));
     return { ok: true };
   });

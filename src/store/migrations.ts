@@ -331,6 +331,20 @@ CREATE UNIQUE INDEX invitations_open_unique ON invitations (account_id, email) W
 CREATE INDEX invitations_open_email ON invitations (email, created_at) WHERE accepted_at IS NULL AND declined_at IS NULL;
 `,
   },
+  {
+    id: 6,
+    name: '1-hour cache writes',
+    sql: `
+-- 1-hour prompt-cache writes have a rate of their own (2× input in the standard prices), dated
+-- with the price version like every other rate; existing versions take the standard.
+ALTER TABLE model_prices ADD COLUMN cache_write_1h_micros_per_mtok bigint;
+UPDATE model_prices SET cache_write_1h_micros_per_mtok = input_micros_per_mtok * 2;
+ALTER TABLE model_prices ALTER COLUMN cache_write_1h_micros_per_mtok SET NOT NULL;
+ALTER TABLE model_prices ADD CONSTRAINT model_prices_cache_write_1h_nonnegative CHECK (cache_write_1h_micros_per_mtok >= 0);
+ALTER TABLE usage_records ADD COLUMN cache_creation_1h_input_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE usage_daily ADD COLUMN cache_creation_1h_input_tokens bigint NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7270001;

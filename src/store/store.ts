@@ -5,7 +5,7 @@ import type { WindowKind } from '../domain/catalog';
 import type { WindowState } from '../domain/cycles';
 import type { Funding, SeatWindows } from '../domain/funding';
 import { BOOKS, type AuditFinding, type Transfer } from '../domain/ledger';
-import type { TokenUsage } from '../domain/pricing';
+import { usageOf, type TokenUsage } from '../domain/pricing';
 import { utcDay, type WalletState } from '../domain/wallet';
 import type {
   AccountChanges,
@@ -164,7 +164,7 @@ function fromDbUsage(r: Row): UsageRecord {
     price_id: r.price_id,
     source: r.source,
     reason: r.reason,
-    usage: { input_tokens: r.input_tokens, output_tokens: r.output_tokens, cache_creation_input_tokens: r.cache_creation_input_tokens, cache_read_input_tokens: r.cache_read_input_tokens },
+    usage: usageOf({ input_tokens: r.input_tokens, output_tokens: r.output_tokens, cache_creation_input_tokens: r.cache_creation_input_tokens, cache_read_input_tokens: r.cache_read_input_tokens, cache_creation_1h_input_tokens: r.cache_creation_1h_input_tokens }),
     allowance_tokens: r.allowance_tokens,
     cost_micros: r.cost_micros,
     extra_usage_micros: r.extra_usage_micros,
@@ -488,10 +488,11 @@ const usageRecordsInsert: Part<UsageRecord> = (params, rows) => {
     ['boolean', (r) => r.late],
     ['text', (r) => r.actor],
     ['text', (r) => r.request_id],
+    ['bigint', (r) => r.usage.cache_creation_1h_input_tokens ?? 0],
   ]);
   return `INSERT INTO usage_records (id, account_id, authorization_id, event_id, event_hash, user_id, app_id, model_id, price_id, source, reason,
           input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros,
-          occurred_at, recorded_at, beyond_hold, late, actor, request_id)
+          occurred_at, recorded_at, beyond_hold, late, actor, request_id, cache_creation_1h_input_tokens)
        SELECT * FROM unnest(${a.join(', ')})`;
 };
 
@@ -501,8 +502,8 @@ const usageDailyAdd: Part<UsageRecord> = (params, rows) => {
   for (const r of rows) {
     const key: [string, string, string, string, string] = [r.account_id, utcDay(r.occurred_at_ms), r.app_id, r.model_id, r.source];
     const id = key.join('\u0000');
-    const bucket = buckets.get(id) ?? { key, sums: [0, 0, 0, 0, 0, 0, 0, 0] };
-    const add = [1, r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_creation_input_tokens, r.usage.cache_read_input_tokens, r.allowance_tokens, r.cost_micros, r.extra_usage_micros];
+    const bucket = buckets.get(id) ?? { key, sums: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+    const add = [1, r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_creation_input_tokens, r.usage.cache_read_input_tokens, r.allowance_tokens, r.cost_micros, r.extra_usage_micros, r.usage.cache_creation_1h_input_tokens ?? 0];
     for (let i = 0; i < add.length; i++) bucket.sums[i]! += add[i]!;
     buckets.set(id, bucket);
   }
@@ -513,10 +514,10 @@ const usageDailyAdd: Part<UsageRecord> = (params, rows) => {
     ['text', (b) => b.key[2]],
     ['text', (b) => b.key[3]],
     ['text', (b) => b.key[4]],
-    ...[0, 1, 2, 3, 4, 5, 6, 7].map((i): [string, (b: { sums: number[] }) => unknown] => ['bigint', (b) => b.sums[i]]),
+    ...[0, 1, 2, 3, 4, 5, 6, 7, 8].map((i): [string, (b: { sums: number[] }) => unknown] => ['bigint', (b) => b.sums[i]]),
   ]);
   return `INSERT INTO usage_daily (account_id, day, app_id, model_id, source, requests, input_tokens, output_tokens,
-          cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros)
+          cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros, cache_creation_1h_input_tokens)
        SELECT * FROM unnest(${a.join(', ')})
        ON CONFLICT (account_id, day, app_id, model_id, source) DO UPDATE SET
          requests = usage_daily.requests + EXCLUDED.requests,
@@ -526,7 +527,8 @@ const usageDailyAdd: Part<UsageRecord> = (params, rows) => {
          cache_read_input_tokens = usage_daily.cache_read_input_tokens + EXCLUDED.cache_read_input_tokens,
          allowance_tokens = usage_daily.allowance_tokens + EXCLUDED.allowance_tokens,
          cost_micros = usage_daily.cost_micros + EXCLUDED.cost_micros,
-         extra_usage_micros = usage_daily.extra_usage_micros + EXCLUDED.extra_usage_micros`;
+         extra_usage_micros = usage_daily.extra_usage_micros + EXCLUDED.extra_usage_micros,
+         cache_creation_1h_input_tokens = usage_daily.cache_creation_1h_input_tokens + EXCLUDED.cache_creation_1h_input_tokens`;
 };
 
 class PgStoreTx implements StoreTx {
@@ -820,9 +822,9 @@ class PgStoreTx implements StoreTx {
     for (const [i, p] of data.prices.entries()) {
       await this.sql
         .query(
-          `INSERT INTO model_prices (id, model_id, effective_at, input_micros_per_mtok, output_micros_per_mtok, cache_write_micros_per_mtok, cache_read_micros_per_mtok)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-          [p.id, p.model_id, iso(p.effective_at_ms), p.input_micros_per_mtok, p.output_micros_per_mtok, p.cache_write_micros_per_mtok, p.cache_read_micros_per_mtok],
+          `INSERT INTO model_prices (id, model_id, effective_at, input_micros_per_mtok, output_micros_per_mtok, cache_write_micros_per_mtok, cache_write_1h_micros_per_mtok, cache_read_micros_per_mtok)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+          [p.id, p.model_id, iso(p.effective_at_ms), p.input_micros_per_mtok, p.output_micros_per_mtok, p.cache_write_micros_per_mtok, p.cache_write_1h_micros_per_mtok, p.cache_read_micros_per_mtok],
         )
         .catch((error: unknown) => {
           throw constraintError(error, `prices[${i}]`);
@@ -874,7 +876,7 @@ export class PgStore implements Store {
     return {
       plans: plans.map((p) => ({ id: p.id, name: p.name, price_micros: p.price_micros, per_seat: p.per_seat, extra_usage_allowed: p.extra_usage_allowed, windows: parseJson(p.windows), requests_per_minute: p.requests_per_minute, tokens_per_minute: p.tokens_per_minute })),
       models: models.map((m) => ({ id: m.id, tier: m.tier, allowance_multiplier_milli: m.allowance_multiplier_milli })),
-      prices: prices.map((p) => ({ id: p.id, model_id: p.model_id, effective_at_ms: ms(p.effective_at), input_micros_per_mtok: p.input_micros_per_mtok, output_micros_per_mtok: p.output_micros_per_mtok, cache_write_micros_per_mtok: p.cache_write_micros_per_mtok, cache_read_micros_per_mtok: p.cache_read_micros_per_mtok })),
+      prices: prices.map((p) => ({ id: p.id, model_id: p.model_id, effective_at_ms: ms(p.effective_at), input_micros_per_mtok: p.input_micros_per_mtok, output_micros_per_mtok: p.output_micros_per_mtok, cache_write_micros_per_mtok: p.cache_write_micros_per_mtok, cache_write_1h_micros_per_mtok: p.cache_write_1h_micros_per_mtok, cache_read_micros_per_mtok: p.cache_read_micros_per_mtok })),
       apps: apps.map((a) => ({ id: a.id, kind: a.kind })),
     };
   }

@@ -32,6 +32,12 @@ describe('the cost of a request is one half-up rounding of the exact sum (SPEC �
     assert.equal(opus.cache_write_micros_per_mtok, 6_250_000);
     assert.equal(opus.cache_read_micros_per_mtok, 500_000);
   });
+  it('1-hour cache writes cost 2× input, 5-minute ones 1.25×, in one rounding: opus 1,000 5m + 3 1h = 6,250 + 30', () => {
+    const opus = price('claude-opus-4-5');
+    assert.equal(opus.cache_write_1h_micros_per_mtok, 10_000_000);
+    assert.equal(costMicros(usageOf({ cache_creation_input_tokens: 1003, cache_creation_1h_input_tokens: 3 }), opus), 6_280);
+    assert.throws(() => costMicros(usageOf({ cache_creation_input_tokens: 1, cache_creation_1h_input_tokens: 2 }), opus), /invariant/);
+  });
   it('a price whose derived cache rates would not be integers is refused, not rounded', () => {
     assert.throws(() => standardPrice('p', 'm', 0, 1_000_001, 5_000_000), /multiple of 40/);
   });

@@ -128,6 +128,24 @@ for (const engine of databaseEngines()) {
       assert.equal(metric(text, 'tokenbank_settlements_beyond_hold_total') - metric(before_metrics, 'tokenbank_settlements_beyond_hold_total'), 1);
     });
 
+    it("Anthropic's usage object passes through unchanged: null cache counts, cache_creation by life (1-hour writes at 2× input), service_tier, server_tool_use and later fields", async () => {
+      const account = await api.account({ credits_micros: 20_000_000, extra_usage: true, limit_micros: null });
+      const hold = await authorize(account.id, { input_tokens: 3100, max_output_tokens: 200, cache_write: '1h' });
+      assert.equal(hold.body.funding.held_micros, 3100 * 10 + 200 * 25);
+      const usage = { input_tokens: 100, output_tokens: 200, cache_creation_input_tokens: 3000, cache_read_input_tokens: null, cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 }, service_tier: 'standard', server_tool_use: { web_search_requests: 0 }, a_field_added_later: 1 };
+      const s = await api.call('POST', `/v1/authorizations/${hold.body.id}/settle`, { token: api.service, body: usage });
+      assert.equal(s.status, 200, s.text);
+      // 100 × $5 + 200 × $25 + 1,000 × $6.25 (5 minutes) + 2,000 × $10 (1 hour), per million.
+      assert.deepEqual([s.body.charged_micros, s.body.beyond_hold], [500 + 5000 + 6250 + 20_000, false]);
+      assert.deepEqual(s.body.usage, { input_tokens: 100, output_tokens: 200, cache_creation_input_tokens: 3000, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 } });
+      const again = await api.call('POST', `/v1/authorizations/${hold.body.id}/settle`, { token: api.service, body: usage });
+      assert.equal(again.status, 200, 'the same usage object again is a replay');
+      const event = await api.call('POST', '/v1/usage-events', { token: api.service, body: { events: [{ id: 'anthropic-usage', account_id: account.id, app: 'cursor', model: 'claude-opus-4-5', usage: { ...usage, cache_creation_input_tokens: null }, timestamp: new Date(api.clock.ms).toISOString() }] } });
+      assert.equal(event.status, 200, event.text);
+      assert.equal(event.body.data[0].usage_record.cost_micros, 31_750, 'the total is taken from cache_creation when the count is null');
+      await assertAuditClean(api);
+    });
+
     it('every charge records who made it and the server request id: settlements and usage events', async () => {
       const account = await api.account({ credits_micros: 20_000_000, extra_usage: true, limit_micros: null });
       const hold = await authorize(account.id);

@@ -480,7 +480,7 @@ for (const engine of databaseEngines()) {
         ['authorize: more tokens than the plan allows per minute', 'POST', () => '/v1/authorizations', () => body({ max_output_tokens: 2_000_000 }), 'max_output_tokens'],
         ['authorize: an Idempotency-Key over 255 characters', 'POST', () => '/v1/authorizations', () => body({}), 'Idempotency-Key', 'service', { 'idempotency-key': 'k'.repeat(256) }],
         ['authorize: a JSON array', 'POST', () => '/v1/authorizations', () => [body({})], 'body'],
-        ['settle: unknown field', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: 1, tokens: 2 }), 'tokens'],
+        ['settle: a cache count that is not a number', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: 1, cache_read_input_tokens: '2' }), 'cache_read_input_tokens'],
         ['settle: missing output_tokens', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1 }), 'output_tokens'],
         ['settle: negative cache read', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: 1, cache_read_input_tokens: -1 }), 'cache_read_input_tokens'],
         ['settle: "200" instead of 200', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: '200' }), 'output_tokens'],
