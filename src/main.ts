@@ -12,7 +12,7 @@ import { buildServer } from './http/server';
 import { startJobs } from './jobs/loops';
 import { SandboxPayments } from './payments/sandbox';
 import { memoryRateLimiter, redisRateLimiter } from './ratelimit/limiters';
-import { openDatabase } from './store/db';
+import { DataDirInUse, openDatabase } from './store/db';
 import { migrate, underStartupLock } from './store/migrations';
 import { PgStore } from './store/store';
 
@@ -30,14 +30,28 @@ export interface Config {
   public_origin: string | undefined;
 }
 
+/** A start that cannot go on, said in one line (no stack trace): bad settings, a taken port, a locked directory. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+function portOf(text: string | undefined): number {
+  if (text === undefined || text === '') return 8080;
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port > 65535) throw new StartupError(`PORT must be a whole number from 0 to 65535, got "${text}"`);
+  return port;
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const admin_token = env.TOKENBANK_ADMIN_TOKEN || undefined;
+  if (admin_token !== undefined && admin_token.length < 16) throw new StartupError(`TOKENBANK_ADMIN_TOKEN must be at least 16 characters (it has ${admin_token.length})`);
   return {
-    port: Number(env.PORT ?? 8080),
+    port: portOf(env.PORT),
     host: env.HOST ?? '127.0.0.1',
     data_dir: resolve(env.TOKENBANK_DATA_DIR ?? './data'),
     database_url: env.DATABASE_URL || undefined,
     redis_url: env.REDIS_URL || undefined,
-    admin_token: env.TOKENBANK_ADMIN_TOKEN || undefined,
+    admin_token,
     demo: env.TOKENBANK_DEMO !== '0',
     jobs: env.TOKENBANK_JOBS !== '0',
     log_level: env.LOG_LEVEL ?? 'info',
@@ -47,11 +61,25 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
 
 export async function start(config: Config) {
   const log = pino({ level: config.log_level });
-  const db = await openDatabase({ database_url: config.database_url, data_dir: config.data_dir });
+  const db = await openDatabase({ database_url: config.database_url, data_dir: config.data_dir }).catch((error: unknown) => {
+    throw error instanceof DataDirInUse ? new StartupError(error.message) : error;
+  });
   await migrate(db);
   const store = new PgStore(db);
   const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
   const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter, sign_in_limiter: rate_limiter });
+  const app = await buildServer({ tb, logger: { level: config.log_level }, ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
+  // Listen before any one-time secret is made: a start that cannot bind (port taken) must not
+  // create the operator and gateway tokens and then die without printing them.
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await db.close();
+    await rate_limiter.close?.();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop what runs there, or start with another PORT=`);
+    throw error;
+  }
   const notes: string[] = [];
   // Two processes starting on a new database: one loads the catalog and seeds, the other waits.
   const catalog_loaded = await underStartupLock(db, async () => {
@@ -72,10 +100,10 @@ export async function start(config: Config) {
     }
     return loaded;
   });
-  const app = await buildServer({ tb, logger: { level: config.log_level }, ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
   const stop_jobs = config.jobs ? startJobs(tb, log) : async () => undefined;
-  await app.listen({ port: config.port, host: config.host });
-  const address = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  const address = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   console.log(
     [
       '',
@@ -97,7 +125,11 @@ export async function start(config: Config) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const server = await start(configFromEnv());
+  const server = await (async () => start(configFromEnv()))().catch((error: unknown) => {
+    if (!(error instanceof StartupError)) throw error;
+    console.error(`tokenbank: cannot start: ${error.message}`);
+    process.exit(2);
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       server.shutdown().then(

@@ -1,7 +1,8 @@
 // One SQL dialect (PostgreSQL's), two engines: the embedded PGlite and a PostgreSQL server
 // through `pg`. Both parse int8 and numeric into safe-integer numbers (or throw), timestamps into
 // Date and `date` into 'YYYY-MM-DD' text, so every column has one type whichever engine ran.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { CommitOutcomeUnknown } from '../app/ports';
@@ -40,9 +41,63 @@ const parsers = {
   [OID.DATE]: (text: string) => text,
 };
 
+/** Another live process has the embedded data directory open. */
+export class DataDirInUse extends Error {
+  override name = 'DataDirInUse';
+}
+
+const LOCK_FILE = 'tokenbank.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite is one process's database: two processes on one directory would corrupt it. The lock
+ * file holds the owner's pid; a lock whose process is gone (kill -9, a crash) is taken over.
+ * Returns the release function.
+ */
+export function lockDataDir(data_dir: string): () => void {
+  const path = join(data_dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if (Number.isSafeInteger(owner) && owner !== process.pid && processAlive(owner)) {
+        throw new DataDirInUse(`the embedded database in ${data_dir} is in use by process ${owner} (a running Tokenbank server?): stop it first, or use a PostgreSQL DATABASE_URL to run several processes`);
+      }
+      rmSync(path, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new DataDirInUse(`could not lock the embedded database in ${data_dir}`);
+}
+
 /** The embedded database: fsync off, one connection, every statement serialised. */
 export async function openPglite(options: { data_dir?: string; load?: Blob } = {}): Promise<Db> {
-  if (options.data_dir) mkdirSync(options.data_dir, { recursive: true });
+  let unlock = () => undefined as void;
+  if (options.data_dir) {
+    mkdirSync(options.data_dir, { recursive: true });
+    unlock = lockDataDir(options.data_dir);
+  }
+  try {
+    return await openLockedPglite(options, unlock);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+async function openLockedPglite(options: { data_dir?: string; load?: Blob }, unlock: () => void): Promise<Db> {
   const db = await PGlite.create({
     ...(options.data_dir ? { dataDir: options.data_dir } : {}),
     ...(options.load ? { loadDataDir: options.load } : {}),
@@ -67,6 +122,7 @@ export async function openPglite(options: { data_dir?: string; load?: Blob } = {
     },
     async close() {
       await db.close();
+      unlock();
     },
     // exposed for the test template
     ...({ pglite: db } as object),
