@@ -62,6 +62,6 @@ async function chosenCard(request: <T>(method: string, path: string) => Promise<
     return card;
   }
   const card = cards.find((c) => c.default);
-  if (!card) throw new CliError('invalid_request', 'No card on file for this account.', EXIT.failed, 'Add a card in the account page, then try again.');
+  if (!card) throw new CliError('invalid_request', 'No card on file for this account.', EXIT.failed, 'Add one with `tokenbank cards add <token>` (or in the account page), then try again.');
   return card;
 }
