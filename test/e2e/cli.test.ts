@@ -482,7 +482,9 @@ describe('tokenbank CLI against a running server', () => {
     assertExit(human, 0, 'requests');
     assert.match(human.stdout, new RegExp(`^Account: Demo \\(Pro\\) \\(${demo_account}\\)`, 'm'));
     assert.match(human.stdout, /^WHEN\s+APP\s+MODEL\s+TOKENS\s+COST\s+CHARGED\s+PAID BY\s+WHY$/m);
-    assert.match(human.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+claude-code\s+[\w.-]+\s+[\d,]+\s+\$[\d.,]+\s+\$[\d.,]+\s+extra usage\s+third-party apps draw only on extra usage$/m);
+    // The demo's third-party apps (claude-code, cursor) always pay from extra usage; its first-party ones mostly from the plan.
+    assert.match(human.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+(claude-code|cursor)\s+[\w.-]+\s+[\d,]+\s+\$[\d.,]+\s+\$[\d.,]+\s+extra usage\s+third-party apps draw only on extra usage$/m);
+    assert.match(human.stdout, /\s+plan allowance\s+the plan allowance had room for the whole request$/m);
     assert.doesNotMatch(human.stdout, /third_party_extra_usage_only|first_party_/, 'reasons in words, not codes');
     assertExit(json, 0, 'requests --json');
     const body = JSON.parse(json.stdout);

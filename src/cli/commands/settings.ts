@@ -20,16 +20,16 @@ export function register(program: Command, kit: Kit): void {
   examples(limit, ['tokenbank limit set 50', 'tokenbank limit set unlimited', 'tokenbank limit unlimited']);
 
   const setLimit = async (value: number | null, options: { json?: boolean }, command: Command) => {
-      const ctx = kit.context(command);
-      const account = await ctx.account();
-      const extra = await patch(ctx, account, { monthly_spend_limit_micros: value });
-      if (options.json) return ctx.out.json(extra);
-      ctx.printAccount(account);
-      const s = ctx.out.style;
-      const shown = value === null ? 'unlimited' : formatUsd(value);
-      ctx.out.line(`${s.green('✓')} Monthly spend limit: ${s.bold(shown)}. Spent this cycle: ${formatUsd(extra.spent_this_cycle_micros)}; the counter resets ${shortDate(extra.cycle_end)}.`);
-      if (value !== null && extra.spent_this_cycle_micros >= value) ctx.out.line(s.yellow('This cycle has already reached the new limit: requests paid by extra usage are refused until the cycle resets or the limit is raised.'));
-      if (!extra.enabled) ctx.out.line(s.dim('Extra usage is off for this account; the limit applies once it is on (`tokenbank extra-usage on`).'));
+    const ctx = kit.context(command);
+    const account = await ctx.account();
+    const extra = await patch(ctx, account, { monthly_spend_limit_micros: value });
+    if (options.json) return ctx.out.json(extra);
+    ctx.printAccount(account);
+    const s = ctx.out.style;
+    const shown = value === null ? 'unlimited' : formatUsd(value);
+    ctx.out.line(`${s.green('✓')} Monthly spend limit: ${s.bold(shown)}. Spent this cycle: ${formatUsd(extra.spent_this_cycle_micros)}; the counter resets ${shortDate(extra.cycle_end)}.`);
+    if (value !== null && extra.spent_this_cycle_micros >= value) ctx.out.line(s.yellow('This cycle has already reached the new limit: requests paid by extra usage are refused until the cycle resets or the limit is raised.'));
+    if (!extra.enabled) ctx.out.line(s.dim('Extra usage is off for this account; the limit applies once it is on (`tokenbank extra-usage on`).'));
   };
 
   const set = limit
@@ -77,7 +77,7 @@ export function register(program: Command, kit: Kit): void {
       const r = extra.auto_reload;
       ctx.out.line(`${ctx.out.style.green('✓')} Auto-reload on: buys ${ctx.out.style.bold(formatUsd(r.amount_micros ?? 0))} when the available balance falls below ${ctx.out.style.bold(formatUsd(r.threshold_micros ?? 0))}.`);
       if (extra.monthly_spend_limit_micros !== null) ctx.out.line(ctx.out.style.dim(`It does not fire when a reload would take this cycle past the ${formatUsd(extra.monthly_spend_limit_micros)} monthly limit.`));
-      if (!extra.enabled) ctx.out.line(ctx.out.style.yellow('Extra usage is off for this account; auto-reload fires once it is on.'));
+      if (!extra.enabled) ctx.out.line(ctx.out.style.yellow('Extra usage is off for this account; auto-reload fires once it is on (`tokenbank extra-usage on`).'));
     });
   examples(on, ['tokenbank autoreload on --amount 20 --threshold 5', 'tokenbank autoreload on          # again, with the stored amount and threshold']);
 
