@@ -35,7 +35,7 @@ function hintFor(type: string, status: number, path: string): string | null {
     case 'insufficient_funds':
     case 'expired_card':
     case 'processing_error':
-      return 'Nothing was charged. Add another card in the account page, then try again.';
+      return 'Nothing was charged. Add another card with `tokenbank cards add <token>` (or in the account page), then try again.';
     case 'rate_limited':
       return 'Wait a moment and try again.';
     default:

@@ -7,6 +7,8 @@ export const input_limits = {
   /** Cards are charged in whole cents, so amounts charged to a card have at most 2 decimals. */
   card_amount_decimals_max: 2,
   micros_per_cent: 10_000,
+  /** PaymentMethodRequest.token's maxLength in the contract. */
+  card_token_length_max: 200,
 } as const;
 
 /** "12", "12.5", "12.50", "$12", "1,000.25" → micros; at most 6 decimals. */
@@ -35,9 +37,26 @@ export function integer(what: string, text: string, min: number, max: number): n
 /** A calendar day as YYYY-MM-DD that exists (2026-02-30 does not). */
 export function day(what: string, text: string): string {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
-  const valid = match && new Date(`${match[0]}T00:00:00Z`).toISOString().slice(0, 10) === match[0];
+  // Date.parse gives NaN for a month 13 (toISOString would throw on it) and rolls Feb 30 over
+  // to Mar 2: a day exists only when it survives the round trip unchanged.
+  const ms = match ? Date.parse(`${match[0]}T00:00:00Z`) : NaN;
+  const valid = match !== null && Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === match[0];
   if (!match || !valid) throw usageError(`${what}: "${text}" is not a date as YYYY-MM-DD`);
   return match[0];
+}
+
+/** A calendar month as YYYY-MM; its first day as YYYY-MM-01. */
+export function month(what: string, text: string): string {
+  const match = /^(\d{4})-(\d{2})$/.exec(text.trim());
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 12) throw usageError(`${what}: "${text}" is not a month as YYYY-MM`);
+  return `${match[0]}-01`;
+}
+
+/** A payment provider's card token (tok_visa in the sandbox): one word, as long as the API takes. */
+export function cardToken(what: string, text: string): string {
+  const value = text.trim();
+  if (!new RegExp(`^\\S{1,${input_limits.card_token_length_max}}$`).test(value)) throw usageError(`${what}: "${text}" is not a card token (one word of at most ${input_limits.card_token_length_max} characters, e.g. tok_visa)`);
+  return value;
 }
 
 /** The UTC day `days_back` days before `now_ms`, as YYYY-MM-DD (the server counts usage in UTC days). */

@@ -16,6 +16,9 @@ import * as balance from './commands/balance';
 import * as usage from './commands/usage';
 import * as credits from './commands/credits';
 import * as settings from './commands/settings';
+import * as cards from './commands/cards';
+import * as history from './commands/history';
+import * as completion from './commands/completion';
 import * as admin from './commands/admin';
 import * as audit from './commands/audit';
 import * as serve from './commands/serve';
@@ -27,8 +30,9 @@ interface CommandModule {
 /** In help order, grouped. A new feature adds its module to one of these groups. */
 const COMMAND_GROUPS: Array<{ heading: string; modules: CommandModule[] }> = [
   { heading: 'Sign-in and accounts:', modules: [session, accounts] },
-  { heading: 'Your money:', modules: [balance, usage, credits, settings] },
+  { heading: 'Your money:', modules: [balance, usage, history, credits, cards, settings] },
   { heading: 'Operator:', modules: [admin, audit, serve] },
+  { heading: 'Shell:', modules: [completion] },
 ];
 
 function version(): string {
@@ -63,7 +67,9 @@ Examples:
   $ tokenbank login --email ada@example.com
   $ tokenbank balance
   $ tokenbank usage --days 7 --by app
+  $ tokenbank cards add tok_visa && tokenbank extra-usage on
   $ tokenbank credits add 20
+  $ tokenbank requests                      # who paid for each request, and why
   $ tokenbank balance --statusline          # for a shell prompt or an editor status bar
 
 Exit codes: 0 ok, 1 refused or failed, 2 usage error. Colour only on a terminal, never with NO_COLOR.

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -276,11 +276,44 @@ describe('tokenbank CLI against a running server', () => {
   });
 
   it('usage refuses bad ranges and groups with exit 2, before calling the server', async () => {
-    const runs = await Promise.all([cli(['usage', '--days', '0']), cliInProcess(['usage', '--days', 'x']), cliInProcess(['usage', '--from', '2026-02-30']), cliInProcess(['usage', '--from', '2026-11-10', '--to', '2026-11-01']), cliInProcess(['usage', '--by', 'colour']), cliInProcess(['usage', '--days', '7', '--from', '2026-11-01']), cliInProcess(['usage', '--json', '--csv'])]);
+    const runs = await Promise.all([cli(['usage', '--days', '0']), cliInProcess(['usage', '--days', 'x']), cliInProcess(['usage', '--from', '2026-02-30']), cliInProcess(['usage', '--from', '2026-11-10', '--to', '2026-11-01']), cliInProcess(['usage', '--by', 'colour']), cliInProcess(['usage', '--days', '7', '--from', '2026-11-01']), cliInProcess(['usage', '--json', '--csv']), cliInProcess(['usage', '--by', 'app', '--group-by', 'model']), cliInProcess(['usage', '--group-by', 'colour']), cliInProcess(['usage', '--month', '--from', '2026-13']), cliInProcess(['usage', '--month', '--to', '2026-1'])]);
     for (const result of runs) {
       assertExit(result, 2, 'bad usage range');
       assert.match(result.stderr, /^error: usage: /m);
     }
+  });
+
+  it('usage --from 2026-13-01 (a month that does not exist) exits 2 naming the flag, with no stack trace', async () => {
+    for (const result of [await cli(['usage', '--from', '2026-13-01']), await cliInProcess(['usage', '--to', '2026-00-10']), await cliInProcess(['usage', '--month', '--from', '2026-02-30'])]) {
+      assertExit(result, 2, 'a date that does not exist');
+      assert.match(result.stderr, /^error: usage: --(from|to): "[\d-]+" is not a date as YYYY-MM-DD$/m);
+      assert.doesNotMatch(result.stderr, /internal|\n\s+at /);
+    }
+  });
+
+  it('usage --month buckets by calendar month; --group-by is --by; --json is the API object', async () => {
+    const token = storedConfig(home('user')).token;
+    const [table, json, csv] = await Promise.all([cli(['usage', '--month', '--group-by', 'app']), cli(['usage', '--month', '--group-by', 'source', '--json']), cli(['usage', '--month', '--csv'])]);
+    assertExit(table, 0, 'usage --month');
+    assert.match(table.stdout, new RegExp(`^Account: Demo \\(Pro\\) \\(${demo_account}\\)`, 'm'));
+    assert.match(table.stdout, /^Usage: \d{4}-\d\d-01 – \d{4}-\d\d-\d\d \(per month, UTC\), by app$/m);
+    assert.match(table.stdout, /^MONTH\s+APP\s+REQUESTS\s+INPUT\s+OUTPUT\s+CACHE\s+COST\s+CHARGED$/m);
+    assert.match(table.stdout, /^\d{4}-\d\d\s+claude-code\s+\d+/m);
+    assert.match(table.stdout, /^Cost per month$/m);
+    assertExit(json, 0, 'usage --month --json');
+    const body = JSON.parse(json.stdout);
+    assert.equal(body.granularity, 'month');
+    assert.equal(body.group_by, 'source');
+    const today = new Date().toISOString().slice(0, 10);
+    assert.equal(body.to, today);
+    const first = new Date(`${today.slice(0, 7)}-01T00:00:00Z`);
+    first.setUTCMonth(first.getUTCMonth() - 11);
+    assert.equal(body.from, first.toISOString().slice(0, 10), 'this month and the 11 before it');
+    assert.deepEqual(body, await api('GET', `/v1/accounts/${demo_account}/usage?from=${body.from}&to=${body.to}&granularity=month&group_by=source`, token));
+    assert.ok(body.buckets.every((b: { start: string }) => b.start.endsWith('-01')));
+    assertExit(csv, 0, 'usage --month --csv');
+    assert.match(csv.stdout, /^account_id,month,group,/);
+    assert.match(csv.stdout.split('\n')[1]!, new RegExp(`^${demo_account},\\d{4}-\\d\\d,,`));
   });
 
   it('credits add buys credits with --yes; dollar input is exact and bad amounts exit 2', async () => {
@@ -359,6 +392,136 @@ describe('tokenbank CLI against a running server', () => {
     const refused = await cli(['autoreload', 'on', '--amount', '1', '--threshold', '5']);
     assertExit(refused, 1, 'autoreload below the minimum purchase');
     assert.match(refused.stderr, /^error: invalid_request: auto_reload\.amount_micros: /m);
+  });
+
+  it('cards list marks the default card; cards add makes the new card the default; bad tokens exit 2', async () => {
+    const token = storedConfig(home('user')).token;
+    const [list, json] = await Promise.all([cli(['cards', 'list']), cli(['cards', 'list', '--json'])]);
+    assertExit(list, 0, 'cards list');
+    assert.match(list.stdout, new RegExp(`^Account: Demo \\(Pro\\) \\(${demo_account}\\)`, 'm'));
+    assert.match(list.stdout, /^ {3}ID\s+BRAND\s+NUMBER\s+EXPIRES$/m);
+    assert.match(list.stdout, /^\*  pm_\w+\s+\w+\s+•••• \d{4}\s+\d\d\/\d{4}$/m);
+    assert.deepEqual(JSON.parse(json.stdout), await api('GET', `/v1/accounts/${demo_account}/payment-methods`, token));
+
+    const added = await cli(['cards', 'add', 'tok_mastercard']);
+    assertExit(added, 0, 'cards add');
+    assert.match(added.stdout, /✓ Added mastercard •••• 4444 \(exp 12\/2034\) as the default card\. Card pm_\w+\./);
+    const added_json = await cli(['cards', 'add', 'tok_visa', '--json']);
+    assertExit(added_json, 0, 'cards add --json');
+    const card = JSON.parse(added_json.stdout);
+    assert.equal(card.last4, '4242');
+    const cards = (await api('GET', `/v1/accounts/${demo_account}/payment-methods`, token)).data;
+    assert.equal(cards.find((c: { default?: boolean }) => c.default).id, card.id, 'the card added last is the default');
+    assert.match((await cli(['cards', 'list'])).stdout, new RegExp(`^\\*  ${card.id}\\s+visa\\s+•••• 4242`, 'm'));
+
+    const bad = await Promise.all([cli(['cards', 'add', 'tok visa']), cliInProcess(['cards', 'add', '']), cliInProcess(['cards', 'add', 'x'.repeat(201)]), cliInProcess(['cards', 'add']), cliInProcess(['cards']), cliInProcess(['cards', 'remove'])]);
+    for (const result of bad) {
+      assertExit(result, 2, 'bad cards input');
+      assert.match(result.stderr, /^error: usage: /m);
+    }
+    assert.match(bad[0]!.stderr, /<token>: "tok visa" is not a card token/);
+    const unknown = await cli(['cards', 'add', 'tok_nope']);
+    assertExit(unknown, 1, 'a token the provider does not know');
+    assert.match(unknown.stderr, /^error: \w+: /m);
+  });
+
+  it('extra-usage off and on change the setting; --json is the API object; bad input exits 2', async () => {
+    const token = storedConfig(home('user')).token;
+    const off = await cli(['extra-usage', 'off']);
+    assertExit(off, 0, 'extra-usage off');
+    assert.match(off.stdout, /✓ Extra usage off\. Requests beyond the plan allowance, and third-party apps, are refused; the \$[\d,.]+ balance is kept\./);
+    assert.equal((await api('GET', `/v1/accounts/${demo_account}/extra-usage`, token)).enabled, false);
+    assert.match((await cli(['balance', '--statusline'])).stdout, /^extra usage off/);
+    const on = await cli(['extra-usage', 'on', '--json']);
+    assertExit(on, 0, 'extra-usage on --json');
+    assert.deepEqual(JSON.parse(on.stdout), await api('GET', `/v1/accounts/${demo_account}/extra-usage`, token));
+    assert.equal(JSON.parse(on.stdout).enabled, true);
+    assert.match((await cli(['extra-usage', 'on'])).stdout, /✓ Extra usage on\. Available \$[\d,.]+; monthly limit \$50\.00, \$[\d,.]+ spent this cycle\./);
+    for (const result of await Promise.all([cli(['extra-usage', 'maybe']), cliInProcess(['extra-usage']), cliInProcess(['extra-usage', 'on', '--bogus'])])) {
+      assertExit(result, 2, 'bad extra-usage input');
+      assert.match(result.stderr, /^error: usage: /m);
+    }
+  });
+
+  it('limit unlimited removes the limit, as limit set unlimited does', async () => {
+    const token = storedConfig(home('user')).token;
+    const run = await cli(['limit', 'unlimited']);
+    assertExit(run, 0, 'limit unlimited');
+    assert.match(run.stdout, /Monthly spend limit: unlimited\./);
+    assert.equal((await api('GET', `/v1/accounts/${demo_account}/extra-usage`, token)).monthly_spend_limit_micros, null);
+    assertExit(await cliInProcess(['limit', 'unlimited', '50']), 2, 'limit unlimited takes no amount');
+    assertExit(await cli(['limit', 'set', '50']), 0, 'limit back to $50');
+  });
+
+  it('transactions lists purchases newest first and pages with --before; --json is the API object; bad flags exit 2', async () => {
+    const token = storedConfig(home('user')).token;
+    const [human, json, page] = await Promise.all([cli(['transactions']), cli(['transactions', '--json']), cli(['transactions', '--limit', '2'])]);
+    assertExit(human, 0, 'transactions');
+    assert.match(human.stdout, new RegExp(`^Account: Demo \\(Pro\\) \\(${demo_account}\\)`, 'm'));
+    assert.match(human.stdout, /^ ?ID\s+WHEN\s+KIND\s+AMOUNT\s+BOOK\s+REFERENCE$/m);
+    assert.match(human.stdout, /^\s*\d+\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+purchase\s+\+\$12\.50\s+purchased\s+pur_\w+$/m);
+    assertExit(json, 0, 'transactions --json');
+    const body = JSON.parse(json.stdout);
+    assert.deepEqual(body, await api('GET', `/v1/accounts/${demo_account}/transactions?limit=50`, token));
+    assertExit(page, 0, 'transactions --limit 2');
+    const next = /^More: tokenbank transactions --before (\d+)$/m.exec(page.stdout);
+    assert.ok(next, `a next page is offered:\n${page.stdout}`);
+    const second = await cli(['transactions', '--limit', '2', '--before', next[1]!, '--json']);
+    assertExit(second, 0, 'transactions --before');
+    assert.deepEqual(JSON.parse(second.stdout).data, body.data.slice(2, 4));
+    const bad = await Promise.all([cli(['transactions', '--limit', '0']), cliInProcess(['transactions', '--limit', 'x']), cliInProcess(['transactions', '--limit', '501']), cliInProcess(['transactions', '--before', 'abc']), cliInProcess(['transactions', '--before', '-3']), cliInProcess(['transactions', '--before', '99999999999999999'])]);
+    for (const result of bad) {
+      assertExit(result, 2, 'bad transactions flag');
+      assert.match(result.stderr, /^error: usage: --(limit|before)/m);
+    }
+  });
+
+  it('requests show each receipt: app, model, tokens, cost, which pool paid and why, in words', async () => {
+    const token = storedConfig(home('user')).token;
+    const [human, json] = await Promise.all([cli(['requests', '--limit', '50']), cli(['requests', '--json'])]);
+    assertExit(human, 0, 'requests');
+    assert.match(human.stdout, new RegExp(`^Account: Demo \\(Pro\\) \\(${demo_account}\\)`, 'm'));
+    assert.match(human.stdout, /^WHEN\s+APP\s+MODEL\s+TOKENS\s+COST\s+CHARGED\s+PAID BY\s+WHY$/m);
+    // The demo's third-party apps (claude-code, cursor) always pay from extra usage; its first-party ones mostly from the plan.
+    assert.match(human.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+(claude-code|cursor)\s+[\w.-]+\s+[\d,]+\s+\$[\d.,]+\s+\$[\d.,]+\s+extra usage\s+third-party apps draw only on extra usage$/m);
+    assert.match(human.stdout, /\s+plan allowance\s+the plan allowance had room for the whole request$/m);
+    assert.doesNotMatch(human.stdout, /third_party_extra_usage_only|first_party_/, 'reasons in words, not codes');
+    assertExit(json, 0, 'requests --json');
+    const body = JSON.parse(json.stdout);
+    assert.deepEqual(body, await api('GET', `/v1/accounts/${demo_account}/usage-records?limit=20`, token));
+    assert.ok(body.data.length > 0 && body.data.every((r: { funding: { source: string; reason: string } }) => r.funding.source && r.funding.reason));
+    for (const result of await Promise.all([cli(['requests', '--limit', '-1']), cliInProcess(['requests', '--limit', '1000']), cliInProcess(['requests', 'extra'])])) {
+      assertExit(result, 2, 'bad requests flag');
+      assert.match(result.stderr, /^error: usage: /m);
+    }
+  });
+
+  it('completion bash prints a script that completes commands, subcommands and choices; zsh loads it through bashcompinit', async () => {
+    const bash = await cli(['completion', 'bash']);
+    assertExit(bash, 0, 'completion bash');
+    assert.match(bash.stdout, /^complete -F _tokenbank_complete tokenbank$/m);
+    const script = join(work, 'completion.bash');
+    writeFileSync(script, bash.stdout);
+    const complete = (words: string[]) =>
+      new Promise<string>((ok, fail) => {
+        const line = `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _tokenbank_complete; echo "\${COMPREPLY[*]}"`;
+        const child = spawn('bash', ['--norc', '-c', line]);
+        let out = '';
+        child.stdout.on('data', (chunk) => (out += chunk));
+        child.on('error', fail);
+        child.on('close', () => ok(out.trim()));
+      });
+    assert.equal(await complete(['tokenbank', 'ca']), 'cards');
+    assert.equal(await complete(['tokenbank', 'cards', '']), 'list add --server --account --token --help');
+    assert.equal(await complete(['tokenbank', '--account', 'Demo', 'usage', '--group-by', '']), 'app model source');
+    assert.equal(await complete(['tokenbank', 'extra-usage', 'o']), 'on off');
+    const zsh = await cli(['completion', 'zsh']);
+    assertExit(zsh, 0, 'completion zsh');
+    assert.match(zsh.stdout, /bashcompinit && bashcompinit\ncomplete -F _tokenbank_complete tokenbank\n$/);
+    for (const result of await Promise.all([cli(['completion', 'fish']), cliInProcess(['completion'])])) {
+      assertExit(result, 2, 'bad shell');
+      assert.match(result.stderr, /^error: usage: /m);
+    }
   });
 
   it('admin commands refuse a user token (exit 1) and, with the operator token, list, search and show the catalog', async () => {

@@ -47,7 +47,7 @@ export function register(program: Command, kit: Kit): void {
       }
       ctx.out.line(`${s.green('✓')} Added ${s.bold(formatUsd(result.amount_micros))} to ${account.name}${result.replayed ? ' (already done earlier with this key; not charged again)' : ''}. Balance now ${s.bold(formatUsd(result.balance_micros))}. ${s.dim(`Purchase ${result.transaction_id}.`)}`);
       const extra = await ctx.api.request<ExtraUsage>('GET', `${path}/extra-usage`).catch(() => null);
-      if (extra && !extra.enabled) ctx.out.line(s.yellow('Extra usage is off for this account, so requests will not draw on these credits until it is turned on.'));
+      if (extra && !extra.enabled) ctx.out.line(s.yellow('Extra usage is off for this account, so requests will not draw on these credits until it is turned on (`tokenbank extra-usage on`).'));
     });
   examples(add, ['tokenbank credits add 20', 'tokenbank credits add 12.50 --account "Acme Inc"', 'tokenbank credits add $25 --yes --json', 'tokenbank credits add 20 --yes --idempotency-key nightly-2026-11-28']);
 }
@@ -62,6 +62,6 @@ async function chosenCard(request: <T>(method: string, path: string) => Promise<
     return card;
   }
   const card = cards.find((c) => c.default);
-  if (!card) throw new CliError('invalid_request', 'No card on file for this account.', EXIT.failed, 'Add a card in the account page, then try again.');
+  if (!card) throw new CliError('invalid_request', 'No card on file for this account.', EXIT.failed, 'Add one with `tokenbank cards add <token>` (or in the account page), then try again.');
   return card;
 }

@@ -1,11 +1,12 @@
-// `usage`: usage per UTC day, optionally by app, model or funding source, as a table and a
-// bar chart (█ charged to extra usage, ░ covered by the plan allowance); or --json / --csv.
+// `usage`: usage per UTC day (or per month with --month), optionally by app, model or funding
+// source, as a table and a bar chart (█ charged to extra usage, ░ covered by the plan allowance);
+// or --json / --csv. Every flag is checked before the first call to the server.
 import { Option, type Command } from 'commander';
 import { limits } from '../../domain/limits';
 import type { Ctx } from '../context';
 import { usageError } from '../errors';
 import { formatInt, formatUsd, microsToDecimal } from '../format';
-import { day, integer, utcDayBefore } from '../input';
+import { day, integer, month, utcDayBefore } from '../input';
 import { examples, type Kit } from '../kit';
 import { renderTable, visibleLength, output_limits } from '../output';
 import type { UsageBucket, UsageView } from '../views';
@@ -13,13 +14,19 @@ import type { UsageBucket, UsageView } from '../views';
 export const usage_limits = {
   days_default: 30,
   days_max: limits.usage_query_days_max,
+  /** With --month and no range: this month and the 11 before it (≤ 366 days, within days_max). */
+  months_default: 12,
 } as const;
+
+type Group = 'app' | 'model' | 'source';
 
 interface UsageOptions {
   days?: string;
   from?: string;
   to?: string;
-  by?: 'app' | 'model' | 'source';
+  by?: Group;
+  groupBy?: Group;
+  month?: boolean;
   json?: boolean;
   csv?: boolean;
 }
@@ -27,11 +34,13 @@ interface UsageOptions {
 export function register(program: Command, kit: Kit): void {
   const usage = program
     .command('usage')
-    .description('Usage and cost per day, as a table and a bar chart')
-    .addOption(new Option('--days <n>', `the last n UTC days, today included (default ${usage_limits.days_default})`).conflicts(['from', 'to']))
-    .option('--from <YYYY-MM-DD>', 'first UTC day')
-    .option('--to <YYYY-MM-DD>', 'last UTC day (default today)')
-    .addOption(new Option('--by <group>', 'split by app, model or funding source').choices(['app', 'model', 'source']))
+    .description('Usage and cost per day or per month, as a table and a bar chart')
+    .addOption(new Option('--days <n>', `the last n UTC days, today included (default ${usage_limits.days_default}; with --month, ${usage_limits.months_default} months)`).conflicts(['from', 'to']))
+    .option('--from <YYYY-MM-DD>', 'first UTC day (with --month also YYYY-MM)')
+    .option('--to <YYYY-MM-DD>', 'last UTC day, default today (with --month also YYYY-MM: its last day)')
+    .option('--month', 'one row per calendar month (UTC) instead of per day')
+    .addOption(new Option('--by <group>', 'split by app, model or funding source').choices(['app', 'model', 'source']).conflicts('groupBy'))
+    .addOption(new Option('--group-by <group>', 'the same as --by').choices(['app', 'model', 'source']))
     .addOption(new Option('--json', "print the API's usage object").conflicts('csv'))
     .option('--csv', 'print CSV (amounts in micros and exact dollars)')
     .action(async (options: UsageOptions, command: Command) => {
@@ -39,43 +48,73 @@ export function register(program: Command, kit: Kit): void {
       const range = rangeOf(options, Date.now());
       const account = await ctx.account();
       const body = await ctx.api.request<UsageView>('GET', `/v1/accounts/${encodeURIComponent(account.id)}/usage`, {
-        query: { from: range.from, to: range.to, granularity: 'day', group_by: options.by },
+        query: { from: range.from, to: range.to, granularity: options.month ? 'month' : 'day', group_by: options.by ?? options.groupBy },
       });
       if (options.json) return ctx.out.json(body);
       if (options.csv) return ctx.out.line(toCsv(body));
       ctx.printAccount(account);
       printUsage(ctx, body);
     });
-  examples(usage, ['tokenbank usage', 'tokenbank usage --days 7 --by app', 'tokenbank usage --from 2026-11-01 --to 2026-11-30 --by model', 'tokenbank usage --by source --csv > usage.csv']);
+  examples(usage, ['tokenbank usage', 'tokenbank usage --days 7 --by app', 'tokenbank usage --month --group-by source', 'tokenbank usage --month --from 2026-01 --to 2026-06 --json', 'tokenbank usage --from 2026-11-01 --to 2026-11-30 --by model', 'tokenbank usage --by source --csv > usage.csv']);
 }
 
-function rangeOf(options: UsageOptions, now_ms: number): { from: string; to: string } {
+export function rangeOf(options: UsageOptions, now_ms: number): { from: string; to: string } {
   if (options.days !== undefined) {
     const days = integer('--days', options.days, 1, usage_limits.days_max);
     return { from: utcDayBefore(now_ms, days - 1), to: utcDayBefore(now_ms, 0) };
   }
-  const to = options.to !== undefined ? day('--to', options.to) : utcDayBefore(now_ms, 0);
-  const from = options.from !== undefined ? day('--from', options.from) : utcDayBefore(Date.parse(`${to}T00:00:00Z`), usage_limits.days_default - 1);
+  const monthly = Boolean(options.month);
+  const first = (flag: string, text: string) => (monthly && /^\s*\d{4}-\d{2}\s*$/.test(text) ? month(flag, text) : day(flag, text));
+  const last = (flag: string, text: string) => (monthly && /^\s*\d{4}-\d{2}\s*$/.test(text) ? lastDayOfMonth(month(flag, text)) : day(flag, text));
+  const today = utcDayBefore(now_ms, 0);
+  const to = options.to !== undefined ? last('--to', options.to) : today;
+  const from = options.from !== undefined ? first('--from', options.from) : monthly ? monthsBefore(to, usage_limits.months_default - 1) : utcDayBefore(Date.parse(`${to}T00:00:00Z`), usage_limits.days_default - 1);
   if (from > to) throw usageError(`--from ${from} is after --to ${to}.`);
   if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > usage_limits.days_max) throw usageError(`The range may span at most ${usage_limits.days_max} days.`);
   return { from, to };
 }
 
+/** The first day of the month `n` months before the month of `iso_day`. */
+function monthsBefore(iso_day: string, n: number): string {
+  const d = new Date(`${iso_day.slice(0, 7)}-01T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() - n);
+  return d.toISOString().slice(0, 10);
+}
+
+function lastDayOfMonth(first_day: string): string {
+  const d = new Date(`${first_day}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1, 0);
+  return d.toISOString().slice(0, 10);
+}
+
 const dayLabel = (iso_day: string) => new Date(`${iso_day}T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+const monthLabel = (iso_day: string) => new Date(`${iso_day}T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** The buckets' starts over the whole range, in order: every UTC day, or every month's first day. */
+function bucketStarts(body: UsageView): string[] {
+  const starts: string[] = [];
+  if (body.granularity === 'month') {
+    for (let d = `${body.from.slice(0, 7)}-01`; d <= body.to; d = monthsBefore(d, -1)) starts.push(d);
+  } else {
+    for (let d = body.from; d <= body.to; d = utcDayBefore(Date.parse(`${d}T00:00:00Z`), -1)) starts.push(d);
+  }
+  return starts;
+}
 
 function printUsage(ctx: Ctx, body: UsageView): void {
   const s = ctx.out.style;
   const by = body.group_by;
-  ctx.out.line(`${s.dim('Usage:')} ${body.from} – ${body.to} (UTC days)${by ? `, by ${by}` : ''}`);
+  const monthly = body.granularity === 'month';
+  ctx.out.line(`${s.dim('Usage:')} ${body.from} – ${body.to} (${monthly ? 'per month, UTC' : 'UTC days'})${by ? `, by ${by}` : ''}`);
   ctx.out.line();
   if (body.buckets.length === 0) {
     ctx.out.line('No usage in this range.');
     return;
   }
-  const header = ['DAY', ...(by ? [by.toUpperCase()] : []), 'REQUESTS', 'INPUT', 'OUTPUT', 'CACHE', 'COST', 'CHARGED'];
+  const header = [monthly ? 'MONTH' : 'DAY', ...(by ? [by.toUpperCase()] : []), 'REQUESTS', 'INPUT', 'OUTPUT', 'CACHE', 'COST', 'CHARGED'];
   const align = header.map((_, i) => (i <= (by ? 1 : 0) ? 'left' : 'right') as 'left' | 'right');
   const rows = body.buckets.map((b) => [
-    b.start,
+    monthly ? b.start.slice(0, 7) : b.start,
     ...(by ? [b.group ?? '—'] : []),
     formatInt(b.requests),
     formatInt(b.input_tokens),
@@ -98,9 +137,9 @@ function printUsage(ctx: Ctx, body: UsageView): void {
   ctx.out.line(renderTable(header, rows, { align, style: s }));
   ctx.out.line(s.dim('COST is the list price of the usage; CHARGED is what extra usage paid (the rest was covered by the plan allowance).'));
 
-  // Per day, every day of the range (a day without usage is an empty bar, not a missing one).
+  // Every day (month) of the range: one without usage is an empty bar, not a missing one.
   const per_day = new Map<string, { cost: number; charged: number }>();
-  for (let d = body.from; d <= body.to; d = utcDayBefore(Date.parse(`${d}T00:00:00Z`), -1)) per_day.set(d, { cost: 0, charged: 0 });
+  for (const d of bucketStarts(body)) per_day.set(d, { cost: 0, charged: 0 });
   for (const b of body.buckets) {
     const entry = per_day.get(b.start) ?? { cost: 0, charged: 0 };
     entry.cost += b.cost_micros;
@@ -108,8 +147,8 @@ function printUsage(ctx: Ctx, body: UsageView): void {
     per_day.set(b.start, entry);
   }
   ctx.out.line();
-  ctx.out.line(s.bold('Cost per day'));
-  ctx.out.line(stackedChart(ctx, [...per_day].map(([d, v]) => ({ label: dayLabel(d), ...v }))));
+  ctx.out.line(s.bold(monthly ? 'Cost per month' : 'Cost per day'));
+  ctx.out.line(stackedChart(ctx, [...per_day].map(([d, v]) => ({ label: monthly ? monthLabel(d) : dayLabel(d), ...v }))));
   if (by) {
     const per_group = new Map<string, { cost: number; charged: number }>();
     for (const b of body.buckets) {
@@ -156,10 +195,12 @@ function csvCell(value: string | number | null): string {
 }
 
 export function toCsv(body: UsageView): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  // Monthly rows name their month (2026-11); the column says which it is.
+  const monthly = body.granularity === 'month';
+  const lines = [CSV_COLUMNS.map((c) => (c === 'day' && monthly ? 'month' : c)).join(',')];
   for (const b of body.buckets) {
     lines.push(
-      [body.account_id, b.start, b.group, b.requests, b.input_tokens, b.output_tokens, b.cache_creation_input_tokens, b.cache_read_input_tokens, b.allowance_tokens, b.cost_micros, b.extra_usage_micros, microsToDecimal(b.cost_micros), microsToDecimal(b.extra_usage_micros)]
+      [body.account_id, monthly ? b.start.slice(0, 7) : b.start, b.group, b.requests, b.input_tokens, b.output_tokens, b.cache_creation_input_tokens, b.cache_read_input_tokens, b.allowance_tokens, b.cost_micros, b.extra_usage_micros, microsToDecimal(b.cost_micros), microsToDecimal(b.extra_usage_micros)]
         .map(csvCell)
         .join(','),
     );
