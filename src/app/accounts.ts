@@ -10,6 +10,7 @@ import { firstCallWithKey, keyDetails } from './idempotency';
 import { hashPassword } from './passwords';
 import type { Plan } from '../domain/catalog';
 import type { AccountRecord, InvitationRecord, Role, StoreTx, UserRecord } from './ports';
+import { wholeCentsProblem } from '../domain/purchase';
 import * as v from './validate';
 
 export interface CreateAccountInput {
@@ -253,6 +254,8 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
   if (reload_amount !== undefined && (reload_amount < deps.settings.purchase_micros_min || reload_amount > deps.settings.purchase_micros_max)) {
     throw invalid('auto_reload.amount_micros', `must be between ${deps.settings.purchase_micros_min} (${formatUsd(deps.settings.purchase_micros_min)}) and ${deps.settings.purchase_micros_max}`);
   }
+  const cents = reload_amount === undefined ? null : wholeCentsProblem(reload_amount);
+  if (cents) throw invalid('auto_reload.amount_micros', cents);
   const request_hash = requestHash({ enabled, limit: has_limit ? limit : undefined, reload_enabled, reload_amount, reload_threshold });
   return deps.store.transaction(async (tx) => {
     const { account } = await lockOne(tx, account_id);

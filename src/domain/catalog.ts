@@ -83,6 +83,7 @@ export function priceById(catalog: Catalog, model_id: string, price_id: string):
   return (catalog.prices.get(model_id) ?? []).find((p) => p.id === price_id);
 }
 
+/** The one definition of a paid plan: it costs something and allows extra usage (SPEC §1.5). */
 export function isPaidPlan(plan: Plan): boolean {
   return plan.price_micros > 0 && plan.extra_usage_allowed;
 }

@@ -1,5 +1,6 @@
 // Who pays for a request (SPEC §1.4), the hard spend cap (§1.6) and holds (§1.8).
 // Pure: the caller passes loaded state and `now_ms`, gets back a plan, and applies it.
+import { invariant } from './assert';
 import type { App, Model, ModelPrice, Plan, WindowKind } from './catalog';
 import { windowAt, windowRoom, type WindowState, type WindowView } from './cycles';
 import { formatUsd, shareCeil } from './money';
@@ -219,7 +220,7 @@ export function expireHold(wallet: WalletState, seat_windows: SeatWindows, fundi
 
 /** A late settlement arrived, or the late-settlement window ended: the limit no longer counts the hold. */
 export function endLateHold(wallet: WalletState, funding: Funding): void {
-  if (wallet.late_held_micros < funding.held_micros) throw new Error(`invariant: ending a late hold of ${funding.held_micros} but ${wallet.late_held_micros} is counted`);
+  invariant(wallet.late_held_micros >= funding.held_micros, () => `ending a late hold of ${funding.held_micros} but ${wallet.late_held_micros} is counted`);
   wallet.late_held_micros -= funding.held_micros;
 }
 
@@ -234,11 +235,15 @@ export function beyondHold(funding: Funding, charge: Omit<Charge, 'draws'>): boo
 
 /** Drops what a hold reserved (release, expiry, or the first step of settle). */
 export function releaseHold(wallet: WalletState, seat_windows: SeatWindows, funding: Funding): void {
+  invariant(wallet.held_micros >= funding.held_micros, () => `releasing a hold of ${funding.held_micros} from a wallet that holds ${wallet.held_micros}`);
   wallet.held_micros -= funding.held_micros;
   for (const mark of funding.windows) {
     const state = seat_windows.get(mark.kind);
     // A window that has rolled over since the hold was placed holds nothing of it any more.
-    if (state && state.start_ms === mark.start_ms) state.held_tokens = Math.max(0, state.held_tokens - funding.allowance_tokens);
+    if (state && state.start_ms === mark.start_ms) {
+      invariant(state.held_tokens >= funding.allowance_tokens, () => `releasing ${funding.allowance_tokens} held tokens from a ${mark.kind} window that holds ${state.held_tokens}`);
+      state.held_tokens -= funding.allowance_tokens;
+    }
   }
 }
 

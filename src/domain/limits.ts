@@ -29,6 +29,8 @@ export const limits = {
   spend_limit_warning_percent: 80,
 
   reload_attempts_max: 3,
+  // A card is charged in whole cents: purchases and auto-reload amounts are multiples of this.
+  card_charge_unit_micros: 10_000,
 
   events_per_batch_max: 1000,
   idempotency_key_length_max: 255,

@@ -1,4 +1,5 @@
 // The cost of a request (SPEC §1.1) and its allowance tokens (SPEC §1.3).
+import { invariant } from './assert';
 import type { Model, ModelPrice } from './catalog';
 import { TOKENS_PER_MTOK, divCeil, divRoundHalfUp, toSafeNumber } from './money';
 
@@ -27,7 +28,7 @@ export function usageOf(partial: Partial<TokenUsage>): TokenUsage {
 /** The 1-hour part of the cache writes (0 when not given). */
 export function cacheWrites1h(usage: TokenUsage): number {
   const n = usage.cache_creation_1h_input_tokens ?? 0;
-  if (n > usage.cache_creation_input_tokens) throw new Error(`invariant: ${n} 1-hour cache writes of ${usage.cache_creation_input_tokens} in all`);
+  invariant(n <= usage.cache_creation_input_tokens, () => `${n} 1-hour cache writes of ${usage.cache_creation_input_tokens} in all`);
   return n;
 }
 

@@ -1,5 +1,6 @@
 // Adding extra-usage credits (SPEC §1.5): bounds, plan and the per-day redemption cap.
 import type { Plan } from './catalog';
+import { limits } from './limits';
 import { formatUsd } from './money';
 import { AppError, invalid } from './refusals';
 import { extraUsageAllowed, redeemedToday, type AccountState, type WalletState } from './wallet';
@@ -10,11 +11,19 @@ export interface PurchaseBounds {
   redeemed_micros_per_day_max: number;
 }
 
+/** The one rule that card charges are whole cents; null when `amount_micros` is one. */
+export function wholeCentsProblem(amount_micros: number): string | null {
+  if (amount_micros % limits.card_charge_unit_micros === 0) return null;
+  return `cards are charged in whole cents: must be a multiple of ${limits.card_charge_unit_micros} micros ($0.01), got ${amount_micros} (${formatUsd(amount_micros, 6)})`;
+}
+
 /** Returns null when the purchase may go ahead, else the typed refusal. */
 export function checkPurchase(account: AccountState, plan: Plan | undefined, wallet: WalletState, amount_micros: number, bounds: PurchaseBounds, now_ms: number): AppError | null {
   if (!Number.isSafeInteger(amount_micros) || amount_micros < bounds.purchase_micros_min || amount_micros > bounds.purchase_micros_max) {
     return invalid('amount_micros', `must be an integer between ${bounds.purchase_micros_min} (${formatUsd(bounds.purchase_micros_min)}) and ${bounds.purchase_micros_max} (${formatUsd(bounds.purchase_micros_max)})`);
   }
+  const cents = wholeCentsProblem(amount_micros);
+  if (cents) return invalid('amount_micros', cents);
   if (!extraUsageAllowed(account, plan, now_ms)) {
     return new AppError('plan_required', 'Extra usage needs an active paid plan (Pro, Max or Team): upgrade the plan, then add credits.', { plan: account.plan_id });
   }

@@ -1,5 +1,6 @@
 // Accounts, subscriptions and extra-usage wallets as the domain sees them: loaded state, pure reads.
-import type { Plan } from './catalog';
+import { invariant } from './assert';
+import { isPaidPlan, type Plan } from './catalog';
 import { cycleAt, type Cycle } from './cycles';
 
 export type AccountKind = 'plan' | 'api_org';
@@ -60,7 +61,7 @@ export function planStatusAt(account: AccountState, now_ms: number): PlanStatus 
 
 /** Extra usage needs an active paid plan (SPEC §1.5). A cancelling plan is active until its end. */
 export function extraUsageAllowed(account: AccountState, plan: Plan | undefined, now_ms: number): boolean {
-  return plan !== undefined && plan.extra_usage_allowed && plan.price_micros > 0 && planStatusAt(account, now_ms) !== 'lapsed';
+  return plan !== undefined && isPaidPlan(plan) && planStatusAt(account, now_ms) !== 'lapsed';
 }
 
 export function isGrantLive(grant: Grant, now_ms: number): boolean {
@@ -154,6 +155,6 @@ export function addRedeemed(wallet: WalletState, now_ms: number, amount_micros: 
  */
 export function releaseRedeemed(wallet: WalletState, reserved_at_ms: number, amount_micros: number): void {
   if (wallet.redeemed_day !== utcDay(reserved_at_ms)) return;
-  if (wallet.redeemed_day_micros < amount_micros) throw new Error(`invariant: releasing ${amount_micros} of the daily cap but only ${wallet.redeemed_day_micros} is reserved on ${wallet.redeemed_day}`);
+  invariant(wallet.redeemed_day_micros >= amount_micros, () => `releasing ${amount_micros} of the daily cap but only ${wallet.redeemed_day_micros} is reserved on ${wallet.redeemed_day}`);
   wallet.redeemed_day_micros -= amount_micros;
 }

@@ -11,12 +11,20 @@ import { NOW, account, plan, wallet } from '../fixtures/domain-state';
 const $ = (dollars: number) => dollars * 1_000_000;
 const bounds: PurchaseBounds = { purchase_micros_min: limits.purchase_micros_min, purchase_micros_max: limits.purchase_micros_max, redeemed_micros_per_day_max: limits.redeemed_micros_per_day_max };
 
-describe('purchase bounds: $5 to $2,500, whole micros', () => {
+describe('purchase bounds: $5 to $2,500, whole cents', () => {
   const check = (amount: number) => checkPurchase(account(), plan('pro'), wallet(), amount, bounds, NOW);
   it('the defaults are $5, $2,500 and $2,000 a day', () => {
     assert.deepEqual(bounds, { purchase_micros_min: $(5), purchase_micros_max: $(2500), redeemed_micros_per_day_max: $(2000) });
   });
-  for (const ok of [$(5), $(2000), 12_345_678]) it(`${ok} micros is allowed`, () => assert.equal(check(ok), null));
+  for (const ok of [$(5), $(2000), 12_340_000]) it(`${ok} micros is allowed`, () => assert.equal(check(ok), null));
+  for (const bad of [5_000_001, 12_345_678, $(5) + 5_000]) {
+    it(`${bad} micros is refused: card charges are whole cents`, () => {
+      const r = check(bad);
+      assert.equal(r?.type, 'invalid_request');
+      assert.equal(r?.figures.field, 'amount_micros');
+      assert.match(r!.message, /whole cents/);
+    });
+  }
   for (const bad of [$(5) - 1, 0, -$(5), $(2500) + 1, $(5) + 0.5, Number.NaN, 2 ** 53]) {
     it(`${bad} micros is invalid_request naming amount_micros`, () => {
       const r = check(bad);

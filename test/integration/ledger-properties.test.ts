@@ -29,6 +29,8 @@ import type { AuthorizationRecord } from '../../src/app/ports';
 
 /** SPEC §1.6's late-settlement window, as the model knows it: one hour after a hold's expiry. */
 const LATE_WINDOW_MS = 60 * 60 * 1000;
+/** Card charges are whole cents: an amount rounded down to 10,000 micros. */
+const wholeCents = (micros: number) => micros - (micros % 10_000);
 
 const RUNS = Number(process.env.LEDGER_RUNS ?? 25);
 const OPS_MAX = Number(process.env.LEDGER_OPS ?? 40);
@@ -246,8 +248,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant('purchase' as const),
       a: account,
       amount: fc.oneof(
-        { weight: 6, arbitrary: fc.integer({ min: PURCHASE_MIN, max: 40_000_000 }) },
-        { weight: 2, arbitrary: fc.integer({ min: PURCHASE_MIN, max: PURCHASE_MAX }) },
+        { weight: 6, arbitrary: fc.integer({ min: PURCHASE_MIN, max: 40_000_000 }).map(wholeCents) },
+        { weight: 2, arbitrary: fc.integer({ min: PURCHASE_MIN, max: PURCHASE_MAX }).map(wholeCents) },
+        { weight: 1, arbitrary: fc.integer({ min: PURCHASE_MIN, max: 40_000_000 }) },
         { weight: 1, arbitrary: fc.constantFrom(PURCHASE_MIN - 1, PURCHASE_MIN, 1_500_000_000, PURCHASE_MAX, PURCHASE_MAX + 1) },
       ),
       declined: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
@@ -361,7 +364,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 /** Each account starts with a card, maybe some credits, and its own extra-usage settings. */
 const setup = fc.array(
   fc.record({
-    credits: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: PURCHASE_MIN, max: 30_000_000 }) }),
+    credits: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: PURCHASE_MIN, max: 30_000_000 }).map(wholeCents) }),
     enabled: fc.integer({ min: 0, max: 3 }).map((n) => n !== 0),
     limit: fc.oneof({ weight: 1, arbitrary: fc.constant({ set: false as const }) }, { weight: 3, arbitrary: limit_value.map((value) => ({ set: true as const, value })) }),
   }),
@@ -511,7 +514,8 @@ class Run {
         const today = acc.redeemed.get(day) ?? 0;
         const record: MPurchase = { a: o.a, key, body, purchase_id: null, status: 'refused' };
         m.purchases.push(record);
-        if (o.amount < PURCHASE_MIN || o.amount > PURCHASE_MAX) {
+        if (o.amount < PURCHASE_MIN || o.amount > PURCHASE_MAX || o.amount % 10_000 !== 0) {
+          // Bounds, and card charges are whole cents ($0.01 = 10,000 micros).
           refusedWith(outcome, 'invalid_request', `purchase of ${o.amount}`);
         } else if (today + o.amount > DAILY_CAP) {
           refusedWith(outcome, 'daily_cap_reached', `purchase of ${o.amount} with ${today} added today`);
