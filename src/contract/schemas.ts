@@ -272,7 +272,7 @@ export const AccountResponse = Type.Object(
     cycle_end: When,
     created_at: When,
     windows: Type.Array(AccountWindow),
-    role: Type.Optional(Nullable(Role)),
+    role: Type.Optional(Nullable(Type.Union([Role, Type.Literal('operator')], { description: "the caller's role in this account; operator for the operator" }))),
     owner: Type.Optional(UserRef),
   },
   closed,
