@@ -297,7 +297,7 @@ export const PurchaseResponse = Type.Object(
     amount_micros: Int,
     balance_micros: Type.Integer({ description: 'the balance after the purchase (on a replay: now)' }),
     status: Str,
-    replayed: Type.Boolean({ description: 'the answer to an earlier call with this Idempotency-Key (also the Idempotent-Replayed header)' }),
+    replayed: Type.Boolean({ description: 'deprecated, read the Idempotent-Replayed header: the answer to an earlier call with this Idempotency-Key' }),
   },
   closed,
 );
