@@ -45,7 +45,17 @@ const err = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $r
 /** ?limit= as a page size: the default when absent, never above page_size_max (the schema allows digits only). */
 const pageSize = (limit: string | undefined) => Math.min(Math.max(1, Number(limit ?? limits.page_size_default)), limits.page_size_max);
 /** A success answer and its schema: the document shows it, and the answer is serialised through it. */
-const ok = <T extends TSchema>(status: number, description: string, schema: T) => ({ [status]: { ...schema, description } as T });
+const ok = <T extends TSchema>(status: number, description: string, schema: T) => ({ [status]: { ...schema, description, headers: ANSWER_HEADERS } as T });
+/** The same, for a call that takes Idempotency-Key: its answer may be a replay. */
+const okKeyed = <T extends TSchema>(status: number, description: string, schema: T) => ({ [status]: { ...schema, description, headers: KEYED_ANSWER_HEADERS } as T });
+/** Headers of every success answer, as documented (errors carry Request-Id too, and their body names it). */
+const ANSWER_HEADERS = {
+  'Request-Id': { type: 'string', description: "the server's id of this request (also X-Request-Id); quote it when reporting a problem" },
+};
+const KEYED_ANSWER_HEADERS = {
+  ...ANSWER_HEADERS,
+  'Idempotent-Replayed': { type: 'string', enum: ['true'], description: "present on the answer to a repeated Idempotency-Key with the same body: the first call's status and body; nothing was done again" },
+};
 /** A keyed call answered from its first call: the same status and body, marked for the client. */
 function markReplay(reply: FastifyReply, replayed: boolean) {
   if (replayed) reply.header('idempotent-replayed', 'true');
@@ -126,7 +136,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return { ...(await tb.getAccountView(request.params.id, p.kind === 'user' ? p.user_id : null)), role };
   });
 
-  api.put('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'changeSubscription', summary: 'Change plan or seats (owner); on a lapsed account, start a new subscription', params: S.IdParams, body: S.SubscriptionRequest, response: { ...ok(200, 'the account', S.AccountResponse), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
+  api.put('/v1/accounts/:id/subscription', { schema: { tags: ['accounts'], operationId: 'changeSubscription', summary: 'Change plan or seats (owner); on a lapsed account, start a new subscription', params: S.IdParams, body: S.SubscriptionRequest, response: { ...okKeyed(200, 'the account', S.AccountResponse), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
     await requireRole(deps, who(request), request.params.id, 'owner');
     const changed = await tb.changeSubscription(request.params.id, request.body, actor(request), idem(request));
     markReplay(reply, changed.replayed);
@@ -184,21 +194,21 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     return tb.getExtraUsage(request.params.id);
   });
 
-  api.patch('/v1/accounts/:id/extra-usage', { schema: { tags: ['extra-usage'], operationId: 'updateExtraUsage', summary: 'Turn extra usage on/off, set the monthly spend limit, configure auto-reload (billing)', params: S.IdParams, body: S.ExtraUsagePatchRequest, response: { ...ok(200, 'extra usage', S.ExtraUsageResponse), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
+  api.patch('/v1/accounts/:id/extra-usage', { schema: { tags: ['extra-usage'], operationId: 'updateExtraUsage', summary: 'Turn extra usage on/off, set the monthly spend limit, configure auto-reload (billing)', params: S.IdParams, body: S.ExtraUsagePatchRequest, response: { ...okKeyed(200, 'extra usage', S.ExtraUsageResponse), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
     await requireRole(deps, who(request), request.params.id, 'billing');
     const changed = await tb.updateExtraUsage(request.params.id, request.body, actor(request), idem(request));
     markReplay(reply, changed.replayed);
     return tb.getExtraUsage(request.params.id);
   });
 
-  api.post('/v1/accounts/:id/extra-usage/credits', { schema: { tags: ['extra-usage'], operationId: 'addCredits', summary: 'Buy extra usage credits by card (billing); requires Idempotency-Key', params: S.IdParams, body: S.CreditsRequest, response: { ...ok(201, 'the purchase', S.PurchaseResponse), ...err(400, 401, 402, 403, 404, 409) } } }, async (request, reply) => {
+  api.post('/v1/accounts/:id/extra-usage/credits', { schema: { tags: ['extra-usage'], operationId: 'addCredits', summary: 'Buy extra usage credits by card (billing); requires Idempotency-Key', params: S.IdParams, body: S.CreditsRequest, response: { ...okKeyed(201, 'the purchase', S.PurchaseResponse), ...err(400, 401, 402, 403, 404, 409) } } }, async (request, reply) => {
     await requireRole(deps, who(request), request.params.id, 'billing');
     const result = await tb.purchaseCredits(request.params.id, request.body, idem(request), actor(request));
     markReplay(reply, result.replayed);
     return reply.status(201).send({ transaction_id: result.purchase.id, amount_micros: result.purchase.amount_micros, balance_micros: result.balance_micros, status: result.purchase.status, replayed: result.replayed });
   });
 
-  api.post('/v1/accounts/:id/grants', { schema: { tags: ['operator'], operationId: 'grantCredits', summary: 'Grant promotional credits, optionally expiring (operator)', params: S.IdParams, body: S.GrantRequest, response: { ...ok(201, 'the grant', S.GrantResponse), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
+  api.post('/v1/accounts/:id/grants', { schema: { tags: ['operator'], operationId: 'grantCredits', summary: 'Grant promotional credits, optionally expiring (operator)', params: S.IdParams, body: S.GrantRequest, response: { ...okKeyed(201, 'the grant', S.GrantResponse), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
     requireOperator(who(request));
     const grant = await tb.grantCredits(request.params.id, request.body, actor(request), idem(request));
     markReplay(reply, grant.replayed);
@@ -228,7 +238,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   });
 
   // ---- metering (the model gateway) ----------------------------------------------------------
-  api.post('/v1/authorizations', { schema: { tags: ['metering'], operationId: 'authorize', summary: 'Place a hold for the largest cost a request can have, or refuse with the reason', body: S.AuthorizeRequest, response: { ...ok(201, 'the hold', S.AuthorizationResponse), ...err(400, 401, 402, 403, 404, 409, 429, 503) } } }, async (request, reply) => {
+  api.post('/v1/authorizations', { schema: { tags: ['metering'], operationId: 'authorize', summary: 'Place a hold for the largest cost a request can have, or refuse with the reason', body: S.AuthorizeRequest, response: { ...okKeyed(201, 'the hold', S.AuthorizationResponse), ...err(400, 401, 402, 403, 404, 409, 429, 503) } } }, async (request, reply) => {
     requireMetering(who(request));
     const authorization = await tb.authorize(request.body, idem(request));
     markReplay(reply, authorization.replayed);

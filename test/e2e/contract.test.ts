@@ -141,6 +141,20 @@ describe('the contract', () => {
       }
     });
 
+    it('documents Request-Id on every success, and Idempotent-Replayed on the calls that take Idempotency-Key', () => {
+      const keyed = ['POST /v1/accounts/{id}/extra-usage/credits', 'POST /v1/authorizations', 'PATCH /v1/accounts/{id}/extra-usage', 'POST /v1/accounts/{id}/grants', 'PUT /v1/accounts/{id}/subscription'];
+      for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+        for (const [method, op] of Object.entries(ops)) {
+          const where = `${method.toUpperCase()} ${path}`;
+          for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+            if (!status.startsWith('2')) continue;
+            assert.ok(response.headers?.['Request-Id'], `${where} ${status} documents Request-Id`);
+            assert.equal(Boolean(response.headers?.['Idempotent-Replayed']), keyed.includes(where), `${where} ${status}: Idempotent-Replayed documented exactly on keyed calls`);
+          }
+        }
+      }
+    });
+
     it('names a relative server, so /docs "Try it out" calls the server it was served by', () => {
       assert.deepEqual(doc.servers, [{ url: '/' }]);
     });
