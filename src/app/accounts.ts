@@ -6,7 +6,7 @@ import { AppError, invalid, notFound } from '../domain/refusals';
 import { balanceMicros, planStatusAt } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { requestHash } from './hash';
-import { firstCallWithKey, keyDetails } from './idempotency';
+import { firstCallWithKey, keyDetails, type Replayable } from './idempotency';
 import { hashPassword } from './passwords';
 import type { Plan } from '../domain/catalog';
 import type { AccountRecord, InvitationRecord, Role, StoreTx, UserRecord } from './ports';
@@ -174,8 +174,8 @@ export async function declineInvitation(deps: Deps, invitation_id: string, invit
 }
 
 /** The signed-in user's pending invitations (matched by their email), oldest first. */
-export function listInvitations(deps: Deps, invitee: Invitee, limit: number) {
-  return deps.store.listPendingInvitations(invitee.email, deps.clock.now_ms(), limit);
+export function listInvitations(deps: Deps, invitee: Invitee, limit: number, after_id?: string) {
+  return deps.store.listPendingInvitations(invitee.email, deps.clock.now_ms(), limit, after_id);
 }
 
 async function lockOne(tx: StoreTx, account_id: string) {
@@ -188,7 +188,7 @@ async function lockOne(tx: StoreTx, account_id: string) {
  * PUT subscription: change plan or seats. On a lapsed account it starts a new subscription
  * (a new cycle anchor, now); on a cancelling one it withdraws the cancellation.
  */
-export async function changeSubscription(deps: Deps, account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor, idempotency_key_in?: unknown): Promise<AccountRecord> {
+export async function changeSubscription(deps: Deps, account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor, idempotency_key_in?: unknown): Promise<Replayable<AccountRecord>> {
   const idempotency_key = v.idempotencyKey(idempotency_key_in);
   const plan_id = v.text('plan', input.plan);
   const catalog = await deps.catalog.get();
@@ -199,7 +199,7 @@ export async function changeSubscription(deps: Deps, account_id: string, input: 
   const request_hash = requestHash({ plan: plan_id, seats });
   return deps.store.transaction(async (tx) => {
     const { account } = await lockOne(tx, account_id);
-    if (await firstCallWithKey(tx, account_id, 'subscription.changed', idempotency_key, request_hash, 'subscription change')) return account;
+    if (await firstCallWithKey(tx, account_id, 'subscription.changed', idempotency_key, request_hash, 'subscription change')) return { ...account, replayed: true };
     if (account.kind !== 'plan') throw invalid('account_id', 'API organizations have no plan');
     const now_ms = deps.clock.now_ms();
     const before = { plan: account.plan_id, seats: account.seats, status: planStatusAt(account, now_ms) };
@@ -209,7 +209,7 @@ export async function changeSubscription(deps: Deps, account_id: string, input: 
     account.cancel_at_ms = null;
     await tx.updateAccount(account_id, { plan_id, seats: account.seats, cancel_at_ms: null, anchor_ms: account.anchor_ms });
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'subscription.changed', request_id: actor.request_id, details: { before, after: { plan: plan_id, seats: account.seats }, ...keyDetails(idempotency_key, request_hash) }, created_at_ms: now_ms }]);
-    return account;
+    return { ...account, replayed: false };
   });
 }
 
@@ -240,7 +240,7 @@ export interface ExtraUsagePatch {
  * default, unless the same request sets a limit (null = unlimited, an explicit choice);
  * auto-reload needs an amount ≥ the minimum purchase and a threshold.
  */
-export async function updateExtraUsage(deps: Deps, account_id: string, patch: ExtraUsagePatch, actor: Actor, idempotency_key_in?: unknown): Promise<AccountRecord> {
+export async function updateExtraUsage(deps: Deps, account_id: string, patch: ExtraUsagePatch, actor: Actor, idempotency_key_in?: unknown): Promise<Replayable<AccountRecord>> {
   const idempotency_key = v.idempotencyKey(idempotency_key_in);
   if (typeof patch !== 'object' || patch === null) throw invalid('body', 'must be an object');
   const enabled = patch.enabled === undefined ? undefined : bool('enabled', patch.enabled);
@@ -259,7 +259,7 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
   const request_hash = requestHash({ enabled, limit: has_limit ? limit : undefined, reload_enabled, reload_amount, reload_threshold });
   return deps.store.transaction(async (tx) => {
     const { account } = await lockOne(tx, account_id);
-    if (await firstCallWithKey(tx, account_id, 'extra_usage.updated', idempotency_key, request_hash, 'extra-usage change')) return account;
+    if (await firstCallWithKey(tx, account_id, 'extra_usage.updated', idempotency_key, request_hash, 'extra-usage change')) return { ...account, replayed: true };
     const now_ms = deps.clock.now_ms();
     const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: { ...account.auto_reload } };
     if (enabled === true && !account.extra_usage_enabled && !has_limit && account.monthly_spend_limit_micros === null) {
@@ -283,7 +283,7 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
       },
     });
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload }, ...keyDetails(idempotency_key, request_hash) }, created_at_ms: now_ms }]);
-    return account;
+    return { ...account, replayed: false };
   });
 }
 

@@ -14,7 +14,7 @@ import { AppError, invalid, notFound } from '../domain/refusals';
 import { addRedeemed, balanceMicros, releaseRedeemed } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { requestHash } from './hash';
-import { firstCallWithKey, keyDetails } from './idempotency';
+import { firstCallWithKey, keyDetails, type Replayable } from './idempotency';
 import type { GrantRecord, PaymentMethodRecord, PurchaseRecord } from './ports';
 import * as v from './validate';
 
@@ -169,7 +169,7 @@ function cardMessage(type: string, provider_message: string): string {
 }
 
 /** Operator: a promotional grant, optionally expiring. Consumed before purchased credits. */
-export async function grantCredits(deps: Deps, account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor, idempotency_key_in?: unknown): Promise<GrantRecord> {
+export async function grantCredits(deps: Deps, account_id: string, input: { amount_micros: unknown; expires_at?: unknown; reason?: unknown }, actor: Actor, idempotency_key_in?: unknown): Promise<Replayable<GrantRecord>> {
   const idempotency_key = v.idempotencyKey(idempotency_key_in);
   const amount_micros = v.amountMicros('amount_micros', input.amount_micros, 1);
   const expires_at_ms = input.expires_at === undefined || input.expires_at === null ? null : v.timestampMs('expires_at', input.expires_at);
@@ -180,7 +180,7 @@ export async function grantCredits(deps: Deps, account_id: string, input: { amou
     if (!locked) throw notFound('account', account_id);
     // A retried grant with its key is the first grant, never a second one.
     const first = await firstCallWithKey(tx, account_id, 'grant.added', idempotency_key, request_hash, 'grant');
-    if (first) return { id: String(first.details.grant_id), account_id, amount_micros, remaining_micros: locked.wallet.grants.find((g) => g.id === first.details.grant_id)?.remaining_micros ?? 0, expires_at_ms, reason, created_at_ms: first.created_at_ms };
+    if (first) return { id: String(first.details.grant_id), account_id, amount_micros, remaining_micros: locked.wallet.grants.find((g) => g.id === first.details.grant_id)?.remaining_micros ?? 0, expires_at_ms, reason, created_at_ms: first.created_at_ms, replayed: true };
     const now_ms = deps.clock.now_ms();
     if (expires_at_ms !== null && expires_at_ms <= now_ms) throw invalid('expires_at', 'must be in the future');
     const grant: GrantRecord = { id: deps.ids.next('grant'), account_id, amount_micros, remaining_micros: amount_micros, expires_at_ms, reason, created_at_ms: now_ms };
@@ -190,7 +190,7 @@ export async function grantCredits(deps: Deps, account_id: string, input: { amou
     await tx.saveWallets([{ account_id, wallet: locked.wallet }], now_ms);
     await tx.insertOutbox([{ account_id, type: 'grant.added', payload: { grant_id: grant.id, amount_micros, expires_at: expires_at_ms === null ? null : new Date(expires_at_ms).toISOString() }, created_at_ms: now_ms }]);
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'grant.added', request_id: actor.request_id, details: { grant_id: grant.id, amount_micros, reason, ...keyDetails(idempotency_key, request_hash) }, created_at_ms: now_ms }]);
-    return grant;
+    return { ...grant, replayed: false };
   });
 }
 

@@ -7,6 +7,9 @@
 import { AppError } from '../domain/refusals';
 import type { AuditEntry, StoreTx } from './ports';
 
+/** A keyed call's answer, with whether it is the first call's (a replay changed nothing). */
+export type Replayable<T> = T & { replayed: boolean };
+
 /** What an audit entry's details carry for a keyed call. */
 export function keyDetails(idempotency_key: string | null, request_hash: string): Record<string, string> {
   return idempotency_key === null ? {} : { idempotency_key, request_hash };

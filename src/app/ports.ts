@@ -377,7 +377,7 @@ export interface Store {
   listAccountMembers(account_id: string): Promise<Array<{ user_id: string; email: string; role: Role }>>;
   getInvitation(id: string): Promise<InvitationRecord | undefined>;
   /** Invitations for `email` neither accepted, declined nor expired at `now_ms`, oldest first, with their account's name. */
-  listPendingInvitations(email: string, now_ms: number, limit: number): Promise<Array<{ invitation: InvitationRecord; account_name: string }>>;
+  listPendingInvitations(email: string, now_ms: number, limit: number, after_id?: string): Promise<Array<{ invitation: InvitationRecord; account_name: string }>>;
   authorizationAccounts(ids: string[]): Promise<Map<string, string>>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
   expiredHolds(now_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;
@@ -390,10 +390,10 @@ export interface Store {
   listGrants(account_id: string): Promise<GrantRecord[]>;
   expiredGrants(now_ms: number, limit: number): Promise<GrantRecord[]>;
   usageBuckets(input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null }): Promise<UsageBucketRow[]>;
-  usageRecords(input: { account_id: string; limit: number; before_ms?: number }): Promise<UsageRecord[]>;
+  usageRecords(input: { account_id: string; limit: number; before_id?: string }): Promise<UsageRecord[]>;
   listTransfers(input: { account_id: string; limit: number; before_id?: number }): Promise<TransferRow[]>;
-  listOutbox(input: { account_id: string; limit: number }): Promise<Array<OutboxEvent & { id: number }>>;
-  listAudit(input: { account_id: string | null; limit: number }): Promise<Array<AuditEntry & { id: number }>>;
+  listOutbox(input: { account_id: string; limit: number; before_id?: number }): Promise<Array<OutboxEvent & { id: number }>>;
+  listAudit(input: { account_id: string | null; limit: number; before_id?: number }): Promise<Array<AuditEntry & { id: number }>>;
   /** The ledger proof of SPEC §1.1; returns what does not balance (empty = clean). */
   audit(now_ms: number): Promise<{ findings: AuditFinding[]; totals: Record<string, number>; accounts_checked: number; transfers_checked: number }>;
   findTokenByHash(token_hash: string): Promise<TokenRecord | undefined>;

@@ -5,7 +5,7 @@ import { limits } from '../domain/limits';
 import { invalid, notFound } from '../domain/refusals';
 import { availableMicros, balanceMicros, planStatusAt, promotionalMicros, spentThisCycle, utcDay } from '../domain/wallet';
 import type { Deps } from './deps';
-import type { AccountRecord, LockedAccount, ReloadEvent, UsageBucketRow } from './ports';
+import type { AccountRecord, AuditEntry, LockedAccount, OutboxEvent, ReloadEvent, UsageBucketRow, UsageRecord } from './ports';
 import * as v from './validate';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -165,15 +165,58 @@ export async function getUsage(deps: Deps, account_id: string, query: UsageQuery
   };
 }
 
-export async function listTransactions(deps: Deps, account_id: string, query: { limit?: unknown; before?: unknown }) {
-  const limit = query.limit === undefined ? limits.page_size_default : v.integerIn('limit', Number(query.limit), 1, limits.page_size_max);
-  const before_id = query.before === undefined ? undefined : v.integerIn('before', Number(query.before), 1, Number.MAX_SAFE_INTEGER);
+// ---- lists: every one pages the same way ----------------------------------------------------
+
+/** A page request as the API takes it: ?limit= and ?cursor= (the next_cursor of the page before). */
+export interface PageRequest {
+  limit?: unknown;
+  cursor?: unknown;
+  /** Deprecated alias of cursor (transactions were paged by ?before= first). */
+  before?: unknown;
+}
+
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+function pageLimit(query: PageRequest): number {
+  return query.limit === undefined ? limits.page_size_default : v.integerIn('limit', Number(query.limit), 1, limits.page_size_max);
+}
+
+function pageCursor(query: PageRequest): string | undefined {
+  const cursor = query.cursor ?? query.before;
+  if (cursor === undefined || cursor === null || cursor === '') return undefined;
+  return v.text('cursor', cursor);
+}
+
+/** A cursor that is a row id of a list ordered by a numeric id. */
+function numericCursor(query: PageRequest): number | undefined {
+  const cursor = pageCursor(query);
+  return cursor === undefined ? undefined : v.integerIn('cursor', Number(cursor), 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** rows were read with limit + 1: the extra one says whether there is a next page. */
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (row: T) => string | number): Page<T> {
+  const data = rows.slice(0, limit);
+  const has_more = rows.length > limit;
+  return { data, has_more, next_cursor: has_more ? String(cursorOf(data[data.length - 1]!)) : null };
+}
+
+async function accountExists(deps: Deps, account_id: string): Promise<void> {
   if (!(await deps.store.getAccount(account_id))) throw notFound('account', account_id);
+}
+
+export async function listTransactions(deps: Deps, account_id: string, query: PageRequest) {
+  const limit = pageLimit(query);
+  const before_id = numericCursor(query);
+  await accountExists(deps, account_id);
   const rows = await deps.store.listTransfers({ account_id, limit: limit + 1, ...(before_id !== undefined ? { before_id } : {}) });
-  const page = rows.slice(0, limit);
+  const page = pageOf(rows, limit, (t) => t.id);
   return {
     account_id,
-    data: page.map((t) => ({
+    data: page.data.map((t) => ({
       id: t.id,
       kind: t.kind,
       amount_micros: signedAmount(t.debit_book, t.credit_book, t.amount_micros),
@@ -182,8 +225,60 @@ export async function listTransactions(deps: Deps, account_id: string, query: { 
       reference_id: t.reference_id,
       created_at: iso(t.created_at_ms),
     })),
-    next_before: rows.length > limit ? page[page.length - 1]!.id : null,
+    has_more: page.has_more,
+    next_cursor: page.next_cursor,
+    next_before: page.next_cursor === null ? null : Number(page.next_cursor),
   };
+}
+
+/** Charged requests, newest first. */
+export async function listUsageRecords(deps: Deps, account_id: string, query: PageRequest): Promise<Page<UsageRecord>> {
+  const limit = pageLimit(query);
+  const before_id = pageCursor(query);
+  await accountExists(deps, account_id);
+  const rows = await deps.store.usageRecords({ account_id, limit: limit + 1, ...(before_id !== undefined ? { before_id } : {}) });
+  return pageOf(rows, limit, (r) => r.id);
+}
+
+/** The account's notifications (outbox events), newest first. */
+export async function listEvents(deps: Deps, account_id: string, query: PageRequest): Promise<Page<OutboxEvent & { id: number }>> {
+  const limit = pageLimit(query);
+  const before_id = numericCursor(query);
+  await accountExists(deps, account_id);
+  const rows = await deps.store.listOutbox({ account_id, limit: limit + 1, ...(before_id !== undefined ? { before_id } : {}) });
+  return pageOf(rows, limit, (e) => e.id);
+}
+
+/** The audit log of every account (operator), newest first. */
+export async function listAuditLog(deps: Deps, query: PageRequest): Promise<Page<AuditEntry & { id: number }>> {
+  const limit = pageLimit(query);
+  const before_id = numericCursor(query);
+  const rows = await deps.store.listAudit({ account_id: null, limit: limit + 1, ...(before_id !== undefined ? { before_id } : {}) });
+  return pageOf(rows, limit, (e) => e.id);
+}
+
+/** Every account by id (operator), optionally matching a name or id. */
+export async function listAllAccounts(deps: Deps, query: PageRequest & { search?: string }): Promise<Page<AccountRecord>> {
+  const limit = pageLimit(query);
+  const after = pageCursor(query);
+  const rows = await deps.store.listAccounts({ ...(query.search ? { search: query.search } : {}), limit: limit + 1, ...(after !== undefined ? { after } : {}) });
+  return pageOf(rows, limit, (a) => a.id);
+}
+
+/** A user's accounts with their role, in the order they joined; paged in memory (a user belongs to few). */
+export async function listUserAccounts(deps: Deps, user_id: string, query: PageRequest): Promise<Page<{ account: AccountRecord; role: string }>> {
+  const limit = pageLimit(query);
+  const after = pageCursor(query);
+  const all = await deps.store.listMemberships(user_id);
+  const start = after === undefined ? 0 : all.findIndex((m) => m.account.id === after) + 1;
+  // An unknown cursor gives an empty page, as the lists read with keyset paging do.
+  const rest = after !== undefined && start === 0 ? [] : all.slice(start, start + limit + 1);
+  return pageOf(rest, limit, (m) => m.account.id);
+}
+
+/** A whole list as one page: lists bounded by nature (a user's tokens, an account's cards). */
+export function wholePage<T>(data: T[]): Page<T> {
+  return { data, has_more: false, next_cursor: null };
 }
 
 /** + when money came into the customer's books, − when it left. */

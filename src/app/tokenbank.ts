@@ -10,6 +10,7 @@ import { CatalogCache } from './catalog-cache';
 import { SYSTEM_ACTOR, type Actor, type Deps, type OperatorSettings } from './deps';
 import { Meter, type AuthorizeRequest, type ChargeActor, type MeterOptions, type MeterResult, type UsageEventInput } from './metering';
 import type { AuthorizationRecord, CatalogData, CatalogInput, Clock, Ids, PaymentProvider, RateLimiter, Store, UsageRecord } from './ports';
+import type { Replayable } from './idempotency';
 import * as reads from './reads';
 import * as v from './validate';
 
@@ -126,8 +127,8 @@ export class Tokenbank {
   declineInvitation(invitation_id: string, invitee: accounts.Invitee, actor: Actor) {
     return accounts.declineInvitation(this.deps, invitation_id, invitee, actor);
   }
-  listInvitations(invitee: accounts.Invitee, limit: number) {
-    return accounts.listInvitations(this.deps, invitee, limit);
+  listInvitations(invitee: accounts.Invitee, limit: number, after_id?: string) {
+    return accounts.listInvitations(this.deps, invitee, limit, after_id);
   }
   changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor, idempotency_key?: unknown) {
     return accounts.changeSubscription(this.deps, account_id, input, actor, idempotency_key);
@@ -159,7 +160,8 @@ export class Tokenbank {
 
   // ---- metering ----------------------------------------------------------------------------
 
-  async authorize(input: Record<string, unknown>, idempotency_key?: unknown): Promise<AuthorizationRecord> {
+  /** A hold, or the first call's hold when this is a replay of its Idempotency-Key (`replayed`). */
+  async authorize(input: Record<string, unknown>, idempotency_key?: unknown): Promise<Replayable<AuthorizationRecord>> {
     const request: AuthorizeRequest = {
       account_id: v.text('account_id', input.account_id),
       app: v.text('app', input.app),
@@ -175,7 +177,9 @@ export class Tokenbank {
       if (cache_write !== 'none') request.cache_write = cache_write;
     }
     await this.checkRateLimits(request.account_id, request.input_tokens + request.max_output_tokens);
-    return authorizationOf(await this.meter.submit({ kind: 'authorize', request, idempotency_key: v.idempotencyKey(idempotency_key) }));
+    const result = await this.meter.submit({ kind: 'authorize', request, idempotency_key: v.idempotencyKey(idempotency_key) });
+    const authorization = authorizationOf(result);
+    return { ...authorization, replayed: result.ok && result.kind === 'authorization' && result.replayed };
   }
 
   async settle(authorization_id: unknown, usage: unknown, actor: Actor = SYSTEM_ACTOR): Promise<AuthorizationRecord> {
@@ -248,8 +252,23 @@ export class Tokenbank {
   getUsage(account_id: string, query: reads.UsageQuery) {
     return reads.getUsage(this.deps, account_id, query);
   }
-  listTransactions(account_id: string, query: { limit?: unknown; before?: unknown }) {
+  listTransactions(account_id: string, query: reads.PageRequest) {
     return reads.listTransactions(this.deps, account_id, query);
+  }
+  listUsageRecords(account_id: string, query: reads.PageRequest) {
+    return reads.listUsageRecords(this.deps, account_id, query);
+  }
+  listEvents(account_id: string, query: reads.PageRequest) {
+    return reads.listEvents(this.deps, account_id, query);
+  }
+  listAuditLog(query: reads.PageRequest) {
+    return reads.listAuditLog(this.deps, query);
+  }
+  listAccounts(query: reads.PageRequest & { search?: string }) {
+    return reads.listAllAccounts(this.deps, query);
+  }
+  listUserAccounts(user_id: string, query: reads.PageRequest) {
+    return reads.listUserAccounts(this.deps, user_id, query);
   }
   audit() {
     return this.deps.store.audit(this.deps.clock.now_ms());

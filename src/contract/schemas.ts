@@ -105,11 +105,17 @@ export const UsageQuery = Type.Object(
   },
   closed,
 );
+const Cursor = Type.String({ minLength: 1, maxLength: limits.id_length_max, description: 'the next_cursor of the page before' });
+const PageSize = Type.String({ pattern: '^[0-9]{1,4}$', description: `page size, 1 to ${limits.page_size_max} (default ${limits.page_size_default})` });
+/** Every list: ?limit= and ?cursor= (the next_cursor of the page before). */
 export const PageQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })), before: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })) },
+  { limit: Type.Optional(PageSize), cursor: Type.Optional(Cursor), before: Type.Optional(Type.String({ minLength: 1, maxLength: limits.id_length_max, description: 'deprecated: the same as cursor' })) },
   closed,
 );
-export const AccountsQuery = Type.Object({ search: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }, closed);
+export const AccountsQuery = Type.Object(
+  { search: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(PageSize), cursor: Type.Optional(Cursor) },
+  closed,
+);
 /** The body of a call that takes none: absent, or `{}`; any field in it is refused, not ignored. */
 export const NoBody = Type.Object({}, { additionalProperties: false, nullable: true });
 export const IdParams = Type.Object({ id: Id }, closed);
@@ -155,58 +161,324 @@ export const CatalogBody = Type.Object(
   closed,
 );
 
-// ---- responses (documented; open so additions do not break clients) -------------------------
+// ---- responses ------------------------------------------------------------------------------
+// Every success answer has a schema here, and Fastify serialises the answer through it: a field
+// not listed here is not sent (no internal field can leak), and a listed field the handler does
+// not give is a 500, not a silent gap. Objects are closed unless their shape is open by nature
+// (an event's payload, an audit entry's details), which say so with `open`.
 
 const open = { additionalProperties: true } as const;
+const Int = Type.Integer();
+const Str = Type.String();
+const When = Type.String({ format: 'date-time' });
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]);
+
+/**
+ * One page of a list, the same for every list: newest (or first) items in `data`; when
+ * `has_more`, pass `next_cursor` back as `?cursor=` for the next page.
+ */
+export const Page = <T extends TSchema>(item: T, extra: Record<string, TSchema> = {}, options: { $id?: string; description?: string } = {}) =>
+  Type.Object(
+    {
+      ...extra,
+      data: Type.Array(item),
+      has_more: Type.Boolean({ description: 'more items after this page' }),
+      next_cursor: Nullable(Type.String({ description: 'pass as ?cursor= for the next page; null on the last page' })),
+    },
+    { ...closed, ...options },
+  );
+
+export const TokenUsageBody = Type.Object(
+  { input_tokens: Int, output_tokens: Int, cache_creation_input_tokens: Int, cache_read_input_tokens: Int },
+  { ...open, description: 'token counts named as in the Messages API usage object' },
+);
 
 export const Funding = Type.Object(
   {
     source: Type.Union([Type.Literal('allowance'), Type.Literal('extra_usage'), Type.Literal('mixed'), Type.Literal('api_credits')]),
     reason: Type.String({ description: 'why this source paid, e.g. third_party_extra_usage_only' }),
-    allowance_tokens: Type.Integer(),
-    held_micros: Type.Integer(),
-    price_version: Type.String(),
+    allowance_tokens: Int,
+    held_micros: Int,
+    max_cost_micros: Int,
+    price_version: Str,
   },
-  open,
+  closed,
 );
 export const AuthorizationResponse = Type.Object(
   {
-    id: Type.String(),
+    id: Str,
     status: Type.Union([Type.Literal('held'), Type.Literal('settled'), Type.Literal('released'), Type.Literal('expired')]),
+    account_id: Str,
+    app: Str,
+    model: Str,
+    user_id: Nullable(Str),
+    input_tokens: Int,
+    max_output_tokens: Int,
     funding: Funding,
-    expires_at: Type.String(),
-    charged_micros: Type.Optional(Nullable(Type.Integer())),
-    allowance_tokens: Type.Optional(Nullable(Type.Integer())),
-    cache_write: Type.Optional(Type.String()),
-    beyond_hold: Type.Optional(Nullable(Type.Boolean({ description: 'settled for more than the hold covered (charged in full)' }))),
-    late_settlement_window_ends_at: Type.Optional(Nullable(Type.String({ description: 'an expired hold: until then it still counts against the spend limit' }))),
+    created_at: When,
+    expires_at: When,
+    finished_at: Nullable(When),
+    usage: Nullable(TokenUsageBody),
+    cost_micros: Nullable(Int),
+    charged_micros: Nullable(Int),
+    allowance_tokens: Nullable(Int),
+    cache_write: Type.Union([Type.Literal('none'), Type.Literal('5m'), Type.Literal('1h')]),
+    beyond_hold: Nullable(Type.Boolean({ description: 'settled for more than the hold covered (charged in full)' })),
+    late_settlement_window_ends_at: Nullable(Type.String({ format: 'date-time', description: 'an expired hold: until then it still counts against the spend limit' })),
   },
-  open,
+  closed,
+);
+
+export const AutoReloadEvent = Type.Object(
+  { type: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('skipped')]), reason: Nullable(Str), amount_micros: Int, at: When },
+  closed,
 );
 export const ExtraUsageResponse = Type.Object(
   {
+    account_id: Str,
     enabled: Type.Boolean(),
-    balance_micros: Type.Integer(),
-    purchased_micros: Type.Integer(),
-    promotional_micros: Type.Integer(),
-    held_micros: Type.Integer(),
+    balance_micros: Int,
+    purchased_micros: Int,
+    promotional_micros: Int,
+    held_micros: Int,
     late_held_micros: Type.Integer({ description: 'expired holds still counted against the spend limit (not the balance) during their late-settlement window' }),
-    available_micros: Type.Integer(),
-    monthly_spend_limit_micros: Nullable(Type.Integer()),
-    spent_this_cycle_micros: Type.Integer(),
-    cycle_start: Type.String(),
-    cycle_end: Type.String(),
-    auto_reload: Type.Object(
-      { enabled: Type.Boolean(), amount_micros: Nullable(Type.Integer()), threshold_micros: Nullable(Type.Integer()), last_event: Nullable(Type.Object({ type: Type.String(), reason: Nullable(Type.String()), amount_micros: Type.Integer(), at: Type.String() }, open)) },
-      open,
-    ),
+    available_micros: Int,
+    monthly_spend_limit_micros: Nullable(Int),
+    spent_this_cycle_micros: Int,
+    cycle_start: When,
+    cycle_end: When,
+    plan_status: Str,
+    auto_reload: Type.Object({ enabled: Type.Boolean(), amount_micros: Nullable(Int), threshold_micros: Nullable(Int), last_event: Nullable(AutoReloadEvent) }, closed),
   },
-  open,
+  closed,
 );
-export const AnyObject = Type.Object({}, open);
+
+export const OkResponse = Type.Object({ ok: Type.Boolean() }, closed);
+export const RevokedResponse = Type.Object({ id: Str, revoked: Type.Boolean() }, closed);
+export const UserRef = Type.Object({ id: Str, email: Str }, closed);
+
+export const SessionResponse = Type.Object({ token: Str, expires_at: When, user: UserRef }, closed);
+export const AccountSummary = Type.Object(
+  { id: Str, kind: Str, name: Str, plan: Nullable(Str), seats: Int, created_at: When, role: Type.Optional(Role) },
+  closed,
+);
+export const MeResponse = Type.Object({ kind: Str, user: Type.Optional(UserRef), accounts: Type.Array(AccountSummary) }, closed);
+export const PersonalTokenResponse = Type.Object({ id: Str, token: Type.String({ description: 'the secret, shown once' }), name: Nullable(Str), expires_at: Nullable(When) }, closed);
+export const ServiceTokenResponse = Type.Object({ id: Str, token: Type.String({ description: 'the secret, shown once' }), name: Nullable(Str) }, closed);
+export const ServiceTokenSummary = Type.Object({ id: Str, name: Nullable(Str), created_at: When }, closed);
+export const ServiceTokenList = Page(ServiceTokenSummary);
+
+export const AccountWindow = Type.Object(
+  { kind: Str, seat: Nullable(Str), used: Int, limit: Int, resets_at: Nullable(When) },
+  closed,
+);
+export const AccountResponse = Type.Object(
+  {
+    id: Str,
+    kind: Str,
+    name: Str,
+    plan: Nullable(Type.Object({ id: Str, name: Str, price_micros: Int, per_seat: Type.Boolean() }, closed)),
+    plan_status: Str,
+    seats: Int,
+    cancel_at: Nullable(When),
+    cycle_start: When,
+    cycle_end: When,
+    created_at: When,
+    windows: Type.Array(AccountWindow),
+    role: Type.Optional(Nullable(Type.Union([Role, Type.Literal('operator')], { description: "the caller's role in this account; operator for the operator" }))),
+    owner: Type.Optional(UserRef),
+  },
+  closed,
+);
+export const AccountList = Page(AccountSummary);
+export const Member = Type.Object({ user_id: Str, email: Str, role: Role }, closed);
+export const MemberList = Page(Member, { account_id: Str });
+export const Invitation = Type.Object(
+  { id: Str, account_id: Str, email: Str, role: Role, status: Str, created_at: When, expires_at: When, account_name: Type.Optional(Str) },
+  closed,
+);
+export const InvitationList = Page(Invitation);
+
+export const PaymentMethod = Type.Object(
+  { id: Str, brand: Str, last4: Str, exp_month: Int, exp_year: Int, created_at: When, default: Type.Optional(Type.Boolean()) },
+  closed,
+);
+export const PaymentMethodList = Page(PaymentMethod);
+export const PurchaseResponse = Type.Object(
+  {
+    transaction_id: Str,
+    amount_micros: Int,
+    balance_micros: Type.Integer({ description: 'the balance after the purchase (on a replay: now)' }),
+    status: Str,
+    replayed: Type.Boolean({ description: 'deprecated, read the Idempotent-Replayed header: the answer to an earlier call with this Idempotency-Key' }),
+  },
+  closed,
+);
+export const GrantResponse = Type.Object({ id: Str, amount_micros: Int, expires_at: Nullable(When), reason: Str }, closed);
+
+export const UsageBucket = Type.Object(
+  {
+    start: Type.String({ format: 'date' }),
+    group: Nullable(Str),
+    requests: Int,
+    input_tokens: Int,
+    output_tokens: Int,
+    cache_creation_input_tokens: Int,
+    cache_read_input_tokens: Int,
+    allowance_tokens: Int,
+    cost_micros: Int,
+    extra_usage_micros: Int,
+  },
+  closed,
+);
+export const UsageResponse = Type.Object(
+  {
+    account_id: Str,
+    from: Type.String({ format: 'date' }),
+    to: Type.String({ format: 'date' }),
+    granularity: Type.Union([Type.Literal('day'), Type.Literal('month')]),
+    group_by: Nullable(Type.Union([Type.Literal('app'), Type.Literal('model'), Type.Literal('source')])),
+    buckets: Type.Array(UsageBucket),
+    totals: Type.Object({ requests: Int, cost_micros: Int, extra_usage_micros: Int, allowance_tokens: Int }, closed),
+  },
+  closed,
+);
+export const UsageRecordBody = Type.Object(
+  {
+    id: Str,
+    authorization_id: Nullable(Str),
+    event_id: Nullable(Str),
+    user_id: Nullable(Str),
+    app: Str,
+    model: Str,
+    price_version: Str,
+    funding: Type.Object({ source: Str, reason: Str }, closed),
+    usage: TokenUsageBody,
+    allowance_tokens: Int,
+    cost_micros: Int,
+    charged_micros: Int,
+    beyond_hold: Type.Boolean(),
+    late: Type.Boolean(),
+    charged_by: Nullable(Str),
+    request_id: Nullable(Str),
+    occurred_at: When,
+    recorded_at: When,
+  },
+  closed,
+);
+export const UsageRecordList = Page(UsageRecordBody, { account_id: Str });
+export const Transaction = Type.Object(
+  {
+    id: Int,
+    kind: Str,
+    amount_micros: Type.Integer({ description: '+ into the customer\'s books, − out of them' }),
+    book: Str,
+    grant_id: Nullable(Str),
+    reference_id: Nullable(Str),
+    created_at: When,
+  },
+  closed,
+);
+export const TransactionList = Page(Transaction, { account_id: Str, next_before: Nullable(Type.Integer({ description: 'deprecated: the same as next_cursor' })) });
+export const AccountEvent = Type.Object({ id: Int, type: Str, payload: Type.Object({}, open), created_at: When }, closed);
+export const EventList = Page(AccountEvent, { account_id: Str });
+
+export const UsageEventResult = Type.Object(
+  {
+    id: Str,
+    status: Type.Union([Type.Literal('recorded'), Type.Literal('duplicate'), Type.Literal('error')]),
+    usage_record: Type.Optional(UsageRecordBody),
+    error: Type.Optional(Type.Object({ type: Str, message: Str }, { ...open, description: 'plus the figures behind the refusal' })),
+  },
+  closed,
+);
+export const UsageEventsResponse = Type.Object({ data: Type.Array(UsageEventResult) }, closed);
+
+export const CatalogResponse = Type.Object(
+  {
+    plans: Type.Array(
+      Type.Object(
+        { id: Str, name: Str, price_micros: Int, per_seat: Type.Boolean(), extra_usage_allowed: Type.Boolean(), windows: Type.Array(Type.Object({ kind: Str, limit_tokens: Int }, closed)), requests_per_minute: Int, tokens_per_minute: Int },
+        closed,
+      ),
+    ),
+    models: Type.Array(Type.Object({ id: Str, tier: Str, allowance_multiplier_milli: Int }, closed)),
+    prices: Type.Array(
+      Type.Object(
+        { id: Str, model_id: Str, effective_at: When, input_micros_per_mtok: Int, output_micros_per_mtok: Int, cache_write_micros_per_mtok: Int, cache_read_micros_per_mtok: Int },
+        closed,
+      ),
+    ),
+    apps: Type.Array(Type.Object({ id: Str, kind: Str }, closed)),
+  },
+  closed,
+);
+export const AuditResponse = Type.Object(
+  {
+    ok: Type.Boolean({ description: 'no findings' }),
+    findings: Type.Array(Type.Object({ check: Str, account_id: Nullable(Str), expected: Type.Number(), actual: Type.Number(), message: Str }, closed)),
+    totals: Type.Record(Type.String(), Type.Number()),
+    accounts_checked: Int,
+    transfers_checked: Int,
+  },
+  closed,
+);
+export const AuditLogEntry = Type.Object(
+  { id: Int, account_id: Nullable(Str), actor: Str, action: Str, request_id: Nullable(Str), details: Type.Object({}, open), created_at: When },
+  closed,
+);
+export const AuditLogList = Page(AuditLogEntry);
+
+// ---- static types, for the CLI and the page ----------------------------------------------------
 
 export type AuthorizeRequestBody = Static<typeof AuthorizeRequest>;
 export type SettleRequestBody = Static<typeof SettleRequest>;
+export type CatalogRequestBody = Static<typeof CatalogBody>;
+export type SessionRequestBody = Static<typeof SessionRequest>;
+export type TokenRequestBody = Static<typeof TokenRequest>;
+export type CreateAccountRequestBody = Static<typeof CreateAccountRequest>;
+export type InviteMemberRequestBody = Static<typeof InviteMemberRequest>;
+export type SubscriptionRequestBody = Static<typeof SubscriptionRequest>;
+export type PaymentMethodRequestBody = Static<typeof PaymentMethodRequest>;
+export type ExtraUsagePatchRequestBody = Static<typeof ExtraUsagePatchRequest>;
+export type CreditsRequestBody = Static<typeof CreditsRequest>;
+export type GrantRequestBody = Static<typeof GrantRequest>;
+export type UsageEventsRequestBody = Static<typeof UsageEventsRequest>;
+export type ErrorResponseBody = Static<typeof ErrorBody>;
+
+/** Any list's page: `{ data, has_more, next_cursor }`. */
+export interface PageBody<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
 export type ExtraUsageBody = Static<typeof ExtraUsageResponse>;
 export type AuthorizationBody = Static<typeof AuthorizationResponse>;
-export type CatalogRequestBody = Static<typeof CatalogBody>;
+export type OkBody = Static<typeof OkResponse>;
+export type RevokedBody = Static<typeof RevokedResponse>;
+export type SessionBody = Static<typeof SessionResponse>;
+export type MeBody = Static<typeof MeResponse>;
+export type AccountSummaryBody = Static<typeof AccountSummary>;
+export type PersonalTokenBody = Static<typeof PersonalTokenResponse>;
+export type ServiceTokenBody = Static<typeof ServiceTokenResponse>;
+export type ServiceTokenListBody = Static<typeof ServiceTokenList>;
+export type AccountBody = Static<typeof AccountResponse>;
+export type AccountListBody = Static<typeof AccountList>;
+export type MemberListBody = Static<typeof MemberList>;
+export type InvitationBody = Static<typeof Invitation>;
+export type InvitationListBody = Static<typeof InvitationList>;
+export type PaymentMethodBody = Static<typeof PaymentMethod>;
+export type PaymentMethodListBody = Static<typeof PaymentMethodList>;
+export type PurchaseBody = Static<typeof PurchaseResponse>;
+export type GrantBody = Static<typeof GrantResponse>;
+export type UsageBody = Static<typeof UsageResponse>;
+export type UsageRecordBodyType = Static<typeof UsageRecordBody>;
+export type UsageRecordListBody = Static<typeof UsageRecordList>;
+export type TransactionBody = Static<typeof Transaction>;
+export type TransactionListBody = Static<typeof TransactionList>;
+export type AccountEventBody = Static<typeof AccountEvent>;
+export type EventListBody = Static<typeof EventList>;
+export type UsageEventsBody = Static<typeof UsageEventsResponse>;
+export type CatalogResponseBody = Static<typeof CatalogResponse>;
+export type AuditBody = Static<typeof AuditResponse>;
+export type AuditLogListBody = Static<typeof AuditLogList>;

@@ -209,6 +209,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       request.log = request.log.child({ client_request_id: given });
       reply.header('x-client-request-id', given);
     }
+    // The server's id for this request, on every answer (errors and 404s too): Request-Id is the
+    // name the API documents; X-Request-Id stays for clients that read it already.
+    reply.header('request-id', request.id);
     reply.header('x-request-id', request.id);
     // The query parser keeps a bad percent-escape as literal text ("%ED%A0%80" would be stored
     // as those nine characters): refuse it instead, naming the parameter.
@@ -236,7 +239,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Tokenbank API', version: '1.0.0', description: 'Billing core of an AI assistant service: plan allowances, extra usage credits, hard monthly spend limits, holds and settlements. Amounts are integer micro-dollars (fields end in _micros).', license: { name: 'Proprietary', url: 'https://example.com/license' } },
-      servers: [{ url: 'http://localhost:8080' }],
+      // Relative: /docs "Try it out" calls the server that served the page, on whatever port.
+      servers: [{ url: '/' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: http_limits.session_cookie_name } } },
       security: [{ bearer: [] }, { session: [] }],
       tags: [
@@ -319,6 +323,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
 function sendError(reply: FastifyReply, request: FastifyRequest, error: AppError, metrics: Metrics, status?: number) {
   const code = status ?? STATUS_OF[error.type] ?? 500;
+  // Router errors are answered before any hook ran: the ids are set here too.
+  reply.header('request-id', request.id);
+  reply.header('x-request-id', request.id);
   // The cause of an internal error (a raw database message, say) goes to the log, never to the client.
   if (error.type === 'internal_error' && error.cause !== undefined) request.log.error({ err: error.cause, request_id: request.id }, error.message);
   if (code === 402 || code === 429) metrics.refusals.inc({ type: error.type });

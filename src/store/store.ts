@@ -928,12 +928,13 @@ export class PgStore implements Store {
     return rows[0] ? fromDbInvitation(rows[0]) : undefined;
   }
 
-  async listPendingInvitations(email: string, now_ms: number, limit: number) {
+  async listPendingInvitations(email: string, now_ms: number, limit: number, after_id?: string) {
     const rows = await this.db.query<Row>(
       `SELECT i.*, a.name AS account_name FROM invitations i JOIN accounts a ON a.id = i.account_id
         WHERE i.email = $1 AND i.accepted_at IS NULL AND i.declined_at IS NULL AND i.expires_at > $2
+          AND ($4::text IS NULL OR (i.created_at, i.id) > (SELECT c.created_at, c.id FROM invitations c WHERE c.id = $4))
         ORDER BY i.created_at, i.id LIMIT $3`,
-      [email.toLowerCase(), iso(now_ms), limit],
+      [email.toLowerCase(), iso(now_ms), limit, after_id ?? null],
     );
     return rows.map((r) => ({ invitation: fromDbInvitation(r), account_name: r.account_name as string }));
   }
@@ -1006,10 +1007,14 @@ export class PgStore implements Store {
     return rows.map((r) => ({ bucket: r.bucket, group: r.grp, requests: r.requests, input_tokens: r.input_tokens, output_tokens: r.output_tokens, cache_creation_input_tokens: r.cache_creation_input_tokens, cache_read_input_tokens: r.cache_read_input_tokens, allowance_tokens: r.allowance_tokens, cost_micros: r.cost_micros, extra_usage_micros: r.extra_usage_micros }));
   }
 
-  async usageRecords(input: { account_id: string; limit: number; before_ms?: number }) {
+  async usageRecords(input: { account_id: string; limit: number; before_id?: string }) {
+    // Keyset paging in the list's own order (occurred_at, id): the page after the record
+    // `before_id`; an unknown id matches nothing, so a bad cursor gives an empty page.
     const rows = await this.db.query<Row>(
-      `SELECT * FROM usage_records WHERE account_id = $1 AND ($2::timestamptz IS NULL OR occurred_at < $2) ORDER BY occurred_at DESC, id DESC LIMIT $3`,
-      [input.account_id, iso(input.before_ms), input.limit],
+      `SELECT * FROM usage_records WHERE account_id = $1
+          AND ($2::text IS NULL OR (occurred_at, id) < (SELECT c.occurred_at, c.id FROM usage_records c WHERE c.account_id = $1 AND c.id = $2))
+        ORDER BY occurred_at DESC, id DESC LIMIT $3`,
+      [input.account_id, input.before_id ?? null, input.limit],
     );
     return rows.map(fromDbUsage);
   }
@@ -1022,13 +1027,13 @@ export class PgStore implements Store {
     return rows.map(fromDbTransfer);
   }
 
-  async listOutbox(input: { account_id: string; limit: number }) {
-    const rows = await this.db.query<Row>(`SELECT * FROM outbox WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit]);
+  async listOutbox(input: { account_id: string; limit: number; before_id?: number }) {
+    const rows = await this.db.query<Row>(`SELECT * FROM outbox WHERE account_id = $1 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit, input.before_id ?? null]);
     return rows.map((r) => ({ id: r.id as number, account_id: r.account_id, type: r.type, payload: parseJson<Record<string, unknown>>(r.payload), created_at_ms: ms(r.created_at) }));
   }
 
-  async listAudit(input: { account_id: string | null; limit: number }) {
-    const rows = await this.db.query<Row>(`SELECT * FROM audit_log WHERE ($1::text IS NULL OR account_id = $1) ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit]);
+  async listAudit(input: { account_id: string | null; limit: number; before_id?: number }) {
+    const rows = await this.db.query<Row>(`SELECT * FROM audit_log WHERE ($1::text IS NULL OR account_id = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit, input.before_id ?? null]);
     return rows.map((r) => ({ id: r.id as number, account_id: r.account_id, actor: r.actor, action: r.action, request_id: r.request_id, details: parseJson<Record<string, unknown>>(r.details), created_at_ms: ms(r.created_at) }));
   }
 

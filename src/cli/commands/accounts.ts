@@ -1,7 +1,7 @@
 // `accounts` (list, the active one marked) and `accounts use <id|name>`.
 import type { Command } from 'commander';
 import { writeConfig } from '../config';
-import { matchAccount } from '../context';
+import { matchAccount, type ApiAccountSummary } from '../context';
 import { CliError, EXIT } from '../errors';
 import { examples, type Kit } from '../kit';
 import { renderTable } from '../output';
@@ -16,7 +16,7 @@ export function register(program: Command, kit: Kit): void {
     .option('--json', "print the API's object")
     .action(async (options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      const body = { data: await ctx.listAccounts() };
+      const body = await ctx.api.request<{ data: ApiAccountSummary[]; has_more: boolean; next_cursor: string | null }>('GET', '/v1/accounts');
       if (options.json) return ctx.out.json(body);
       const active = ctx.accountChoice?.value;
       const activeId = active ? (matchAccount(body.data, active)?.id ?? null) : body.data.length === 1 ? body.data[0]!.id : null;
