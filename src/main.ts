@@ -68,7 +68,8 @@ export async function start(config: Config) {
   const store = new PgStore(db);
   const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
   const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter, sign_in_limiter: rate_limiter });
-  const app = await buildServer({ tb, logger: { level: config.log_level }, ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
+  const startup = { done: false };
+  const app = await buildServer({ tb, startup, logger: { level: config.log_level }, ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
   // Listen before any one-time secret is made: a start that cannot bind (port taken) must not
   // create the operator and gateway tokens and then die without printing them.
   try {
@@ -100,6 +101,7 @@ export async function start(config: Config) {
     }
     return loaded;
   });
+  startup.done = true;
   const stop_jobs = config.jobs ? startJobs(tb, log) : async () => undefined;
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : config.port;

@@ -405,7 +405,7 @@ export const CatalogResponse = Type.Object(
     models: Type.Array(Type.Object({ id: Str, tier: Str, allowance_multiplier_milli: Int }, closed)),
     prices: Type.Array(
       Type.Object(
-        { id: Str, model_id: Str, effective_at: When, input_micros_per_mtok: Int, output_micros_per_mtok: Int, cache_write_micros_per_mtok: Int, cache_read_micros_per_mtok: Int },
+        { id: Str, model_id: Str, effective_at: When, input_micros_per_mtok: Int, output_micros_per_mtok: Int, cache_write_micros_per_mtok: Int, cache_write_1h_micros_per_mtok: Int, cache_read_micros_per_mtok: Int },
         closed,
       ),
     ),

@@ -39,6 +39,12 @@ export interface ServerOptions {
    * it (TLS termination). Without it, the origin is this server's: its scheme, Host and port.
    */
   public_origin?: string;
+  /**
+   * Set while a server's first-start work (catalog, operator token, demo seed) runs after it has
+   * bound its port: /healthz answers 503 `starting` until `done`, so a load balancer or a test
+   * waits for a ready server.
+   */
+  startup?: { done: boolean };
 }
 
 export interface Metrics {
@@ -310,7 +316,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.setNotFoundHandler((request, reply) => sendError(reply, request, new AppError('not_found', `No route ${request.method} ${request.url}`), metrics));
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true, engine: tb.store.engine }));
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    if (options.startup && !options.startup.done) return reply.status(503).send({ ok: false, status: 'starting', engine: tb.store.engine });
+    return { ok: true, engine: tb.store.engine };
+  });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -126,7 +126,11 @@ describe('OpenAPI document', () => {
     assert.deepEqual([...body.required].sort(), ['account_id', 'app', 'input_tokens', 'max_output_tokens', 'model']);
     assert.deepEqual(body.properties.input_tokens, { type: 'integer', minimum: 0, maximum: limits.tokens_per_request_max });
     const settle = doc.paths['/v1/authorizations/{id}/settle'].post.requestBody.content['application/json'].schema;
-    assert.deepEqual(Object.keys(settle.properties).sort(), ['cache_creation_input_tokens', 'cache_read_input_tokens', 'input_tokens', 'output_tokens']);
+    // Anthropic's usage object passes through as the API returns it: known fields are typed,
+    // fields it adds later are accepted and ignored (issue 9, part 5).
+    assert.deepEqual(Object.keys(settle.properties).sort(), ['cache_creation', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'input_tokens', 'output_tokens', 'server_tool_use', 'service_tier']);
+    assert.equal(settle.additionalProperties, true);
+    assert.deepEqual([...settle.required].sort(), ['input_tokens', 'output_tokens']);
     const events = doc.paths['/v1/usage-events'].post.requestBody.content['application/json'].schema;
     assert.equal(events.properties.events.maxItems, limits.events_per_batch_max);
     const extra = doc.paths['/v1/accounts/{id}/extra-usage'].get.responses['200'].content['application/json'].schema;

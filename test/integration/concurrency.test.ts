@@ -351,7 +351,7 @@ describe('several processes on one PostgreSQL', { skip: process.env.TEST_DATABAS
 
   it(`the same purchase Idempotency-Key from ${WORKERS} processes at once charges once`, { timeout: 60_000 }, async () => {
     const account = await makeAccount(h, { card: 'tok_visa' });
-    const amounts = Array.from({ length: 10 }, (_, k) => 5_000_000 + k * 1_000_001);
+    const amounts = Array.from({ length: 10 }, (_, k) => 5_000_000 + k * 1_010_000);
     const ops = workers.map((_, w) => shuffled(amounts.map((amount_micros, k): WorkerOp => ({ op: 'purchase', account_id: account.id, key: `buy-${k}`, amount_micros })), 7 + w));
     const answers = await together(workers, ops);
     for (const [k, amount] of amounts.entries()) {
