@@ -1,6 +1,6 @@
 // One account's usage page: plan, extra usage (balance, credits, cards, limit, auto-reload),
 // the forecast. Money controls only for owners and billing members.
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { ExtraUsageBody } from '../../src/contract/schemas';
 import type { AccountBody, CatalogBodyView, CreditsBody, PaymentMethodBody, UsageBody } from '../../src/contract/views';
 import { api, newKey } from './api';
@@ -145,6 +145,8 @@ function AddCredits(props: { account_id: string; caller: Caller; cards: Loaded<{
   const [problem, setProblem] = useState<unknown>(undefined);
   const ids = useId();
   const cards = props.cards.data?.data ?? [];
+  // A newly added card becomes the default: the choice follows it.
+  useEffect(() => setCard(''), [props.cards.data]);
   const chosen = card || cards.find((c) => c.default)?.id || cards[0]?.id || '';
   const amount = preset === 'custom' ? parseUsd(custom) : preset;
   const submit = async (e: FormEvent) => {

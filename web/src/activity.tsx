@@ -144,7 +144,7 @@ export function TransactionsSection({ transactions }: { transactions: Loaded<Pag
                   {money.map((t) => (
                     <tr key={t.id}>
                       <td>{when(t.created_at)}</td>
-                      <td>
+                      <td className="wrap">
                         {TRANSACTION_WORDS[t.kind] ?? t.kind.replace(/_/g, ' ')} <span className="muted small">({BOOK_WORDS[t.book] ?? t.book})</span>
                       </td>
                       <td className="num">{usd(t.amount_micros)}</td>
@@ -152,8 +152,8 @@ export function TransactionsSection({ transactions }: { transactions: Loaded<Pag
                   ))}
                   {usage.length > 0 ? (
                     <tr>
-                      <td>{usage.length > 0 ? `${when(usage[usage.length - 1]!.created_at)} –` : ''}</td>
-                      <td>Usage charged to extra usage ({usage.length} requests on this page)</td>
+                      <td>since {when(usage[usage.length - 1]!.created_at)}</td>
+                      <td className="wrap">Usage paid by extra usage ({usage.length} requests)</td>
                       <td className="num">{usd(usage_total)}</td>
                     </tr>
                   ) : null}
