@@ -11,6 +11,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { DEMO } from '../../src/app/demo';
 import { BROWSER_SKIP, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
 
+/** The page's document, inside page.evaluate/waitForFunction callbacks (they run in the browser). */
+declare const document: { documentElement: { scrollWidth: number }; querySelector(selector: string): { textContent: string | null } | null };
+
 if (BROWSER_SKIP) console.log(`# ${BROWSER_SKIP}`);
 
 const shots = process.env.TOKENBANK_SCREENSHOTS;
