@@ -184,7 +184,7 @@ describe('the usage page in Chromium', { skip: BROWSER_SKIP }, () => {
     await page.waitForTimeout(200);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 375, `page is ${width} px wide at a 375 px viewport`);
-    await shot('phone-375');
+    await shot('phone-375', false);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 

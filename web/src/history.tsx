@@ -139,9 +139,9 @@ function Chart({ table, by, monthly, fmt }: { table: Table; by: UsageGroupBy; mo
       height: 260,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [-0.6, table.starts.length - 0.4] } },
+      scales: { x: { time: false, range: [-0.6, table.starts.length - 0.4] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] } },
       axes: [
-        { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) && table.starts[s] ? calendarDay(table.starts[s]!, monthly) : '')), space: 50, grid: { show: false } },
+        { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) && table.starts[s] ? calendarDay(table.starts[s]!, monthly) : '')), incrs: [1, 2, 3, 5, 7, 10, 15], space: 56, grid: { show: false } },
         { values: (_u, splits) => splits.map((s) => fmt(s)), size: 70 },
       ],
       series: [{}, ...order.map((g) => ({ label: table.groups[g], fill: COLORS[g % COLORS.length], stroke: COLORS[g % COLORS.length], width: 0, paths: bars, points: { show: false } }))],
