@@ -144,7 +144,7 @@ function Signed({ me, onSignOut }: { me: MeBody; onSignOut: () => void }) {
         {account ? (
           <>
             <p className="showing" role="status" data-testid="showing">
-              Showing <strong>{account.name}</strong> · {account.plan ?? 'no plan'} plan · you are {role === 'owner' ? 'the owner' : `a ${role} member`}
+              Showing <strong>{account.name}</strong> · {account.plan ?? 'no plan'} plan · you are {role === 'owner' ? 'the owner' : role === 'billing' ? 'a billing member' : 'a member'}
               {me.accounts.length > 1 ? ' · credits and limits belong to this account only' : ''}
             </p>
             <AccountPage key={account.id} account_id={account.id} caller={{ as_operator: false, can_money: role === 'owner' || role === 'billing' }} />

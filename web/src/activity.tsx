@@ -128,6 +128,7 @@ export function TransactionsSection({ transactions }: { transactions: Loaded<Pag
           const money = page.data.filter((t) => t.kind !== 'usage');
           const usage = page.data.filter((t) => t.kind === 'usage');
           const usage_total = usage.reduce((s, t) => s + t.amount_micros, 0);
+          if (page.data.length === 0) return <p className="muted">No transactions yet: purchases, reloads, grants and extra-usage charges appear here.</p>;
           return (
             <div className="scroll-x">
               <table className="data">

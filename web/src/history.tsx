@@ -22,8 +22,20 @@ interface Table {
   values: number[][];
 }
 
+/** Every day (or month) from `from` to `to`, so a quiet day shows as a gap, not as no day at all. */
+function periods(u: UsageBody): string[] {
+  const out: string[] = [];
+  if (u.granularity === 'day') {
+    for (let t = Date.parse(`${u.from}T00:00:00Z`); t <= Date.parse(`${u.to}T00:00:00Z`) && out.length < 400; t += 86_400_000) out.push(ymd(new Date(t)));
+  } else {
+    const [fy, fm] = u.from.split('-').map(Number) as [number, number];
+    for (let d = new Date(Date.UTC(fy, fm - 1, 1)); ymd(d) <= u.to && out.length < 40; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) out.push(ymd(d));
+  }
+  return out;
+}
+
 function tableOf(u: UsageBody, measure: Measure): Table {
-  const starts = [...new Set(u.buckets.map((b) => b.start))].sort();
+  const starts = [...new Set([...periods(u), ...u.buckets.map((b) => b.start)])].sort();
   const groups = [...new Set(u.buckets.map((b) => b.group ?? 'all'))].sort();
   const values = groups.map(() => starts.map(() => 0));
   for (const b of u.buckets) {
@@ -106,7 +118,7 @@ export function HistorySection({ account_id, caller }: { account_id: string; cal
       <div className="history-body">
         <Body loaded={usage} what="usage history" lines={10}>
           {(u) =>
-            !table || table.starts.length === 0 ? (
+            !table || u.buckets.length === 0 ? (
               <p className="muted">No usage between {from} and {to}.</p>
             ) : (
               <>
@@ -191,7 +203,7 @@ function UsageTable({ table, by, monthly, fmt }: { table: Table; by: UsageGroupB
           </tr>
         </thead>
         <tbody>
-          {table.starts.map((s, i) => (
+          {table.starts.map((s, i) => ({ s, i })).filter(({ i }) => table.values.some((row) => row[i]! > 0)).map(({ s, i }) => (
             <tr key={s}>
               <th scope="row">{calendarDay(s, monthly)}</th>
               {table.groups.map((g, gi) => (

@@ -38,8 +38,10 @@ export function AccountPage({ account_id, caller }: { account_id: string; caller
       <div className="wide">
         <RequestsSection records={records} transactions={transactions} />
       </div>
-      <TransactionsSection transactions={transactions} />
-      <EventsSection events={events} />
+      <div className="wide pair">
+        <TransactionsSection transactions={transactions} />
+        <EventsSection events={events} />
+      </div>
     </div>
   );
 }

@@ -53,6 +53,8 @@ export const EVENT_WORDS: Record<string, string> = {
   'extra_usage.started': 'Extra usage started paying',
   'plan.lapsing': 'Plan is about to lapse',
   'plan.lapsed': 'Plan lapsed',
+  'member.invited': 'Member invited',
+  'member.joined': 'Member joined',
 };
 
 /** What a person can do about a refusal (the API's message says what happened). */
