@@ -49,7 +49,7 @@ describe('the usage page in Chromium', { skip: BROWSER_SKIP }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await see('Not signed in');
     await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password').press('Enter'); // by keyboard
     await see('Showing');
     assert.match((await showing()) ?? '', /Demo \(Pro\).*owner/);
     await page.getByTestId('balance').waitFor();
@@ -85,7 +85,7 @@ describe('the usage page in Chromium', { skip: BROWSER_SKIP }, () => {
     assert.match((await dialog.getByTestId('receipt-source').textContent()) ?? '', /Plan allowance|Extra usage/);
     assert.match((await dialog.getByTestId('receipt-why').textContent()) ?? '', /app/);
     await shot('receipt', false);
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await page.keyboard.press('Escape'); // by keyboard, like the Close button
     await dialog.waitFor({ state: 'hidden' });
   });
 

@@ -55,13 +55,14 @@ function range(granularity: 'day' | 'month'): { from: string; to: string } {
   return { from: `${ymd(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)))}`, to };
 }
 
-export function HistorySection({ account_id, caller }: { account_id: string; caller: Caller }) {
+/** `version` changes after a change on the page: the figures reload, the chosen view stays. */
+export function HistorySection({ account_id, caller, version = 0 }: { account_id: string; caller: Caller; version?: number }) {
   const [granularity, setGranularity] = useState<'day' | 'month'>('day');
   const [group_by, setGroupBy] = useState<UsageGroupBy>('app');
   const [measure, setMeasure] = useState<Measure>('cost');
   const [view, setView] = useState<'chart' | 'table'>('chart');
   const { from, to } = range(granularity);
-  const usage = useLoad(() => api<UsageBody>('GET', `/v1/accounts/${account_id}/usage?from=${from}&to=${to}&granularity=${granularity}&group_by=${group_by}`, undefined, { as_operator: caller.as_operator }), `${account_id}|${granularity}|${group_by}|${from}`);
+  const usage = useLoad(() => api<UsageBody>('GET', `/v1/accounts/${account_id}/usage?from=${from}&to=${to}&granularity=${granularity}&group_by=${group_by}`, undefined, { as_operator: caller.as_operator }), `${account_id}|${granularity}|${group_by}|${from}|${version}`);
   const table = useMemo(() => (usage.data ? tableOf(usage.data, measure) : undefined), [usage.data, measure]);
   const fmt = measure === 'cost' ? usd : tokens;
   const csv = () => {

@@ -33,7 +33,7 @@ export function AccountPage({ account_id, caller }: { account_id: string; caller
       <AutoReloadSection account_id={account_id} caller={caller} extra={extra} changed={changed} />
       <ForecastSection extra={extra} recent={week} />
       <div className="wide">
-        <HistorySection account_id={account_id} caller={caller} key={version} />
+        <HistorySection account_id={account_id} caller={caller} version={version} />
       </div>
       <div className="wide">
         <RequestsSection records={records} transactions={transactions} />
