@@ -1,6 +1,8 @@
 // The one file that wires everything together: configuration from the environment, the
 // database (embedded PGlite or PostgreSQL), the app, the jobs and the HTTP server.
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { ensureOperatorToken, createServiceToken } from './app/auth';
@@ -28,6 +30,27 @@ export interface Config {
   log_level: string;
   /** The origin the page is served from (e.g. https://billing.example.com behind a TLS proxy): cookie calls must come from it. */
   public_origin: string | undefined;
+  /** The built page (web/dist); built at start when missing. Empty string: serve no page. */
+  web_root: string;
+}
+
+const repo_root = new URL('..', import.meta.url).pathname;
+
+/**
+ * The page is built by `npm ci`/`npm install` (the prepare script); a clone that skipped it
+ * (or deleted web/dist) gets it built here, once, before the server listens. No download: Vite
+ * and the page's packages are already in node_modules.
+ */
+export function ensureBuiltPage(web_root: string): boolean {
+  if (existsSync(join(web_root, 'index.html'))) return true;
+  const vite = join(repo_root, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!existsSync(vite)) {
+    console.error(`The page is not built (${web_root}) and Vite is not installed: run npm ci (it builds the page). Serving the API only.`);
+    return false;
+  }
+  console.log('Building the page (web/dist is missing) …');
+  const built = spawnSync(process.execPath, [vite, 'build', '--config', join(repo_root, 'web', 'vite.config.ts'), '--logLevel', 'warn'], { cwd: repo_root, stdio: 'inherit' });
+  return built.status === 0 && existsSync(join(web_root, 'index.html'));
 }
 
 /** A start that cannot go on, said in one line (no stack trace): bad settings, a taken port, a locked directory. */
@@ -56,6 +79,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: env.TOKENBANK_JOBS !== '0',
     log_level: env.LOG_LEVEL ?? 'info',
     public_origin: env.TOKENBANK_PUBLIC_ORIGIN || undefined,
+    web_root: env.TOKENBANK_WEB_ROOT ?? join(repo_root, 'web', 'dist'),
   };
 }
 
@@ -69,7 +93,8 @@ export async function start(config: Config) {
   const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
   const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter, sign_in_limiter: rate_limiter });
   const startup = { done: false };
-  const app = await buildServer({ tb, startup, logger: { level: config.log_level }, ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
+  const page = config.web_root !== '' && ensureBuiltPage(config.web_root);
+  const app = await buildServer({ tb, startup, logger: { level: config.log_level }, ...(page ? { web_root: config.web_root } : {}), ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
   // Listen before any one-time secret is made: a start that cannot bind (port taken) must not
   // create the operator and gateway tokens and then die without printing them.
   try {
@@ -110,6 +135,7 @@ export async function start(config: Config) {
     [
       '',
       `Tokenbank is running on ${address}  (${db.engine === 'pglite' ? `embedded PGlite in ${config.data_dir}` : 'PostgreSQL'}${catalog_loaded ? ', demo catalog loaded' : ''})`,
+      ...(page ? [`  Usage page: ${address}/   (sign in as ${DEMO.email} / ${DEMO.password}${config.demo ? '' : ' when the demo is seeded'})`] : []),
       `  API reference: ${address}/docs   OpenAPI: ${address}/openapi.json`,
       `  Sign in: curl -s -X POST ${address}/v1/sessions -H 'content-type: application/json' -d '{"email":"${DEMO.email}","password":"${DEMO.password}"}'`,
       ...notes.map((n) => `  ${n}`),

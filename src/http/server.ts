@@ -14,6 +14,7 @@ import { AppError } from '../domain/refusals';
 import { ErrorBody } from '../contract/schemas';
 import { STATUS_OF } from './errors';
 import { registerRoutes } from './routes';
+import { hasBuiltPage, isPagePath, registerPage, sendPage } from './web';
 
 export const http_limits = {
   body_bytes_max: 1_048_576, // 1 MiB: a full batch of 1,000 usage events is ~300 KB
@@ -45,6 +46,8 @@ export interface ServerOptions {
    * waits for a ready server.
    */
   startup?: { done: boolean };
+  /** A folder with the built page (web/dist): served at /, with index.html for other page paths. */
+  web_root?: string;
 }
 
 export interface Metrics {
@@ -314,7 +317,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, request, new AppError('not_found', `No route ${request.method} ${request.url}`), metrics));
+  const page = options.web_root !== undefined && hasBuiltPage(options.web_root);
+  if (page) await registerPage(app, options.web_root!);
+  app.setNotFoundHandler((request, reply) => (page && isPagePath(request.method, request.url) ? sendPage(request, reply) : sendError(reply, request, new AppError('not_found', `No route ${request.method} ${request.url}`), metrics)));
 
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     if (options.startup && !options.startup.done) return reply.status(503).send({ ok: false, status: 'starting', engine: tb.store.engine });

@@ -1,0 +1,62 @@
+// Money on the page: integer micros in, text out, and text typed by a person into micros. No
+// floating point touches an amount: dollars and cents are split with integer arithmetic.
+const MICROS_PER_DOLLAR = 1_000_000;
+const MICROS_PER_CENT = 10_000;
+
+const grouped = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * "$1,234.56". Cents, rounded half up; an amount under a cent that is not zero keeps up to six
+ * decimals ("$0.0042"), so a cheap request does not read as free.
+ */
+export function usd(micros: number): string {
+  const sign = micros < 0 ? '−' : '';
+  const abs = Math.abs(micros);
+  if (abs > 0 && abs < MICROS_PER_CENT) {
+    const digits = String(abs).padStart(6, '0').replace(/0+$/, '');
+    return `${sign}$0.${digits.length < 4 ? digits.padEnd(4, '0') : digits}`;
+  }
+  const cents = Math.floor((abs + MICROS_PER_CENT / 2) / MICROS_PER_CENT);
+  return `${sign}$${grouped(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+/** "$20" for whole dollars (presets), else like usd(). */
+export function usdShort(micros: number): string {
+  return micros % MICROS_PER_DOLLAR === 0 ? `$${grouped(micros / MICROS_PER_DOLLAR)}` : usd(micros);
+}
+
+/** Dollars as a person types them ("20", "12.5", "$1,000.25") → micros, or null when it is not an amount. */
+export function parseUsd(text: string): number | null {
+  const m = /^\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*$/.exec(text);
+  if (!m) return null;
+  const dollars = Number(m[1]!.replace(/,/g, ''));
+  const cents = m[2] === undefined ? 0 : Number(m[2].padEnd(2, '0'));
+  const micros = dollars * MICROS_PER_DOLLAR + cents * MICROS_PER_CENT;
+  return Number.isSafeInteger(micros) ? micros : null;
+}
+
+/** micros → the text a field starts with ("20.00"). */
+export function usdInput(micros: number | null): string {
+  if (micros === null) return '';
+  const cents = Math.round(micros / MICROS_PER_CENT);
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+/** Rounds micros up to a whole multiple of `step_micros` (suggestions: "$15", not "$13.27"). */
+export function roundUpTo(micros: number, step_micros: number): number {
+  return Math.ceil(micros / step_micros) * step_micros;
+}
+
+export const dollars = (n: number) => n * MICROS_PER_DOLLAR;
+
+export function tokens(n: number): string {
+  if (n >= 1_000_000) return `${(n / 1_000_000).toFixed(n >= 10_000_000 ? 0 : 1)}M`;
+  if (n >= 10_000) return `${Math.round(n / 1000)}k`;
+  return grouped(n);
+}
+
+/** Percent of limit, whole, capped for the bar's width (the text keeps the real figure). */
+export function percent(part: number, whole: number): number {
+  if (whole <= 0) return part > 0 ? 100 : 0;
+  return Math.round((part * 100) / whole);
+}
