@@ -27,7 +27,9 @@ test('parseUsd: what a person types, to exact micros; anything else is null', ()
   assert.equal(usdInput(20_000_000), '20.00');
 });
 
-const extra = (last: { type: string; reason: string | null; amount_micros: number }, enabled = true) => ({
+const extra = (last: { type: 'succeeded' | 'failed' | 'skipped'; reason: string | null; amount_micros: number }, enabled = true) => ({
+  account_id: 'acct_1',
+  plan_status: 'active',
   enabled: true,
   balance_micros: 0,
   purchased_micros: 0,
