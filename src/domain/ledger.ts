@@ -27,7 +27,17 @@ export interface Transfer {
   created_at_ms: number;
 }
 
-/** Balance convention: a book's balance is Σ credits − Σ debits. Customer books are what we owe. */
+/**
+ * The ledger's sign convention, written once: a book's balance is Σ credits − Σ debits.
+ * Customer books (purchased, promotional) are what we owe the customer.
+ */
+export const BALANCE_SIGN = { credit: 1, debit: -1 } as const;
+
+/** What `t` adds to `book`'s balance (0 when it does not touch it). */
+export function balanceDelta(t: Pick<Transfer, 'debit_book' | 'credit_book' | 'amount_micros'>, book: Book): number {
+  return (t.credit_book === book ? BALANCE_SIGN.credit * t.amount_micros : 0) + (t.debit_book === book ? BALANCE_SIGN.debit * t.amount_micros : 0);
+}
+
 export function usageTransfers(account_id: string, draws: Draw[], reference_id: string, now_ms: number): Transfer[] {
   return draws
     .filter((d) => d.amount_micros > 0)

@@ -1,12 +1,15 @@
-// The only code that writes balances. SQL and row mapping (fromDb… / toDb…) live here; every
-// write is set-based (INSERT … SELECT FROM unnest, UPDATE … FROM unnest) so a batch of a
-// thousand operations costs a handful of statements.
-import type { WindowKind } from '../domain/catalog';
-import type { WindowState } from '../domain/cycles';
-import type { Funding, SeatWindows } from '../domain/funding';
-import { BOOKS, type AuditFinding, type Transfer } from '../domain/ledger';
-import { usageOf, type TokenUsage } from '../domain/pricing';
-import { utcDay, type WalletState } from '../domain/wallet';
+// The store: the only code that writes balances. PgStoreTx is one transaction's writes and
+// locked reads; PgStore is plain reads and the transaction itself. The SQL is split by kind:
+//   sql-kit.ts      value conversions, array literals for unnest, the CTE runner
+//   rows.ts         typed rows and their mapping to records
+//   locks.ts        the locked account read every writer starts with
+//   meter-writes.ts the metering batch's set-based writes, as one statement
+//   history.ts      usage rollups and the paged lists
+//   audit-sums.ts   the audit's sums (the comparisons are src/domain/audit.ts)
+//   constraints.ts  named constraints as typed errors
+// Every write is set-based (INSERT … SELECT FROM unnest, UPDATE … FROM unnest).
+import { auditFindings } from '../domain/audit';
+import type { Transfer } from '../domain/ledger';
 import type {
   AccountChanges,
   AccountRecord,
@@ -15,523 +18,56 @@ import type {
   CatalogData,
   GrantRecord,
   InvitationRecord,
-  LockedAccount,
   MeterBatchWrites,
   MeterCommitProbe,
   OutboxEvent,
   PaymentMethodRecord,
   PurchaseRecord,
-  ReloadEvent,
   Role,
   Store,
   StoreTx,
   TokenKind,
   TokenRecord,
-  TransferRow,
-  UsageBucketRow,
   UsageRecord,
   UserRecord,
   WindowRow,
 } from '../app/ports';
+import { auditSums } from './audit-sums';
+import { constraintError } from './constraints';
 import type { Db, Sql } from './db';
-import { AppError } from '../domain/refusals';
+import * as history from './history';
+import { loadAccounts } from './locks';
+import { grantsUpdate, outboxInsert, transfersInsert, usageDailyAdd, usageRecordsInsert, walletsUpdate, windowsUpsert, authorizationsInsert, authorizationsUpdate, writeMeterBatch, type WalletWrite } from './meter-writes';
+import {
+  fromDbAccount,
+  fromDbAuthorization,
+  fromDbGrant,
+  fromDbInvitation,
+  fromDbPaymentMethod,
+  fromDbPurchase,
+  fromDbToken,
+  fromDbUsage,
+  fromDbUser,
+  type AccountRow,
+  type AppRow,
+  type AuditLogRow,
+  type ModelPriceRow,
+  type ModelRow,
+  type PlanRow,
+  type AuthorizationRow,
+  type GrantRow,
+  type InvitationRow,
+  type PaymentMethodRow,
+  type PurchaseRow,
+  type TokenRow,
+  type UsageRow,
+  type UserRow,
+} from './rows';
+import { columnsOf, iso, json, ms, parseJson, runParts } from './sql-kit';
 
-type Row = Record<string, any>;
+export { constraintError } from './constraints';
 
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-const ms = (value: unknown): number => {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'string') return Date.parse(value);
-  throw new Error(`not a timestamp: ${String(value)}`);
-};
-const msOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : ms(value));
-const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
-const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
-
-// ---- named constraints ------------------------------------------------------------------------
-
-/**
- * The named constraints that input can break, as the typed error each one means: the one place
- * a database refusal becomes an answer. `field` is the input the row came from, as precise as
- * the caller knows it (`prices[3]`); each entry has a default for callers that do not say.
- */
-const CONSTRAINT_ERRORS: Record<string, { field: string; error: (field: string) => AppError }> = {
-  model_prices_model_effective_unique: {
-    field: 'prices',
-    error: (field) => new AppError('conflict', `${field}.effective_at: the model already has a price version from this instant; give the new version a later effective_at.`, { field: `${field}.effective_at` }),
-  },
-  model_prices_model_id_fkey: {
-    field: 'prices',
-    error: (field) => new AppError('invalid_request', `${field}.model_id: names a model that is not in the catalog; add it under models first.`, { field: `${field}.model_id` }),
-  },
-};
-
-/** A database error from a named constraint as its typed error; anything else unchanged. */
-export function constraintError(error: unknown, field?: string): unknown {
-  const name = (error as { constraint?: unknown } | null)?.constraint;
-  const entry = typeof name === 'string' ? CONSTRAINT_ERRORS[name] : undefined;
-  return entry ? entry.error(field ?? entry.field) : error;
-}
-
-// ---- row mapping ---------------------------------------------------------------------------
-
-function fromDbAccount(r: Row): AccountRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    name: r.name,
-    plan_id: r.plan_id,
-    seats: r.seats,
-    anchor_ms: ms(r.anchor_at),
-    cancel_at_ms: msOrNull(r.cancel_at),
-    extra_usage_enabled: r.extra_usage_enabled,
-    monthly_spend_limit_micros: r.monthly_spend_limit_micros,
-    auto_reload: { enabled: r.auto_reload_enabled, amount_micros: r.auto_reload_amount_micros, threshold_micros: r.auto_reload_threshold_micros },
-    has_payment_method: r.default_payment_method_id !== null,
-    default_payment_method_id: r.default_payment_method_id,
-    created_at_ms: ms(r.created_at),
-  };
-}
-
-function fromDbWallet(r: Row, grants: GrantRecord[]): WalletState {
-  return {
-    purchased_micros: r.purchased_micros,
-    grants: grants.map((g) => ({ id: g.id, remaining_micros: g.remaining_micros, expires_at_ms: g.expires_at_ms })),
-    held_micros: r.held_micros,
-    late_held_micros: r.late_held_micros,
-    spent_cycle_micros: r.spent_cycle_micros,
-    spent_cycle_start_ms: ms(r.spent_cycle_start),
-    redeemed_day: r.redeemed_day,
-    redeemed_day_micros: r.redeemed_day_micros,
-    reload_in_flight: r.reload_in_flight,
-  };
-}
-
-function fromDbReloadEvent(value: unknown): ReloadEvent | null {
-  return value === null || value === undefined ? null : parseJson<ReloadEvent>(value);
-}
-
-function fromDbGrant(r: Row): GrantRecord {
-  return { id: r.id, account_id: r.account_id, amount_micros: r.amount_micros, remaining_micros: r.remaining_micros, expires_at_ms: msOrNull(r.expires_at), reason: r.reason, created_at_ms: ms(r.created_at) };
-}
-
-function fromDbAuthorization(r: Row): AuthorizationRecord {
-  return {
-    id: r.id,
-    account_id: r.account_id,
-    idempotency_key: r.idempotency_key,
-    request_hash: r.request_hash,
-    user_id: r.user_id,
-    seat: r.seat,
-    app_id: r.app_id,
-    model_id: r.model_id,
-    price_id: r.price_id,
-    input_tokens: r.input_tokens,
-    max_output_tokens: r.max_output_tokens,
-    funding: {
-      source: r.source,
-      reason: r.reason,
-      allowance_tokens: r.allowance_tokens,
-      held_micros: r.held_micros,
-      max_cost_micros: r.max_cost_micros,
-      windows: parseJson<Funding['windows']>(r.windows),
-    },
-    cache_write: r.cache_write,
-    status: r.status,
-    late_counted: r.late_counted,
-    created_at_ms: ms(r.created_at),
-    expires_at_ms: ms(r.expires_at),
-    finished_at_ms: msOrNull(r.finished_at),
-    settle_hash: r.settle_hash,
-    usage: r.usage === null ? null : parseJson<TokenUsage>(r.usage),
-    cost_micros: r.cost_micros,
-    charged_micros: r.charged_micros,
-    settled_allowance_tokens: r.settled_allowance_tokens,
-    beyond_hold: r.beyond_hold,
-  };
-}
-
-function fromDbUsage(r: Row): UsageRecord {
-  return {
-    id: r.id,
-    account_id: r.account_id,
-    authorization_id: r.authorization_id,
-    event_id: r.event_id,
-    event_hash: r.event_hash,
-    user_id: r.user_id,
-    app_id: r.app_id,
-    model_id: r.model_id,
-    price_id: r.price_id,
-    source: r.source,
-    reason: r.reason,
-    usage: usageOf({ input_tokens: r.input_tokens, output_tokens: r.output_tokens, cache_creation_input_tokens: r.cache_creation_input_tokens, cache_read_input_tokens: r.cache_read_input_tokens, cache_creation_1h_input_tokens: r.cache_creation_1h_input_tokens }),
-    allowance_tokens: r.allowance_tokens,
-    cost_micros: r.cost_micros,
-    extra_usage_micros: r.extra_usage_micros,
-    occurred_at_ms: ms(r.occurred_at),
-    recorded_at_ms: ms(r.recorded_at),
-    beyond_hold: r.beyond_hold,
-    late: r.late,
-    actor: r.actor,
-    request_id: r.request_id,
-  };
-}
-
-function fromDbPurchase(r: Row): PurchaseRecord {
-  return {
-    id: r.id,
-    account_id: r.account_id,
-    kind: r.kind,
-    idempotency_key: r.idempotency_key,
-    request_hash: r.request_hash,
-    amount_micros: r.amount_micros,
-    payment_method_id: r.payment_method_id,
-    status: r.status,
-    attempts: r.attempts,
-    failure_type: r.failure_type,
-    failure_message: r.failure_message,
-    provider_charge_id: r.provider_charge_id,
-    actor: r.actor,
-    created_at_ms: ms(r.created_at),
-    completed_at_ms: msOrNull(r.completed_at),
-    next_attempt_at_ms: msOrNull(r.next_attempt_at),
-  };
-}
-
-function fromDbPaymentMethod(r: Row): PaymentMethodRecord {
-  return { id: r.id, account_id: r.account_id, provider: r.provider, provider_ref: r.provider_ref, brand: r.brand, last4: r.last4, exp_month: r.exp_month, exp_year: r.exp_year, created_at_ms: ms(r.created_at) };
-}
-
-function fromDbInvitation(r: Row): InvitationRecord {
-  return {
-    id: r.id,
-    account_id: r.account_id,
-    email: r.email,
-    role: r.role,
-    invited_by: r.invited_by,
-    created_at_ms: ms(r.created_at),
-    expires_at_ms: ms(r.expires_at),
-    accepted_at_ms: msOrNull(r.accepted_at),
-    declined_at_ms: msOrNull(r.declined_at),
-    accepted_by: r.accepted_by,
-  };
-}
-
-function fromDbUser(r: Row): UserRecord {
-  return { id: r.id, email: r.email, password_hash: r.password_hash, created_at_ms: ms(r.created_at) };
-}
-
-function fromDbTransfer(r: Row): TransferRow {
-  return { id: r.id, account_id: r.account_id, kind: r.kind, debit_book: r.debit_book, credit_book: r.credit_book, amount_micros: r.amount_micros, grant_id: r.grant_id, reference_id: r.reference_id, created_at_ms: ms(r.created_at) };
-}
-
-/** Columns as parallel arrays for `unnest`, in the order of `columns`. */
-function columnsOf<T>(rows: T[], columns: Array<(row: T) => unknown>): unknown[][] {
-  return columns.map((pick) => rows.map(pick));
-}
-
-// ---- locked reads shared by the transaction and the plain reads ------------------------------
-
-async function loadAccounts(sql: Sql, account_ids: string[], lock: boolean): Promise<Map<string, LockedAccount>> {
-  const ids = [...new Set(account_ids)].sort();
-  const out = new Map<string, LockedAccount>();
-  if (ids.length === 0) return out;
-  // Rows are locked in account_id order, so two transactions never wait on each other in a cycle.
-  // Both rows are locked, wallet and account: under READ COMMITTED a row that is only joined
-  // is read from the statement's snapshot, so a writer that waited for the wallet lock would
-  // see the account as it was before the writer it waited for (and undo that writer's change).
-  // A locked row is re-read at its newest version once the lock is granted. NO KEY UPDATE: it
-  // does not block the foreign-key checks of rows that refer to the account.
-  const rows = await sql.query<Row>(
-    `SELECT w.purchased_micros, w.promotional_micros, w.held_micros, w.late_held_micros, w.spent_cycle_micros, w.spent_cycle_start,
-            w.redeemed_day, w.redeemed_day_micros, w.reload_in_flight, w.auto_reload_last_event, a.*
-       FROM wallets w JOIN accounts a ON a.id = w.account_id
-      WHERE w.account_id = ANY($1::text[])
-      ORDER BY w.account_id ${lock ? 'FOR NO KEY UPDATE OF w, a' : ''}`,
-    [ids],
-  );
-  const with_grants = rows.filter((r) => r.promotional_micros > 0).map((r) => r.id as string);
-  const grants = new Map<string, GrantRecord[]>();
-  if (with_grants.length > 0) {
-    const grant_rows = await sql.query<Row>(`SELECT * FROM grants WHERE account_id = ANY($1::text[]) AND remaining_micros > 0 ORDER BY id`, [with_grants]);
-    for (const g of grant_rows.map(fromDbGrant)) grants.set(g.account_id, [...(grants.get(g.account_id) ?? []), g]);
-  }
-  const window_rows = await sql.query<Row>(`SELECT * FROM allowance_windows WHERE account_id = ANY($1::text[])`, [ids]);
-  const windows = new Map<string, Map<string, SeatWindows>>();
-  for (const w of window_rows) {
-    const by_seat = windows.get(w.account_id) ?? new Map<string, SeatWindows>();
-    const seat = by_seat.get(w.seat) ?? new Map<WindowKind, WindowState>();
-    seat.set(w.kind, { kind: w.kind, start_ms: ms(w.start_at), used_tokens: w.used_tokens, held_tokens: w.held_tokens });
-    by_seat.set(w.seat, seat);
-    windows.set(w.account_id, by_seat);
-  }
-  for (const r of rows) {
-    out.set(r.id, {
-      account: fromDbAccount(r),
-      wallet: fromDbWallet(r, grants.get(r.id) ?? []),
-      windows: windows.get(r.id) ?? new Map(),
-      last_reload_event: fromDbReloadEvent(r.auto_reload_last_event),
-    });
-  }
-  return out;
-}
-
-// ---- set-based writes, as parts that compose -------------------------------------------------
-// Each part is one INSERT/UPDATE … FROM unnest statement for a whole set of rows; it appends
-// its column arrays to `params` and refers to them as $n. Alone, a part is run as it is; a
-// metering batch joins its parts into one statement (PgStoreTx.writeMeterBatch).
-
-type WalletWrite = { account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null };
-/** Returns the statement, or null when there is nothing to write. */
-type Part<T> = (params: unknown[], rows: T[], now_ms: number) => string | null;
-
-/** Appends each column (as an array) to `params`; returns `$n::type[]` for each, in order. */
-function arrays<T>(params: unknown[], rows: T[], columns: Array<[string, (row: T) => unknown]>): string[] {
-  return columns.map(([type, pick]) => {
-    params.push(arrayLiteral(rows, pick));
-    return `$${params.length}::${type}[]`;
-  });
-}
-
-const needs_escape = /["\\]/;
-
-/**
- * A column as PostgreSQL's array literal, built in one pass: `{"a","b\"c",NULL,12}`. The driver
- * would build the same text from a JS array, but element by element with two regex replaces
- * each (5–8% of the metering path's CPU in the profile, and as much again in garbage). Strings
- * are always quoted (so "NULL" stays a string); numbers and booleans are written as they are —
- * the statement's cast (`$n::bigint[]`, `::boolean[]`) refuses anything else.
- */
-function arrayLiteral<T>(rows: T[], pick: (row: T) => unknown): string {
-  let out = '{';
-  for (let i = 0; i < rows.length; i++) {
-    const value = pick(rows[i]!);
-    if (i > 0) out += ',';
-    if (value === null || value === undefined) out += 'NULL';
-    else if (typeof value === 'number' || typeof value === 'boolean') out += String(value);
-    else {
-      const text = String(value);
-      out += needs_escape.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
-    }
-  }
-  return `${out}}`;
-}
-
-const byAccount = <T extends { account_id: string }>(rows: T[]) => [...rows].sort((a, b) => (a.account_id < b.account_id ? -1 : 1));
-
-const walletsUpdate: Part<WalletWrite> = (params, rows, now_ms) => {
-  const a = arrays(params, byAccount(rows), [
-    ['text', (r) => r.account_id],
-    ['bigint', (r) => r.wallet.purchased_micros],
-    ['bigint', (r) => r.wallet.grants.reduce((sum, g) => sum + g.remaining_micros, 0)],
-    ['bigint', (r) => r.wallet.held_micros],
-    ['bigint', (r) => r.wallet.late_held_micros],
-    ['bigint', (r) => r.wallet.spent_cycle_micros],
-    ['timestamptz', (r) => iso(r.wallet.spent_cycle_start_ms)],
-    ['date', (r) => r.wallet.redeemed_day],
-    ['bigint', (r) => r.wallet.redeemed_day_micros],
-    ['boolean', (r) => r.wallet.reload_in_flight],
-    ['boolean', (r) => r.last_reload_event !== undefined],
-    ['text', (r) => json(r.last_reload_event ?? null)],
-  ]);
-  params.push(iso(now_ms));
-  return `UPDATE wallets SET
-         purchased_micros = u.purchased, promotional_micros = u.promotional, held_micros = u.held, late_held_micros = u.late_held,
-         spent_cycle_micros = u.spent, spent_cycle_start = u.spent_start, redeemed_day = u.redeemed_day,
-         redeemed_day_micros = u.redeemed, reload_in_flight = u.in_flight,
-         auto_reload_last_event = CASE WHEN u.set_event THEN u.event::jsonb ELSE wallets.auto_reload_last_event END,
-         updated_at = $${params.length}::timestamptz
-       FROM unnest(${a.join(', ')})
-         AS u(account_id, purchased, promotional, held, late_held, spent, spent_start, redeemed_day, redeemed, in_flight, set_event, event)
-       WHERE wallets.account_id = u.account_id`;
-};
-
-const grantsUpdate: Part<WalletWrite> = (params, rows) => {
-  const grants = byAccount(rows).flatMap((r) => r.wallet.grants);
-  if (grants.length === 0) return null;
-  const a = arrays(params, grants, [
-    ['text', (g) => g.id],
-    ['bigint', (g) => g.remaining_micros],
-  ]);
-  return `UPDATE grants SET remaining_micros = u.remaining FROM unnest(${a.join(', ')}) AS u(id, remaining)
-          WHERE grants.id = u.id AND grants.remaining_micros <> u.remaining`;
-};
-
-const windowsUpsert: Part<WindowRow> = (params, rows) => {
-  const live = rows.filter((r) => r.state.start_ms !== null);
-  if (live.length === 0) return null;
-  live.sort((a, b) => (a.account_id + a.seat + a.state.kind < b.account_id + b.seat + b.state.kind ? -1 : 1));
-  const a = arrays(params, live, [
-    ['text', (r) => r.account_id],
-    ['text', (r) => r.seat],
-    ['text', (r) => r.state.kind],
-    ['timestamptz', (r) => iso(r.state.start_ms)],
-    ['bigint', (r) => r.state.used_tokens],
-    ['bigint', (r) => r.state.held_tokens],
-  ]);
-  return `INSERT INTO allowance_windows (account_id, seat, kind, start_at, used_tokens, held_tokens)
-       SELECT * FROM unnest(${a.join(', ')})
-       ON CONFLICT (account_id, seat, kind) DO UPDATE SET start_at = EXCLUDED.start_at, used_tokens = EXCLUDED.used_tokens, held_tokens = EXCLUDED.held_tokens`;
-};
-
-const transfersInsert: Part<Transfer> = (params, rows) => {
-  const a = arrays(params, rows, [
-    ['text', (r) => r.account_id],
-    ['text', (r) => r.kind],
-    ['text', (r) => r.debit_book],
-    ['text', (r) => r.credit_book],
-    ['bigint', (r) => r.amount_micros],
-    ['text', (r) => r.grant_id],
-    ['text', (r) => r.reference_id],
-    ['timestamptz', (r) => iso(r.created_at_ms)],
-  ]);
-  return `INSERT INTO transfers (account_id, kind, debit_book, credit_book, amount_micros, grant_id, reference_id, created_at)
-       SELECT * FROM unnest(${a.join(', ')})`;
-};
-
-const outboxInsert: Part<OutboxEvent> = (params, rows) => {
-  const a = arrays(params, rows, [
-    ['text', (r) => r.account_id],
-    ['text', (r) => r.type],
-    ['text', (r) => json(r.payload)],
-    ['timestamptz', (r) => iso(r.created_at_ms)],
-  ]);
-  return `INSERT INTO outbox (account_id, type, payload, created_at)
-       SELECT a, t, p::jsonb, c FROM unnest(${a.join(', ')}) AS u(a, t, p, c)`;
-};
-
-/** Every column, so an authorization created and finished in one batch is inserted as it ends. */
-const authorizationsInsert: Part<AuthorizationRecord> = (params, rows) => {
-  const a = arrays(params, rows, [
-    ['text', (r) => r.id],
-    ['text', (r) => r.account_id],
-    ['text', (r) => r.idempotency_key],
-    ['text', (r) => r.request_hash],
-    ['text', (r) => r.user_id],
-    ['text', (r) => r.seat],
-    ['text', (r) => r.app_id],
-    ['text', (r) => r.model_id],
-    ['text', (r) => r.price_id],
-    ['bigint', (r) => r.input_tokens],
-    ['bigint', (r) => r.max_output_tokens],
-    ['text', (r) => r.funding.source],
-    ['text', (r) => r.funding.reason],
-    ['bigint', (r) => r.funding.allowance_tokens],
-    ['bigint', (r) => r.funding.held_micros],
-    ['bigint', (r) => r.funding.max_cost_micros],
-    ['text', (r) => json(r.funding.windows)],
-    ['text', (r) => r.status],
-    ['text', (r) => r.cache_write],
-    ['boolean', (r) => r.late_counted],
-    ['boolean', (r) => r.beyond_hold],
-    ['timestamptz', (r) => iso(r.created_at_ms)],
-    ['timestamptz', (r) => iso(r.expires_at_ms)],
-    ['timestamptz', (r) => iso(r.finished_at_ms)],
-    ['text', (r) => r.settle_hash],
-    ['text', (r) => json(r.usage)],
-    ['bigint', (r) => r.cost_micros],
-    ['bigint', (r) => r.charged_micros],
-    ['bigint', (r) => r.settled_allowance_tokens],
-  ]);
-  return `INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, user_id, seat, app_id, model_id, price_id,
-          input_tokens, max_output_tokens, source, reason, allowance_tokens, held_micros, max_cost_micros, windows, status,
-          cache_write, late_counted, beyond_hold, created_at, expires_at, finished_at, settle_hash, usage, cost_micros, charged_micros, settled_allowance_tokens)
-       SELECT i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w::jsonb, st, cw, lc, bh, c, e, f, sh, us::jsonb, co, ch, sa
-         FROM unnest(${a.join(', ')})
-           AS x(i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w, st, cw, lc, bh, c, e, f, sh, us, co, ch, sa)`;
-};
-
-const authorizationsUpdate: Part<AuthorizationRecord> = (params, rows) => {
-  const a = arrays(params, rows, [
-    ['text', (r) => r.id],
-    ['text', (r) => r.status],
-    ['timestamptz', (r) => iso(r.finished_at_ms)],
-    ['text', (r) => r.settle_hash],
-    ['text', (r) => json(r.usage)],
-    ['bigint', (r) => r.cost_micros],
-    ['bigint', (r) => r.charged_micros],
-    ['bigint', (r) => r.settled_allowance_tokens],
-    ['boolean', (r) => r.late_counted],
-    ['boolean', (r) => r.beyond_hold],
-  ]);
-  return `UPDATE authorizations SET status = u.status, finished_at = u.finished_at, settle_hash = u.settle_hash, usage = u.usage::jsonb,
-              cost_micros = u.cost, charged_micros = u.charged, settled_allowance_tokens = u.allowance,
-              late_counted = u.late_counted, beyond_hold = u.beyond_hold
-         FROM unnest(${a.join(', ')})
-           AS u(id, status, finished_at, settle_hash, usage, cost, charged, allowance, late_counted, beyond_hold)
-        WHERE authorizations.id = u.id`;
-};
-
-const usageRecordsInsert: Part<UsageRecord> = (params, rows) => {
-  const a = arrays(params, rows, [
-    ['text', (r) => r.id],
-    ['text', (r) => r.account_id],
-    ['text', (r) => r.authorization_id],
-    ['text', (r) => r.event_id],
-    ['text', (r) => r.event_hash],
-    ['text', (r) => r.user_id],
-    ['text', (r) => r.app_id],
-    ['text', (r) => r.model_id],
-    ['text', (r) => r.price_id],
-    ['text', (r) => r.source],
-    ['text', (r) => r.reason],
-    ['bigint', (r) => r.usage.input_tokens],
-    ['bigint', (r) => r.usage.output_tokens],
-    ['bigint', (r) => r.usage.cache_creation_input_tokens],
-    ['bigint', (r) => r.usage.cache_read_input_tokens],
-    ['bigint', (r) => r.allowance_tokens],
-    ['bigint', (r) => r.cost_micros],
-    ['bigint', (r) => r.extra_usage_micros],
-    ['timestamptz', (r) => iso(r.occurred_at_ms)],
-    ['timestamptz', (r) => iso(r.recorded_at_ms)],
-    ['boolean', (r) => r.beyond_hold],
-    ['boolean', (r) => r.late],
-    ['text', (r) => r.actor],
-    ['text', (r) => r.request_id],
-    ['bigint', (r) => r.usage.cache_creation_1h_input_tokens ?? 0],
-  ]);
-  return `INSERT INTO usage_records (id, account_id, authorization_id, event_id, event_hash, user_id, app_id, model_id, price_id, source, reason,
-          input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros,
-          occurred_at, recorded_at, beyond_hold, late, actor, request_id, cache_creation_1h_input_tokens)
-       SELECT * FROM unnest(${a.join(', ')})`;
-};
-
-/** Adds usage records to their daily rollups, summed here so one statement never touches a key twice. */
-const usageDailyAdd: Part<UsageRecord> = (params, rows) => {
-  const buckets = new Map<string, { key: [string, string, string, string, string]; sums: number[] }>();
-  for (const r of rows) {
-    const key: [string, string, string, string, string] = [r.account_id, utcDay(r.occurred_at_ms), r.app_id, r.model_id, r.source];
-    const id = key.join('\u0000');
-    const bucket = buckets.get(id) ?? { key, sums: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
-    const add = [1, r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_creation_input_tokens, r.usage.cache_read_input_tokens, r.allowance_tokens, r.cost_micros, r.extra_usage_micros, r.usage.cache_creation_1h_input_tokens ?? 0];
-    for (let i = 0; i < add.length; i++) bucket.sums[i]! += add[i]!;
-    buckets.set(id, bucket);
-  }
-  const list = [...buckets.values()].sort((a, b) => (a.key.join('\u0000') < b.key.join('\u0000') ? -1 : 1));
-  const a = arrays(params, list, [
-    ['text', (b) => b.key[0]],
-    ['date', (b) => b.key[1]],
-    ['text', (b) => b.key[2]],
-    ['text', (b) => b.key[3]],
-    ['text', (b) => b.key[4]],
-    ...[0, 1, 2, 3, 4, 5, 6, 7, 8].map((i): [string, (b: { sums: number[] }) => unknown] => ['bigint', (b) => b.sums[i]]),
-  ]);
-  return `INSERT INTO usage_daily (account_id, day, app_id, model_id, source, requests, input_tokens, output_tokens,
-          cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros, cache_creation_1h_input_tokens)
-       SELECT * FROM unnest(${a.join(', ')})
-       ON CONFLICT (account_id, day, app_id, model_id, source) DO UPDATE SET
-         requests = usage_daily.requests + EXCLUDED.requests,
-         input_tokens = usage_daily.input_tokens + EXCLUDED.input_tokens,
-         output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens,
-         cache_creation_input_tokens = usage_daily.cache_creation_input_tokens + EXCLUDED.cache_creation_input_tokens,
-         cache_read_input_tokens = usage_daily.cache_read_input_tokens + EXCLUDED.cache_read_input_tokens,
-         allowance_tokens = usage_daily.allowance_tokens + EXCLUDED.allowance_tokens,
-         cost_micros = usage_daily.cost_micros + EXCLUDED.cost_micros,
-         extra_usage_micros = usage_daily.extra_usage_micros + EXCLUDED.extra_usage_micros,
-         cache_creation_1h_input_tokens = usage_daily.cache_creation_1h_input_tokens + EXCLUDED.cache_creation_1h_input_tokens`;
-};
-
-class PgStoreTx implements StoreTx {
+export class PgStoreTx implements StoreTx {
   constructor(private readonly sql: Sql) {}
 
   lockAccounts(account_ids: string[]) {
@@ -539,19 +75,19 @@ class PgStoreTx implements StoreTx {
   }
 
   async saveWallets(rows: WalletWrite[], now_ms: number) {
-    await this.run([walletsUpdate, rows, now_ms], [grantsUpdate, rows]);
+    await runParts(this.sql, [walletsUpdate, rows, now_ms], [grantsUpdate, rows]);
   }
 
   async saveWindows(rows: WindowRow[]) {
-    await this.run([windowsUpsert, rows]);
+    await runParts(this.sql, [windowsUpsert, rows]);
   }
 
   async insertTransfers(rows: Transfer[]) {
-    await this.run([transfersInsert, rows]);
+    await runParts(this.sql, [transfersInsert, rows]);
   }
 
   async insertOutbox(rows: OutboxEvent[]) {
-    await this.run([outboxInsert, rows]);
+    await runParts(this.sql, [outboxInsert, rows]);
   }
 
   async insertAudit(rows: AuditEntry[]) {
@@ -564,21 +100,21 @@ class PgStoreTx implements StoreTx {
   }
 
   async findAuditByIdempotencyKey(account_id: string, action: string, idempotency_key: string) {
-    const [r] = await this.sql.query<Row>(`SELECT * FROM audit_log WHERE account_id = $1 AND action = $2 AND details->>'idempotency_key' = $3 ORDER BY id LIMIT 1`, [account_id, action, idempotency_key]);
+    const [r] = await this.sql.query<AuditLogRow>(`SELECT * FROM audit_log WHERE account_id = $1 AND action = $2 AND details->>'idempotency_key' = $3 ORDER BY id LIMIT 1`, [account_id, action, idempotency_key]);
     return r ? { account_id: r.account_id, actor: r.actor, action: r.action, request_id: r.request_id, details: parseJson<Record<string, unknown>>(r.details), created_at_ms: ms(r.created_at) } : undefined;
   }
 
   async getAuthorizations(ids: string[]) {
     const out = new Map<string, AuthorizationRecord>();
     if (ids.length === 0) return out;
-    const rows = await this.sql.query<Row>(`SELECT * FROM authorizations WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
+    const rows = await this.sql.query<AuthorizationRow>(`SELECT * FROM authorizations WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
     for (const r of rows) out.set(r.id, fromDbAuthorization(r));
     return out;
   }
 
   async getAuthorizationsByKey(pairs: Array<{ account_id: string; idempotency_key: string }>) {
     if (pairs.length === 0) return [];
-    const rows = await this.sql.query<Row>(
+    const rows = await this.sql.query<AuthorizationRow>(
       `SELECT a.* FROM authorizations a JOIN unnest($1::text[], $2::text[]) AS k(account_id, idempotency_key)
          ON a.account_id = k.account_id AND a.idempotency_key = k.idempotency_key`,
       columnsOf(pairs, [(p) => p.account_id, (p) => p.idempotency_key]),
@@ -587,16 +123,16 @@ class PgStoreTx implements StoreTx {
   }
 
   async insertAuthorizations(rows: AuthorizationRecord[]) {
-    await this.run([authorizationsInsert, rows]);
+    await runParts(this.sql, [authorizationsInsert, rows]);
   }
 
   async updateAuthorizations(rows: AuthorizationRecord[]) {
-    await this.run([authorizationsUpdate, rows]);
+    await runParts(this.sql, [authorizationsUpdate, rows]);
   }
 
   async getUsageEvents(pairs: Array<{ account_id: string; event_id: string }>) {
     if (pairs.length === 0) return [];
-    const rows = await this.sql.query<Row>(
+    const rows = await this.sql.query<UsageRow>(
       `SELECT r.* FROM usage_records r JOIN unnest($1::text[], $2::text[]) AS k(account_id, event_id)
          ON r.account_id = k.account_id AND r.event_id = k.event_id`,
       columnsOf(pairs, [(p) => p.account_id, (p) => p.event_id]),
@@ -605,48 +141,17 @@ class PgStoreTx implements StoreTx {
   }
 
   async insertUsageRecords(rows: UsageRecord[]) {
-    await this.run([usageRecordsInsert, rows], [usageDailyAdd, rows]);
+    await runParts(this.sql, [usageRecordsInsert, rows], [usageDailyAdd, rows]);
   }
 
-  /**
-   * A metering batch's writes as one statement: each part is a data-modifying CTE, so the
-   * batch costs one round trip and one parse instead of up to nine. The parts touch different
-   * rows (authorizations created in the batch are inserted in their final state, never also
-   * updated), which is what a single statement's shared snapshot requires.
-   */
-  async writeMeterBatch(w: MeterBatchWrites, now_ms: number) {
-    const fresh = new Set(w.new_authorizations);
-    await this.run(
-      [authorizationsInsert, w.new_authorizations],
-      [authorizationsUpdate, w.changed_authorizations.filter((a) => !fresh.has(a))],
-      [usageRecordsInsert, w.usage],
-      [usageDailyAdd, w.usage],
-      [transfersInsert, w.transfers],
-      [walletsUpdate, w.wallets, now_ms],
-      [grantsUpdate, w.wallets],
-      [windowsUpsert, w.windows],
-      [outboxInsert, w.outbox],
-    );
-  }
-
-  /** Runs the non-empty parts as one statement (one part: itself; more: CTEs before the last). */
-  private async run(...parts: Array<[Part<any>, any[]] | [Part<any>, any[], number]>) {
-    const params: unknown[] = [];
-    const statements: string[] = [];
-    for (const [part, rows, now_ms] of parts) {
-      const statement = rows.length > 0 ? part(params, rows, now_ms ?? 0) : null;
-      if (statement !== null) statements.push(statement);
-    }
-    if (statements.length === 0) return;
-    const last = statements.pop()!;
-    const sql = statements.length === 0 ? last : `WITH ${statements.map((st, i) => `w${i} AS (${st})`).join(',\n')}\n${last}`;
-    await this.sql.query(sql, params);
+  writeMeterBatch(w: MeterBatchWrites, now_ms: number) {
+    return writeMeterBatch(this.sql, w, now_ms);
   }
 
   async getMembers(pairs: Array<{ account_id: string; user_id: string }>) {
     const out = new Set<string>();
     if (pairs.length === 0) return out;
-    const rows = await this.sql.query<Row>(
+    const rows = await this.sql.query<{ account_id: string; user_id: string }>(
       `SELECT m.account_id, m.user_id FROM memberships m JOIN unnest($1::text[], $2::text[]) AS k(account_id, user_id)
          ON m.account_id = k.account_id AND m.user_id = k.user_id`,
       columnsOf(pairs, [(p) => p.account_id, (p) => p.user_id]),
@@ -684,7 +189,7 @@ class PgStoreTx implements StoreTx {
     if (changes.auto_reload?.amount_micros !== undefined) set('auto_reload_amount_micros', changes.auto_reload.amount_micros);
     if (changes.auto_reload?.threshold_micros !== undefined) set('auto_reload_threshold_micros', changes.auto_reload.threshold_micros);
     if (sets.length === 0) return;
-    const rows = await this.sql.query<Row>(`UPDATE accounts SET ${sets.join(', ')} WHERE id = $1 RETURNING id`, params);
+    const rows = await this.sql.query<{ id: string }>(`UPDATE accounts SET ${sets.join(', ')} WHERE id = $1 RETURNING id`, params);
     if (rows.length !== 1) throw new Error(`updateAccount: account ${account_id} does not exist`);
   }
 
@@ -701,12 +206,12 @@ class PgStoreTx implements StoreTx {
   }
 
   async memberUserIds(account_id: string) {
-    const rows = await this.sql.query<Row>(`SELECT user_id FROM memberships WHERE account_id = $1`, [account_id]);
-    return rows.map((r) => r.user_id as string);
+    const rows = await this.sql.query<{ user_id: string }>(`SELECT user_id FROM memberships WHERE account_id = $1`, [account_id]);
+    return rows.map((r) => r.user_id);
   }
 
   async upsertInvitation(i: InvitationRecord) {
-    const rows = await this.sql.query<Row>(
+    const rows = await this.sql.query<InvitationRow>(
       `INSERT INTO invitations (id, account_id, email, role, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (account_id, email) WHERE accepted_at IS NULL AND declined_at IS NULL
        DO UPDATE SET role = EXCLUDED.role, invited_by = EXCLUDED.invited_by, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
@@ -717,7 +222,7 @@ class PgStoreTx implements StoreTx {
   }
 
   async lockInvitation(id: string) {
-    const rows = await this.sql.query<Row>(`SELECT * FROM invitations WHERE id = $1 FOR UPDATE`, [id]);
+    const rows = await this.sql.query<InvitationRow>(`SELECT * FROM invitations WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ? fromDbInvitation(rows[0]) : undefined;
   }
 
@@ -726,11 +231,11 @@ class PgStoreTx implements StoreTx {
   }
 
   async countPendingInvitations(account_id: string, now_ms: number, except_email: string) {
-    const rows = await this.sql.query<Row>(
+    const rows = await this.sql.query<{ n: number }>(
       `SELECT COUNT(*)::bigint AS n FROM invitations WHERE account_id = $1 AND accepted_at IS NULL AND declined_at IS NULL AND expires_at > $2 AND email <> $3`,
       [account_id, iso(now_ms), except_email],
     );
-    return rows[0]!.n as number;
+    return rows[0]!.n;
   }
 
   async insertGrants(rows: GrantRecord[]) {
@@ -743,12 +248,12 @@ class PgStoreTx implements StoreTx {
   }
 
   async getPurchaseByKey(account_id: string, idempotency_key: string) {
-    const rows = await this.sql.query<Row>(`SELECT * FROM purchases WHERE account_id = $1 AND idempotency_key = $2`, [account_id, idempotency_key]);
+    const rows = await this.sql.query<PurchaseRow>(`SELECT * FROM purchases WHERE account_id = $1 AND idempotency_key = $2`, [account_id, idempotency_key]);
     return rows[0] ? fromDbPurchase(rows[0]) : undefined;
   }
 
   async getPurchase(id: string) {
-    const rows = await this.sql.query<Row>(`SELECT * FROM purchases WHERE id = $1`, [id]);
+    const rows = await this.sql.query<PurchaseRow>(`SELECT * FROM purchases WHERE id = $1`, [id]);
     return rows[0] ? fromDbPurchase(rows[0]) : undefined;
   }
 
@@ -776,7 +281,7 @@ class PgStoreTx implements StoreTx {
   }
 
   async getPaymentMethod(id: string) {
-    const rows = await this.sql.query<Row>(`SELECT * FROM payment_methods WHERE id = $1`, [id]);
+    const rows = await this.sql.query<PaymentMethodRow>(`SELECT * FROM payment_methods WHERE id = $1`, [id]);
     return rows[0] ? fromDbPaymentMethod(rows[0]) : undefined;
   }
 
@@ -788,12 +293,12 @@ class PgStoreTx implements StoreTx {
   }
 
   async revokeToken(id: string, now_ms: number) {
-    const rows = await this.sql.query<Row>(`UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, iso(now_ms)]);
+    const rows = await this.sql.query<{ id: string }>(`UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, iso(now_ms)]);
     return rows.length > 0;
   }
 
   async revokeTokensOfKindExcept(kind: TokenKind, keep_token_hash: string, now_ms: number) {
-    const rows = await this.sql.query<Row>(
+    const rows = await this.sql.query<{ id: string }>(
       `UPDATE api_tokens SET revoked_at = $3 WHERE kind = $1 AND token_hash <> $2 AND revoked_at IS NULL RETURNING id`,
       [kind, keep_token_hash, iso(now_ms)],
     );
@@ -868,10 +373,10 @@ export class PgStore implements Store {
 
   async loadCatalog(): Promise<CatalogData> {
     const [plans, models, prices, apps] = await Promise.all([
-      this.db.query<Row>(`SELECT * FROM plans ORDER BY id`),
-      this.db.query<Row>(`SELECT * FROM models ORDER BY id`),
-      this.db.query<Row>(`SELECT * FROM model_prices ORDER BY model_id, effective_at`),
-      this.db.query<Row>(`SELECT * FROM apps ORDER BY id`),
+      this.db.query<PlanRow>(`SELECT * FROM plans ORDER BY id`),
+      this.db.query<ModelRow>(`SELECT * FROM models ORDER BY id`),
+      this.db.query<ModelPriceRow>(`SELECT * FROM model_prices ORDER BY model_id, effective_at`),
+      this.db.query<AppRow>(`SELECT * FROM apps ORDER BY id`),
     ]);
     return {
       plans: plans.map((p) => ({ id: p.id, name: p.name, price_micros: p.price_micros, per_seat: p.per_seat, extra_usage_allowed: p.extra_usage_allowed, windows: parseJson(p.windows), requests_per_minute: p.requests_per_minute, tokens_per_minute: p.tokens_per_minute })),
@@ -882,7 +387,7 @@ export class PgStore implements Store {
   }
 
   async getAccount(id: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM accounts WHERE id = $1`, [id]);
+    const rows = await this.db.query<AccountRow>(`SELECT * FROM accounts WHERE id = $1`, [id]);
     return rows[0] ? fromDbAccount(rows[0]) : undefined;
   }
 
@@ -891,7 +396,7 @@ export class PgStore implements Store {
   }
 
   async listAccounts(options: { search?: string; limit: number; after?: string }) {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<AccountRow>(
       `SELECT * FROM accounts WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR id = $1) AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`,
       [options.search ?? null, options.after ?? null, options.limit],
     );
@@ -899,81 +404,81 @@ export class PgStore implements Store {
   }
 
   async findUserByEmail(email: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM users WHERE email = $1`, [email.toLowerCase()]);
+    const rows = await this.db.query<UserRow>(`SELECT * FROM users WHERE email = $1`, [email.toLowerCase()]);
     return rows[0] ? fromDbUser(rows[0]) : undefined;
   }
 
   async getUser(id: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM users WHERE id = $1`, [id]);
+    const rows = await this.db.query<UserRow>(`SELECT * FROM users WHERE id = $1`, [id]);
     return rows[0] ? fromDbUser(rows[0]) : undefined;
   }
 
   async getMembership(account_id: string, user_id: string) {
-    const rows = await this.db.query<Row>(`SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2`, [account_id, user_id]);
-    return rows[0]?.role as Role | undefined;
+    const rows = await this.db.query<{ role: Role }>(`SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2`, [account_id, user_id]);
+    return rows[0]?.role;
   }
 
   async listMemberships(user_id: string) {
-    const rows = await this.db.query<Row>(`SELECT a.*, m.role AS membership_role FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1 ORDER BY a.created_at, a.id`, [user_id]);
-    return rows.map((r) => ({ account: fromDbAccount(r), role: r.membership_role as Role }));
+    const rows = await this.db.query<AccountRow & { membership_role: Role }>(`SELECT a.*, m.role AS membership_role FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1 ORDER BY a.created_at, a.id`, [user_id]);
+    return rows.map((r) => ({ account: fromDbAccount(r), role: r.membership_role }));
   }
 
   async listAccountMembers(account_id: string) {
-    const rows = await this.db.query<Row>(`SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 ORDER BY m.created_at, u.email`, [account_id]);
-    return rows.map((r) => ({ user_id: r.user_id as string, email: r.email as string, role: r.role as Role }));
+    const rows = await this.db.query<{ user_id: string; email: string; role: Role }>(`SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 ORDER BY m.created_at, u.email`, [account_id]);
+    return rows.map((r) => ({ user_id: r.user_id, email: r.email, role: r.role }));
   }
 
   async getInvitation(id: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM invitations WHERE id = $1`, [id]);
+    const rows = await this.db.query<InvitationRow>(`SELECT * FROM invitations WHERE id = $1`, [id]);
     return rows[0] ? fromDbInvitation(rows[0]) : undefined;
   }
 
   async listPendingInvitations(email: string, now_ms: number, limit: number, after_id?: string) {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<InvitationRow & { account_name: string }>(
       `SELECT i.*, a.name AS account_name FROM invitations i JOIN accounts a ON a.id = i.account_id
         WHERE i.email = $1 AND i.accepted_at IS NULL AND i.declined_at IS NULL AND i.expires_at > $2
           AND ($4::text IS NULL OR (i.created_at, i.id) > (SELECT c.created_at, c.id FROM invitations c WHERE c.id = $4))
         ORDER BY i.created_at, i.id LIMIT $3`,
       [email.toLowerCase(), iso(now_ms), limit, after_id ?? null],
     );
-    return rows.map((r) => ({ invitation: fromDbInvitation(r), account_name: r.account_name as string }));
+    return rows.map((r) => ({ invitation: fromDbInvitation(r), account_name: r.account_name }));
   }
 
   async authorizationAccounts(ids: string[]) {
     const out = new Map<string, string>();
     if (ids.length === 0) return out;
-    const rows = await this.db.query<Row>(`SELECT id, account_id FROM authorizations WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
+    const rows = await this.db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM authorizations WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
     for (const r of rows) out.set(r.id, r.account_id);
     return out;
   }
 
   async getAuthorization(id: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM authorizations WHERE id = $1`, [id]);
+    const rows = await this.db.query<AuthorizationRow>(`SELECT * FROM authorizations WHERE id = $1`, [id]);
     return rows[0] ? fromDbAuthorization(rows[0]) : undefined;
   }
 
   async lateWindowsEnded(expired_before_ms: number, limit: number) {
-    const rows = await this.db.query<Row>(`SELECT id, account_id FROM authorizations WHERE late_counted AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(expired_before_ms), limit]);
-    return rows.map((r) => ({ id: r.id as string, account_id: r.account_id as string }));
+    const rows = await this.db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM authorizations WHERE late_counted AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(expired_before_ms), limit]);
+    return rows.map((r) => ({ id: r.id, account_id: r.account_id }));
   }
 
   async expiredHolds(now_ms: number, limit: number) {
-    const rows = await this.db.query<Row>(`SELECT id, account_id FROM authorizations WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(now_ms), limit]);
-    return rows.map((r) => ({ id: r.id as string, account_id: r.account_id as string }));
+    const rows = await this.db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM authorizations WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(now_ms), limit]);
+    return rows.map((r) => ({ id: r.id, account_id: r.account_id }));
   }
 
   async getPaymentMethod(id: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM payment_methods WHERE id = $1`, [id]);
+    const rows = await this.db.query<PaymentMethodRow>(`SELECT * FROM payment_methods WHERE id = $1`, [id]);
     return rows[0] ? fromDbPaymentMethod(rows[0]) : undefined;
   }
 
   async listPaymentMethods(account_id: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM payment_methods WHERE account_id = $1 ORDER BY created_at`, [account_id]);
+    const rows = await this.db.query<PaymentMethodRow>(`SELECT * FROM payment_methods WHERE account_id = $1 ORDER BY created_at`, [account_id]);
     return rows.map(fromDbPaymentMethod);
   }
 
   async pendingPurchases(now_ms: number, grace_ms: number, limit: number) {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<PurchaseRow>(
       `SELECT * FROM purchases WHERE status = 'pending'
           AND ((kind = 'auto_reload' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) OR (kind = 'manual' AND created_at <= $2))
         ORDER BY created_at LIMIT $3`,
@@ -983,133 +488,47 @@ export class PgStore implements Store {
   }
 
   async listGrants(account_id: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM grants WHERE account_id = $1 ORDER BY created_at, id`, [account_id]);
+    const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE account_id = $1 ORDER BY created_at, id`, [account_id]);
     return rows.map(fromDbGrant);
   }
 
   async expiredGrants(now_ms: number, limit: number) {
-    const rows = await this.db.query<Row>(`SELECT * FROM grants WHERE remaining_micros > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(now_ms), limit]);
+    const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE remaining_micros > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(now_ms), limit]);
     return rows.map(fromDbGrant);
   }
 
-  async usageBuckets(input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null }) {
-    const bucket = input.granularity === 'day' ? `to_char(day, 'YYYY-MM-DD')` : `to_char(day, 'YYYY-MM')`;
-    const group = input.group_by === null ? 'NULL::text' : { app: 'app_id', model: 'model_id', source: 'source' }[input.group_by];
-    const rows = await this.db.query<Row>(
-      `SELECT ${bucket} AS bucket, ${group} AS grp, SUM(requests)::bigint AS requests, SUM(input_tokens)::bigint AS input_tokens,
-              SUM(output_tokens)::bigint AS output_tokens, SUM(cache_creation_input_tokens)::bigint AS cache_creation_input_tokens,
-              SUM(cache_read_input_tokens)::bigint AS cache_read_input_tokens, SUM(allowance_tokens)::bigint AS allowance_tokens,
-              SUM(cost_micros)::bigint AS cost_micros, SUM(extra_usage_micros)::bigint AS extra_usage_micros
-         FROM usage_daily WHERE account_id = $1 AND day >= $2::date AND day <= $3::date
-        GROUP BY 1, 2 ORDER BY 1, 2`,
-      [input.account_id, input.from_day, input.to_day],
-    );
-    return rows.map((r) => ({ bucket: r.bucket, group: r.grp, requests: r.requests, input_tokens: r.input_tokens, output_tokens: r.output_tokens, cache_creation_input_tokens: r.cache_creation_input_tokens, cache_read_input_tokens: r.cache_read_input_tokens, allowance_tokens: r.allowance_tokens, cost_micros: r.cost_micros, extra_usage_micros: r.extra_usage_micros }));
+  usageBuckets(input: Parameters<Store['usageBuckets']>[0]) {
+    return history.usageBuckets(this.db, input);
   }
 
-  async usageRecords(input: { account_id: string; limit: number; before_id?: string }) {
-    // Keyset paging in the list's own order (occurred_at, id): the page after the record
-    // `before_id`; an unknown id matches nothing, so a bad cursor gives an empty page.
-    const rows = await this.db.query<Row>(
-      `SELECT * FROM usage_records WHERE account_id = $1
-          AND ($2::text IS NULL OR (occurred_at, id) < (SELECT c.occurred_at, c.id FROM usage_records c WHERE c.account_id = $1 AND c.id = $2))
-        ORDER BY occurred_at DESC, id DESC LIMIT $3`,
-      [input.account_id, input.before_id ?? null, input.limit],
-    );
-    return rows.map(fromDbUsage);
+  usageRecords(input: Parameters<Store['usageRecords']>[0]) {
+    return history.usageRecords(this.db, input);
   }
 
-  async listTransfers(input: { account_id: string; limit: number; before_id?: number }) {
-    const rows = await this.db.query<Row>(
-      `SELECT * FROM transfers WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
-      [input.account_id, input.before_id ?? null, input.limit],
-    );
-    return rows.map(fromDbTransfer);
+  listTransfers(input: Parameters<Store['listTransfers']>[0]) {
+    return history.listTransfers(this.db, input);
   }
 
-  async listOutbox(input: { account_id: string; limit: number; before_id?: number }) {
-    const rows = await this.db.query<Row>(`SELECT * FROM outbox WHERE account_id = $1 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit, input.before_id ?? null]);
-    return rows.map((r) => ({ id: r.id as number, account_id: r.account_id, type: r.type, payload: parseJson<Record<string, unknown>>(r.payload), created_at_ms: ms(r.created_at) }));
+  listOutbox(input: Parameters<Store['listOutbox']>[0]) {
+    return history.listOutbox(this.db, input);
   }
 
-  async listAudit(input: { account_id: string | null; limit: number; before_id?: number }) {
-    const rows = await this.db.query<Row>(`SELECT * FROM audit_log WHERE ($1::text IS NULL OR account_id = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit, input.before_id ?? null]);
-    return rows.map((r) => ({ id: r.id as number, account_id: r.account_id, actor: r.actor, action: r.action, request_id: r.request_id, details: parseJson<Record<string, unknown>>(r.details), created_at_ms: ms(r.created_at) }));
+  listAudit(input: Parameters<Store['listAudit']>[0]) {
+    return history.listAudit(this.db, input);
   }
 
+  /** The audit's sums, in one snapshot; the comparisons are the domain's (src/domain/audit.ts). */
   async audit(_now_ms: number) {
-    // One snapshot for every check, so concurrent writers cannot make a clean ledger look unbalanced.
-    return this.db.transaction(async (sql) => {
-      if (this.db.engine === 'postgres') await sql.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const findings: AuditFinding[] = [];
-      const books = await sql.query<Row>(
-        `SELECT currency, book, SUM(credit)::bigint AS credits, SUM(debit)::bigint AS debits, COUNT(*)::bigint AS n FROM (
-           SELECT currency, credit_book AS book, amount_micros AS credit, 0::bigint AS debit FROM transfers
-           UNION ALL SELECT currency, debit_book, 0::bigint, amount_micros FROM transfers) x
-         GROUP BY currency, book ORDER BY currency, book`,
-      );
-      const totals: Record<string, number> = {};
-      const per_currency = new Map<string, number>();
-      let transfers_checked = 0;
-      for (const b of books) {
-        const balance = b.credits - b.debits;
-        totals[`${b.currency}:${b.book}`] = balance;
-        per_currency.set(b.currency, (per_currency.get(b.currency) ?? 0) + balance);
-        transfers_checked += b.n;
-        if (!Object.values(BOOKS).includes(b.book)) findings.push({ check: 'known_book', account_id: null, expected: 0, actual: balance, message: `unknown book ${b.book}` });
-      }
-      transfers_checked /= 2;
-      for (const [currency, sum] of per_currency) {
-        if (sum !== 0) findings.push({ check: 'currency_sums_to_zero', account_id: null, expected: 0, actual: sum, message: `Σ of all ${currency} books is ${sum}, not 0` });
-      }
-      const wallets = await sql.query<Row>(
-        `SELECT w.account_id, w.purchased_micros, w.promotional_micros, w.held_micros, w.late_held_micros, w.spent_cycle_micros, COALESCE(lh.late_held, 0)::bigint AS late_holds,
-                COALESCE(t.purchased, 0)::bigint AS ledger_purchased, COALESCE(t.promotional, 0)::bigint AS ledger_promotional,
-                COALESCE(h.held, 0)::bigint AS holds, COALESCE(g.remaining, 0)::bigint AS grants_remaining,
-                COALESCE(u.spent, 0)::bigint AS usage_spent, COALESCE(t.usage, 0)::bigint AS ledger_usage, COALESCE(ut.charged, 0)::bigint AS usage_charged
-           FROM wallets w
-           LEFT JOIN (SELECT account_id,
-                        SUM(CASE WHEN credit_book = '${BOOKS.purchased}' THEN amount_micros WHEN debit_book = '${BOOKS.purchased}' THEN -amount_micros ELSE 0 END) AS purchased,
-                        SUM(CASE WHEN credit_book = '${BOOKS.promotional}' THEN amount_micros WHEN debit_book = '${BOOKS.promotional}' THEN -amount_micros ELSE 0 END) AS promotional,
-                        SUM(CASE WHEN kind = 'usage' THEN amount_micros ELSE 0 END) AS usage
-                        FROM transfers GROUP BY account_id) t ON t.account_id = w.account_id
-           LEFT JOIN (SELECT account_id, SUM(held_micros) AS held FROM authorizations WHERE status = 'held' GROUP BY account_id) h ON h.account_id = w.account_id
-           LEFT JOIN (SELECT account_id, SUM(held_micros) AS late_held FROM authorizations WHERE late_counted GROUP BY account_id) lh ON lh.account_id = w.account_id
-           LEFT JOIN (SELECT account_id, SUM(remaining_micros) AS remaining FROM grants GROUP BY account_id) g ON g.account_id = w.account_id
-           LEFT JOIN (SELECT r.account_id, SUM(r.extra_usage_micros) AS spent FROM usage_records r JOIN wallets w2 ON w2.account_id = r.account_id
-                       WHERE r.recorded_at >= w2.spent_cycle_start GROUP BY r.account_id) u ON u.account_id = w.account_id
-           LEFT JOIN (SELECT account_id, SUM(extra_usage_micros) AS charged FROM usage_records GROUP BY account_id) ut ON ut.account_id = w.account_id`,
-      );
-      const check = (name: string, account_id: string, expected: number, actual: number, what: string) => {
-        if (expected !== actual) findings.push({ check: name, account_id, expected, actual, message: `${account_id}: ${what} is ${actual}, entries say ${expected}` });
-      };
-      for (const w of wallets) {
-        check('purchased_equals_entries', w.account_id, w.ledger_purchased, w.purchased_micros, 'purchased balance');
-        check('promotional_equals_entries', w.account_id, w.ledger_promotional, w.promotional_micros, 'promotional balance');
-        check('promotional_equals_grants', w.account_id, w.grants_remaining, w.promotional_micros, 'promotional balance (vs grants)');
-        check('held_equals_open_holds', w.account_id, w.holds, w.held_micros, 'held amount');
-        check('late_held_equals_expired_holds_in_window', w.account_id, w.late_holds, w.late_held_micros, 'held against the limit for late settlements');
-        check('spent_equals_cycle_usage', w.account_id, w.usage_spent, w.spent_cycle_micros, 'spent this cycle');
-        check('usage_records_equal_usage_transfers', w.account_id, w.ledger_usage, w.usage_charged, 'extra usage charged in usage records');
-      }
-      const grants = await sql.query<Row>(
-        `SELECT g.id, g.account_id, g.remaining_micros,
-                COALESCE(SUM(CASE WHEN t.credit_book = '${BOOKS.promotional}' THEN t.amount_micros WHEN t.debit_book = '${BOOKS.promotional}' THEN -t.amount_micros ELSE 0 END), 0)::bigint AS ledger
-           FROM grants g LEFT JOIN transfers t ON t.grant_id = g.id AND t.account_id = g.account_id
-          GROUP BY g.id, g.account_id, g.remaining_micros`,
-      );
-      for (const g of grants) check('grant_equals_entries', g.account_id, g.ledger, g.remaining_micros, `grant ${g.id} remaining`);
-      return { findings, totals, accounts_checked: wallets.length, transfers_checked };
-    });
+    return auditFindings(await auditSums(this.db));
   }
 
   async findTokenByHash(token_hash: string) {
-    const rows = await this.db.query<Row>(`SELECT * FROM api_tokens WHERE token_hash = $1`, [token_hash]);
+    const rows = await this.db.query<TokenRow>(`SELECT * FROM api_tokens WHERE token_hash = $1`, [token_hash]);
     return rows[0] ? fromDbToken(rows[0]) : undefined;
   }
 
   async listTokens(input: { kind: TokenKind; user_id?: string | null }) {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<TokenRow>(
       `SELECT * FROM api_tokens WHERE kind = $1 AND ($2::text IS NULL OR user_id = $2) AND revoked_at IS NULL ORDER BY created_at, id`,
       [input.kind, input.user_id ?? null],
     );
@@ -1117,8 +536,8 @@ export class PgStore implements Store {
   }
 
   async countOpenHolds() {
-    const rows = await this.db.query<Row>(`SELECT COUNT(*)::bigint AS n FROM authorizations WHERE status = 'held'`);
-    return rows[0]!.n as number;
+    const rows = await this.db.query<{ n: number }>(`SELECT COUNT(*)::bigint AS n FROM authorizations WHERE status = 'held'`);
+    return rows[0]!.n;
   }
 
   close() {
@@ -1126,6 +545,3 @@ export class PgStore implements Store {
   }
 }
 
-function fromDbToken(r: Row): TokenRecord {
-  return { id: r.id, kind: r.kind, user_id: r.user_id, name: r.name, token_hash: r.token_hash, created_at_ms: ms(r.created_at), expires_at_ms: msOrNull(r.expires_at), revoked_at_ms: msOrNull(r.revoked_at) };
-}
