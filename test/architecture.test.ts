@@ -103,3 +103,73 @@ test('the checker catches a domain file that reads the clock or imports the stor
   assert.match(found.join('\n'), /store may use only app\/ports/);
   assert.match(found.join('\n'), /cli → app/);
 });
+
+/** Adapters reach data only through use cases: no `.store` from a route, a job or a CLI command. */
+export function storeReaches(files: SourceFile[]): string[] {
+  const out: string[] = [];
+  for (const file of files) {
+    const layer = layerOf(file.path);
+    if (!['http', 'jobs', 'cli', 'web'].includes(layer) || file.path.endsWith('/cli/local.ts')) continue;
+    const code = file.text.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+    file.text.split('\n').forEach((line, i) => {
+      if (/\.store\b/.test(line.replace(/\/\/.*$/, '')) && code.length > 0) out.push(`${file.path}:${i + 1} reaches the store (${line.trim().slice(0, 60)}): call a use case`);
+    });
+  }
+  return out;
+}
+
+/** The bounds that keep code readable on one screen. */
+export const TIDY = { file_lines_max: 600, function_lines_max: 90 } as const;
+
+/** Functions (declarations and methods) longer than TIDY.function_lines_max, by brace matching from their header. */
+export function longFunctions(files: SourceFile[]): string[] {
+  const out: string[] = [];
+  const header = /^(\s*)(?:export\s+)?(?:async\s+)?(?:function\s+\w+|(?:(?:private|protected|public|static|get|set|async)\s+)*\w+)\s*(?:<[^>]*>)?\s*\(/;
+  for (const file of files) {
+    const lines = file.text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const m = header.exec(lines[i]!);
+      if (!m || /^\s*(if|for|while|switch|return|catch|await|const|let)\b/.test(lines[i]!)) continue;
+      // The body opens on the header line or a continuation line; count braces from there.
+      let depth = 0;
+      let opened = false;
+      let j = i;
+      for (; j < lines.length; j++) {
+        for (const ch of lines[j]!) {
+          if (ch === '{') {
+            depth += 1;
+            opened = true;
+          } else if (ch === '}') depth -= 1;
+        }
+        if (opened && depth <= 0) break;
+        if (!opened && /;\s*$/.test(lines[j]!)) break; // a declaration without a body
+      }
+      if (!opened) continue;
+      const length = j - i + 1;
+      if (length > TIDY.function_lines_max) out.push(`${file.path}:${i + 1} is a ${length}-line function (at most ${TIDY.function_lines_max}): split it`);
+      i = m[1]!.length === 0 ? j : i; // top-level: skip its body; methods: nested functions are checked too
+    }
+  }
+  return out;
+}
+
+test('routes, jobs and the CLI call use cases only: none reaches the store', () => {
+  assert.deepEqual(storeReaches(sources('src')), []);
+  assert.equal(storeReaches([{ path: 'src/http/x.ts', text: 'const a = await tb.store.getAccount(id);' }]).length, 1, 'the check catches one');
+});
+
+test('tidy: every source file and function fits a screen', () => {
+  const tsx = (dir: string): SourceFile[] =>
+    readdirSync(dir)
+      .sort()
+      .flatMap((name) => {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) return tsx(path);
+        return /\.tsx?$/.test(path) ? [{ path: relative(process.cwd(), path).split('\\').join('/'), text: readFileSync(path, 'utf8') }] : [];
+      });
+  const files = [...sources('src'), ...tsx('web/src')];
+  const long_files = files.filter((f) => f.text.split('\n').length > TIDY.file_lines_max).map((f) => `${f.path} has ${f.text.split('\n').length} lines (at most ${TIDY.file_lines_max})`);
+  assert.deepEqual([...long_files, ...longFunctions(files)], []);
+  const sample = `export function big() {\n${'  x();\n'.repeat(TIDY.function_lines_max)}}\n`;
+  assert.equal(longFunctions([{ path: 'src/app/big.ts', text: sample }]).length, 1, 'the check catches one');
+});

@@ -3,7 +3,7 @@
 import { defaultCatalogData, withCacheWrite1h } from '../domain/catalog';
 import { limits } from '../domain/limits';
 import { CACHE_WRITES } from '../domain/pricing';
-import { AppError, invalid } from '../domain/refusals';
+import { AppError, invalid, notFound } from '../domain/refusals';
 import * as accounts from './accounts';
 import * as billing from './billing';
 import { CatalogCache } from './catalog-cache';
@@ -242,6 +242,30 @@ export class Tokenbank {
   }
 
   // ---- reads -------------------------------------------------------------------------------
+
+  /** The accounts a user belongs to, with their role in each. */
+  listMemberships(user_id: string) {
+    return this.deps.store.listMemberships(user_id);
+  }
+  listMembers(account_id: string) {
+    return this.deps.store.listAccountMembers(account_id);
+  }
+  /** Cards on file, each marked whether it is the account's default. */
+  async listPaymentMethods(account_id: string) {
+    const account = await this.deps.store.getAccount(account_id);
+    if (!account) throw notFound('account', account_id);
+    return (await this.deps.store.listPaymentMethods(account_id)).map((method) => ({ method, default: method.id === account.default_payment_method_id }));
+  }
+  listServiceTokens() {
+    return this.deps.store.listTokens({ kind: 'service' });
+  }
+  /** For /metrics and /healthz: open holds, and which database engine serves this process. */
+  countOpenHolds() {
+    return this.deps.store.countOpenHolds();
+  }
+  get engine() {
+    return this.deps.store.engine;
+  }
 
   getExtraUsage(account_id: string) {
     return reads.getExtraUsage(this.deps, account_id);

@@ -62,11 +62,20 @@ function markReplay(reply: FastifyReply, replayed: boolean) {
 }
 
 export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
+  signInRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  invitationRoutes(app, ctx);
+  extraUsageRoutes(app, ctx);
+  meteringRoutes(app, ctx);
+  operatorRoutes(app, ctx);
+}
+
+/** Sign-in. */
+function signInRoutes(app: FastifyInstance, ctx: Ctx) {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { tb } = ctx;
   const deps = tb.deps;
 
-  // ---- sign-in -------------------------------------------------------------------------------
   api.post('/v1/sessions', { schema: { tags: ['sign-in'], operationId: 'createSession', summary: 'Sign in with email and password', security: [], body: S.SessionRequest, response: { ...ok(201, 'a session token, also set as the page cookie', S.SessionResponse), ...err(400, 401, 429) } } }, async (request, reply) => {
     const session = await signIn(deps, request.body, { address: request.ip });
     reply.setCookie('tb_session', session.token, { httpOnly: true, sameSite: 'strict', secure: ctx.secure_cookies, path: '/', expires: new Date(session.expires_at_ms) });
@@ -82,7 +91,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   api.get('/v1/me', { schema: { tags: ['sign-in'], operationId: 'getMe', summary: 'Who am I, and which accounts I belong to', response: { ...ok(200, 'the caller', S.MeResponse), ...err(401) } } }, async (request) => {
     const p = who(request);
     if (p.kind !== 'user') return { kind: p.kind, accounts: [] };
-    const memberships = await tb.store.listMemberships(p.user_id);
+    const memberships = await tb.listMemberships(p.user_id);
     return { kind: 'user', user: { id: p.user_id, email: p.email }, accounts: memberships.map((m) => toApiAccountSummary(m.account, m.role)) };
   });
 
@@ -103,7 +112,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.get('/v1/service-tokens', { schema: { tags: ['operator'], operationId: 'listServiceTokens', summary: 'List service tokens (never their secrets)', response: { ...ok(200, 'tokens', S.ServiceTokenList), ...err(401, 403) } } }, async (request) => {
     requireOperator(who(request));
-    const tokens = await tb.store.listTokens({ kind: 'service' });
+    const tokens = await tb.listServiceTokens();
     return wholePage(tokens.map((t) => ({ id: t.id, name: t.name, created_at: new Date(t.created_at_ms).toISOString() })));
   });
 
@@ -111,8 +120,14 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     await revokeToken(deps, who(request), request.params.id, 'service');
     return { id: request.params.id, revoked: true };
   });
+}
 
-  // ---- accounts ------------------------------------------------------------------------------
+/** Accounts. */
+function accountRoutes(app: FastifyInstance, ctx: Ctx) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { tb } = ctx;
+  const deps = tb.deps;
+
   api.post('/v1/accounts', { schema: { tags: ['accounts'], operationId: 'createAccount', summary: 'Create an account with its owner (operator)', body: S.CreateAccountRequest, response: { ...ok(201, 'the account', S.AccountResponse), ...err(400, 401, 403) } } }, async (request, reply) => {
     requireOperator(who(request));
     const { account, owner } = await tb.createAccount(request.body, actor(request));
@@ -151,7 +166,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.get('/v1/accounts/:id/members', { schema: { tags: ['accounts'], operationId: 'listMembers', summary: 'Members and their roles', params: S.IdParams, response: { ...ok(200, 'members', S.MemberList), ...err(401, 403, 404) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'member');
-    return { account_id: request.params.id, ...wholePage(await tb.store.listAccountMembers(request.params.id)) };
+    return { account_id: request.params.id, ...wholePage(await tb.listMembers(request.params.id)) };
   });
 
   api.post('/v1/accounts/:id/members', { schema: { tags: ['accounts'], operationId: 'inviteMember', summary: 'Invite a member by email (owner): 202 with the invitation, the same whether or not the email is registered; team plans need a free seat', params: S.IdParams, body: S.InviteMemberRequest, response: { ...ok(202, 'the invitation', S.Invitation), ...err(400, 401, 403, 404, 409) } } }, async (request, reply) => {
@@ -159,8 +174,14 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     const invitation = await tb.inviteMember(request.params.id, request.body, actor(request));
     return reply.status(202).send(toApiInvitation(invitation, deps.clock.now_ms()));
   });
+}
 
-  // ---- invitations (the invited user's side) ---------------------------------------------------
+/** Invitations (the invited user's side). */
+function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { tb } = ctx;
+  const deps = tb.deps;
+
   api.get('/v1/invitations', { schema: { tags: ['accounts'], operationId: 'listInvitations', summary: "The signed-in user's pending invitations", querystring: S.PageQuery, response: { ...ok(200, 'invitations', S.InvitationList), ...err(400, 401, 403) } } }, async (request) => {
     const limit = pageSize(request.query.limit);
     const rows = await tb.listInvitations(invitee(who(request)), limit + 1, request.query.cursor ?? request.query.before);
@@ -176,8 +197,14 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   api.post('/v1/invitations/:id/decline', { schema: { tags: ['accounts'], operationId: 'declineInvitation', summary: 'Decline an invitation sent to your email', params: S.IdParams, response: { ...ok(200, 'the declined invitation', S.Invitation), ...err(401, 403, 404, 409) } } }, async (request) => {
     return toApiInvitation(await tb.declineInvitation(request.params.id, invitee(who(request)), actor(request)), deps.clock.now_ms());
   });
+}
 
-  // ---- extra usage ---------------------------------------------------------------------------
+/** Extra usage. */
+function extraUsageRoutes(app: FastifyInstance, ctx: Ctx) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { tb } = ctx;
+  const deps = tb.deps;
+
   api.post('/v1/accounts/:id/payment-methods', { schema: { tags: ['extra-usage'], operationId: 'addPaymentMethod', summary: 'Add a card by provider token (billing); it becomes the default', params: S.IdParams, body: S.PaymentMethodRequest, response: { ...ok(201, 'the payment method', S.PaymentMethod), ...err(400, 401, 402, 403, 404) } } }, async (request, reply) => {
     await requireRole(deps, who(request), request.params.id, 'billing');
     return reply.status(201).send(toApiPaymentMethod(await tb.addPaymentMethod(request.params.id, request.body, actor(request))));
@@ -185,8 +212,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
 
   api.get('/v1/accounts/:id/payment-methods', { schema: { tags: ['extra-usage'], operationId: 'listPaymentMethods', summary: 'Cards on file (billing)', params: S.IdParams, response: { ...ok(200, 'payment methods', S.PaymentMethodList), ...err(401, 403, 404) } } }, async (request) => {
     await requireRole(deps, who(request), request.params.id, 'billing');
-    const account = await tb.store.getAccount(request.params.id);
-    return wholePage((await tb.store.listPaymentMethods(request.params.id)).map((m) => ({ ...toApiPaymentMethod(m), default: m.id === account?.default_payment_method_id })));
+    return wholePage((await tb.listPaymentMethods(request.params.id)).map((m) => ({ ...toApiPaymentMethod(m.method), default: m.default })));
   });
 
   api.get('/v1/accounts/:id/extra-usage', { schema: { tags: ['extra-usage'], operationId: 'getExtraUsage', summary: 'Balance, holds, spend limit, cycle and auto-reload state', params: S.IdParams, response: { ...ok(200, 'extra usage', S.ExtraUsageResponse), ...err(401, 403, 404) } } }, async (request) => {
@@ -236,8 +262,14 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
     const page = await tb.listEvents(request.params.id, request.query);
     return { account_id: request.params.id, ...page, data: page.data.map((e) => ({ id: e.id, type: e.type, payload: e.payload, created_at: new Date(e.created_at_ms).toISOString() })) };
   });
+}
 
-  // ---- metering (the model gateway) ----------------------------------------------------------
+/** Metering (the model gateway). */
+function meteringRoutes(app: FastifyInstance, ctx: Ctx) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { tb } = ctx;
+  const deps = tb.deps;
+
   api.post('/v1/authorizations', { schema: { tags: ['metering'], operationId: 'authorize', summary: 'Place a hold for the largest cost a request can have, or refuse with the reason', body: S.AuthorizeRequest, response: { ...okKeyed(201, 'the hold', S.AuthorizationResponse), ...err(400, 401, 402, 403, 404, 409, 429, 503) } } }, async (request, reply) => {
     requireMetering(who(request));
     const authorization = await tb.authorize(request.body, idem(request));
@@ -277,8 +309,13 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
       ),
     };
   });
+}
 
-  // ---- operator --------------------------------------------------------------------------------
+/** Operator. */
+function operatorRoutes(app: FastifyInstance, ctx: Ctx) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { tb } = ctx;
+
   api.get('/v1/catalog', { schema: { tags: ['operator'], operationId: 'getCatalog', summary: 'Plans, models with dated prices, apps and their funding policy', response: { ...ok(200, 'the catalog', S.CatalogResponse), ...err(401) } } }, async (request) => {
     who(request);
     const catalog = await tb.catalog();

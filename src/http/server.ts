@@ -67,7 +67,7 @@ function createMetrics(tb: Tokenbank): Metrics {
     help: 'Authorizations currently holding funds',
     registers: [registry],
     async collect() {
-      this.set(await tb.store.countOpenHolds());
+      this.set(await tb.countOpenHolds());
     },
   });
   new client.Gauge({
@@ -166,32 +166,8 @@ function fromFastifyError(fe: FastifyError): { error: AppError; status?: number 
   return null;
 }
 
-export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const { tb } = options;
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: http_limits.body_bytes_max,
-    requestTimeout: http_limits.request_timeout_ms,
-    // The server's own id, always: a client's X-Request-Id is theirs to choose, so two clients
-    // could send the same one. It is kept apart as client_request_id (logs, response header).
-    genReqId: () => randomUUID(),
-    // The router measures a parameter after decoding it; ids are at most id_length_max long,
-    // so a longer one is refused by the router (mapped below), a shorter one reaches the schema.
-    routerOptions: { maxParamLength: limits.id_length_max },
-    // Errors the router raises before any hook (bad percent-encoding, over-long ids) answer
-    // with the API's error envelope, not Fastify's own.
-    frameworkErrors: (error, request, reply) => {
-      const mapped = fromFastifyError(error as FastifyError);
-      if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
-      request.log.error({ err: error }, 'framework error');
-      return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
-    },
-    // Refuse, never reinterpret: no coercion of "5" into 5, no silent dropping of unknown fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
-  });
-  const metrics = createMetrics(tb);
-  tb.meter.onFault = ({ stage, error }) => app.log.error({ err: error, stage }, 'metering fault');
-
+/** JSON bodies are parsed as UTF-8, refusing any other bytes. */
+function acceptUtf8JsonOnly(app: FastifyInstance) {
   // JSON bodies must be valid UTF-8: the default parser would turn a bad byte (or an encoded
   // surrogate, ED A0 80) into U+FFFD, so an id would not be stored as it was sent.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -207,10 +183,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     parseJson(request, text, done);
   });
+}
 
-  app.decorateRequest('principal', null);
-  app.decorateRequest('client_request_id', null);
-
+/** The server's own request id on every answer; a client's X-Request-Id kept apart. */
+function assignRequestIds(app: FastifyInstance) {
   app.addHook('onRequest', async (request, reply) => {
     const given = request.headers['x-request-id'];
     if (typeof given === 'string' && given.length <= limits.client_request_id_length_max && /^[\w.-]+$/.test(given)) {
@@ -240,6 +216,86 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       }
     }
   });
+}
+
+/** Bearer token or session cookie → request.principal; cookie changes must come from our origin. */
+function authenticateRequests(app: FastifyInstance, options: ServerOptions) {
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers.authorization;
+    let token: string | undefined;
+    let via_cookie = false;
+    if (typeof header === 'string' && header.startsWith('Bearer ')) token = header.slice(7).trim();
+    else if (request.cookies?.[http_limits.session_cookie_name]) {
+      token = request.cookies[http_limits.session_cookie_name];
+      via_cookie = true;
+    }
+    if (!token) return;
+    const principal = await authenticate(options.tb.deps, token);
+    if (!principal) {
+      if (via_cookie) return; // a stale cookie is the same as none
+      throw new AppError('unauthenticated', 'The bearer token is unknown, revoked or expired. Sign in again (POST /v1/sessions) or use a current token.');
+    }
+    // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
+    if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+      // Scheme, host and port: an https page of the same host is another origin to an http server.
+      const origin = request.headers.origin;
+      const own = options.public_origin ? originOf(options.public_origin) : originOf(`${options.secure_cookies ? 'https' : request.protocol}://${request.headers.host ?? ''}`);
+      if (typeof origin === 'string' && (own === null || originOf(origin) !== own)) throw new AppError('forbidden', 'Cross-site request refused.');
+    }
+    request.principal = principal;
+    void reply;
+  });
+}
+
+/** NUL and lone surrogates refused in params, query and body, naming the field. */
+function refuseUnstorableText(app: FastifyInstance) {
+  // Text that the database would refuse (NUL) or change (lone surrogates) is refused here, for
+  // every route and every part of the request, before any schema or use case sees it.
+  app.addHook('preValidation', async (request) => {
+    const parts: Array<[unknown, Array<string | number>]> = [
+      [request.params, ['params']],
+      [request.query, ['querystring']],
+      [request.body, []],
+    ];
+    for (const [value, prefix] of parts) {
+      const bad = badText(value, prefix);
+      if (bad) throw new AppError('invalid_request', `${bad.field}: ${bad.problem}`, { field: bad.field });
+    }
+  });
+}
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { tb } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: http_limits.body_bytes_max,
+    requestTimeout: http_limits.request_timeout_ms,
+    // The server's own id, always: a client's X-Request-Id is theirs to choose, so two clients
+    // could send the same one. It is kept apart as client_request_id (logs, response header).
+    genReqId: () => randomUUID(),
+    // The router measures a parameter after decoding it; ids are at most id_length_max long,
+    // so a longer one is refused by the router (mapped below), a shorter one reaches the schema.
+    routerOptions: { maxParamLength: limits.id_length_max },
+    // Errors the router raises before any hook (bad percent-encoding, over-long ids) answer
+    // with the API's error envelope, not Fastify's own.
+    frameworkErrors: (error, request, reply) => {
+      const mapped = fromFastifyError(error as FastifyError);
+      if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
+      request.log.error({ err: error }, 'framework error');
+      return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
+    },
+    // Refuse, never reinterpret: no coercion of "5" into 5, no silent dropping of unknown fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+  });
+  const metrics = createMetrics(tb);
+  tb.meter.onFault = ({ stage, error }) => app.log.error({ err: error, stage }, 'metering fault');
+
+  acceptUtf8JsonOnly(app);
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('client_request_id', null);
+
+  assignRequestIds(app);
 
   await app.register(cookie);
   await app.register(swagger, {
@@ -265,45 +321,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addSchema(ErrorBody);
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  app.addHook('onRequest', async (request, reply) => {
-    const header = request.headers.authorization;
-    let token: string | undefined;
-    let via_cookie = false;
-    if (typeof header === 'string' && header.startsWith('Bearer ')) token = header.slice(7).trim();
-    else if (request.cookies?.[http_limits.session_cookie_name]) {
-      token = request.cookies[http_limits.session_cookie_name];
-      via_cookie = true;
-    }
-    if (!token) return;
-    const principal = await authenticate(tb.deps, token);
-    if (!principal) {
-      if (via_cookie) return; // a stale cookie is the same as none
-      throw new AppError('unauthenticated', 'The bearer token is unknown, revoked or expired. Sign in again (POST /v1/sessions) or use a current token.');
-    }
-    // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
-    if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
-      // Scheme, host and port: an https page of the same host is another origin to an http server.
-      const origin = request.headers.origin;
-      const own = options.public_origin ? originOf(options.public_origin) : originOf(`${options.secure_cookies ? 'https' : request.protocol}://${request.headers.host ?? ''}`);
-      if (typeof origin === 'string' && (own === null || originOf(origin) !== own)) throw new AppError('forbidden', 'Cross-site request refused.');
-    }
-    request.principal = principal;
-    void reply;
-  });
+  authenticateRequests(app, options);
 
-  // Text that the database would refuse (NUL) or change (lone surrogates) is refused here, for
-  // every route and every part of the request, before any schema or use case sees it.
-  app.addHook('preValidation', async (request) => {
-    const parts: Array<[unknown, Array<string | number>]> = [
-      [request.params, ['params']],
-      [request.query, ['querystring']],
-      [request.body, []],
-    ];
-    for (const [value, prefix] of parts) {
-      const bad = badText(value, prefix);
-      if (bad) throw new AppError('invalid_request', `${bad.field}: ${bad.problem}`, { field: bad.field });
-    }
-  });
+  refuseUnstorableText(app);
 
   app.addHook('onResponse', async (request, reply) => {
     (metrics.registry as unknown as { requests: client.Counter }).requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
@@ -322,8 +342,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setNotFoundHandler((request, reply) => (page && isPagePath(request.method, request.url) ? sendPage(request, reply) : sendError(reply, request, new AppError('not_found', `No route ${request.method} ${request.url}`), metrics)));
 
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
-    if (options.startup && !options.startup.done) return reply.status(503).send({ ok: false, status: 'starting', engine: tb.store.engine });
-    return { ok: true, engine: tb.store.engine };
+    if (options.startup && !options.startup.done) return reply.status(503).send({ ok: false, status: 'starting', engine: tb.engine });
+    return { ok: true, engine: tb.engine };
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
