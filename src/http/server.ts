@@ -274,7 +274,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (!token) return;
     const principal = await authenticate(tb.deps, token);
     if (!principal) {
-      if (via_cookie) return; // a stale cookie is the same as none
+      // A stale cookie is the same as none; so is a stale bearer token on a route that needs no
+      // credential (`security: []`, sign-in: "anyone" in SPEC §2), where it is how a client whose
+      // token expired gets a new one.
+      const needs_none = request.routeOptions.schema?.security?.length === 0;
+      if (via_cookie || needs_none) return;
       throw new AppError('unauthenticated', 'The bearer token is unknown, revoked or expired. Sign in again (POST /v1/sessions) or use a current token.');
     }
     // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
