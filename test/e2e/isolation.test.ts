@@ -286,6 +286,24 @@ for (const engine of databaseEngines()) {
         }
       });
 
+      it("an id as a page cursor: A's id answers exactly as one never issued (invitations, usage records)", async () => {
+        // Someone with an invitation newer than A's: a cursor that resolved A's invitation would page past it.
+        const probe = email('probe');
+        await api.user(probe);
+        await api.tb.inviteMember(b.id, { email: probe, role: 'member' }, OPERATOR);
+        const session = await api.signIn(probe);
+        secrets.add(session);
+        const pending = await api.call('GET', '/v1/invitations', { token: session });
+        assert.equal(pending.body.data.length, 1, pending.text);
+        const invitations = (cursor: string) => api.call('GET', `/v1/invitations?cursor=${cursor}`, { token: session });
+        assert.deepEqual(normalized(await invitations(ids.invitation!), ids.invitation!), normalized(await invitations('inv_ghost00000001'), 'inv_ghost00000001'));
+
+        assert.equal((await api.call('POST', '/v1/usage-events', { token: api.service, body: event() })).status, 200);
+        const theirs = (await api.call('GET', `/v1/accounts/${a.id}/usage-records`, { token: api.operator })).body.data[0].id as string;
+        const records = (cursor: string) => api.call('GET', `/v1/accounts/${b.id}/usage-records?cursor=${cursor}`, { token: b.owner.token });
+        assert.deepEqual(normalized(await records(theirs), theirs), normalized(await records('ur_ghost00000001'), 'ur_ghost00000001'));
+      });
+
       it('sign-in answers a wrong password exactly as an email nobody registered', async () => {
         const wrong = await api.call('POST', '/v1/sessions', { body: { email: b.member!.email, password: WRONG_PASSWORD }, remote_address: '10.9.9.1' });
         const nobody_email = email('nobody');
