@@ -205,6 +205,14 @@ for (const engine of databaseEngines()) {
         assert.deepEqual(rows.filter((r) => !documented.includes(r)), [], 'rows for routes that are not documented');
       });
 
+      it('the undocumented routes (/healthz, /metrics, /openapi.json) need no credential and name no account, user or token', async () => {
+        for (const url of ['/healthz', '/metrics', '/openapi.json']) {
+          const r = await api.call('GET', url);
+          assert.equal(r.status, 200, `${url}: ${r.text.slice(0, 200)}`);
+          for (const what of [a.id, b.id, a.owner.email, a.owner.id, auth_id, ...secrets]) assert.ok(!r.text.includes(what), `${url} shows ${what.slice(0, 12)}`);
+        }
+      });
+
       it.todo('API key of org X: every route (SPEC §1.11: an API key sees only its org) — API organizations (issue 12) are not built yet; add a column when /v1/orgs lands');
 
       it('a credential of another server is unknown here, whatever its kind (session, personal, service)', async () => {
@@ -302,6 +310,23 @@ for (const engine of databaseEngines()) {
         const theirs = (await api.call('GET', `/v1/accounts/${a.id}/usage-records`, { token: api.operator })).body.data[0].id as string;
         const records = (cursor: string) => api.call('GET', `/v1/accounts/${b.id}/usage-records?cursor=${cursor}`, { token: b.owner.token });
         assert.deepEqual(normalized(await records(theirs), theirs), normalized(await records('ur_ghost00000001'), 'ur_ghost00000001'));
+      });
+
+      it("an Idempotency-Key A used is a new key for B: neither A's answer replayed nor a conflict", async () => {
+        const shared = `shared-${next()}`;
+        const buy = (account: TestAccount, amount_micros: number) => api.call('POST', `/v1/accounts/${account.id}/extra-usage/credits`, { token: account.owner.token, body: { amount_micros }, headers: { 'idempotency-key': shared } });
+        const patch = (account: TestAccount, enabled: boolean) => api.call('PATCH', `/v1/accounts/${account.id}/extra-usage`, { token: account.owner.token, body: { enabled }, headers: { 'idempotency-key': shared } });
+        const first = await buy(a, 5_000_000);
+        assert.equal(first.status, 201, first.text);
+        const mine = await buy(b, 6_000_000); // another body: a key shared with A would be a 409, a replay would say 5,000,000
+        assert.equal(mine.status, 201, mine.text);
+        assert.equal(mine.headers['idempotent-replayed'], undefined);
+        assert.equal(mine.body.amount_micros, 6_000_000);
+        assert.equal((await patch(a, true)).status, 200);
+        const theirs = await patch(b, false);
+        assert.equal(theirs.status, 200, theirs.text);
+        assert.equal(theirs.headers['idempotent-replayed'], undefined);
+        assert.equal(theirs.body.enabled, false);
       });
 
       it('sign-in answers a wrong password exactly as an email nobody registered', async () => {
