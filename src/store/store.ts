@@ -434,10 +434,12 @@ export class PgStore implements Store {
   }
 
   async listPendingInvitations(email: string, now_ms: number, limit: number, after_id?: string) {
+    // The cursor is looked up among this email's invitations only: someone else's id must page
+    // like an id never issued (empty), or the answer tells that it exists and when it was made.
     const rows = await this.db.query<InvitationRow & { account_name: string }>(
       `SELECT i.*, a.name AS account_name FROM invitations i JOIN accounts a ON a.id = i.account_id
         WHERE i.email = $1 AND i.accepted_at IS NULL AND i.declined_at IS NULL AND i.expires_at > $2
-          AND ($4::text IS NULL OR (i.created_at, i.id) > (SELECT c.created_at, c.id FROM invitations c WHERE c.id = $4))
+          AND ($4::text IS NULL OR (i.created_at, i.id) > (SELECT c.created_at, c.id FROM invitations c WHERE c.id = $4 AND c.email = $1))
         ORDER BY i.created_at, i.id LIMIT $3`,
       [email.toLowerCase(), iso(now_ms), limit, after_id ?? null],
     );
