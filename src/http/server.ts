@@ -232,7 +232,11 @@ function authenticateRequests(app: FastifyInstance, options: ServerOptions) {
     if (!token) return;
     const principal = await authenticate(options.tb.deps, token);
     if (!principal) {
-      if (via_cookie) return; // a stale cookie is the same as none
+      // A stale cookie is the same as none; so is a stale bearer token on a route that needs no
+      // credential (`security: []`, sign-in: "anyone" in SPEC §2), where it is how a client whose
+      // token expired gets a new one.
+      const needs_none = request.routeOptions.schema?.security?.length === 0;
+      if (via_cookie || needs_none) return;
       throw new AppError('unauthenticated', 'The bearer token is unknown, revoked or expired. Sign in again (POST /v1/sessions) or use a current token.');
     }
     // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
@@ -321,39 +325,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addSchema(ErrorBody);
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-<<<<<<< HEAD
   authenticateRequests(app, options);
-=======
-  app.addHook('onRequest', async (request, reply) => {
-    const header = request.headers.authorization;
-    let token: string | undefined;
-    let via_cookie = false;
-    if (typeof header === 'string' && header.startsWith('Bearer ')) token = header.slice(7).trim();
-    else if (request.cookies?.[http_limits.session_cookie_name]) {
-      token = request.cookies[http_limits.session_cookie_name];
-      via_cookie = true;
-    }
-    if (!token) return;
-    const principal = await authenticate(tb.deps, token);
-    if (!principal) {
-      // A stale cookie is the same as none; so is a stale bearer token on a route that needs no
-      // credential (`security: []`, sign-in: "anyone" in SPEC §2), where it is how a client whose
-      // token expired gets a new one.
-      const needs_none = request.routeOptions.schema?.security?.length === 0;
-      if (via_cookie || needs_none) return;
-      throw new AppError('unauthenticated', 'The bearer token is unknown, revoked or expired. Sign in again (POST /v1/sessions) or use a current token.');
-    }
-    // CSRF: a cookie-authenticated change must come from our own origin (JSON-only + SameSite=Strict do the rest).
-    if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
-      // Scheme, host and port: an https page of the same host is another origin to an http server.
-      const origin = request.headers.origin;
-      const own = options.public_origin ? originOf(options.public_origin) : originOf(`${options.secure_cookies ? 'https' : request.protocol}://${request.headers.host ?? ''}`);
-      if (typeof origin === 'string' && (own === null || originOf(origin) !== own)) throw new AppError('forbidden', 'Cross-site request refused.');
-    }
-    request.principal = principal;
-    void reply;
-  });
->>>>>>> h-iso
 
   refuseUnstorableText(app);
 
