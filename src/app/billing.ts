@@ -6,12 +6,11 @@
 //   3. one transaction completes it: credits the wallet on success, gives the cap back on failure.
 // A crash after 1 or 2 leaves a pending purchase; retrying the same request (or the recovery job)
 // repeats step 2 with the same key — the provider returns the first charge — and then step 3.
-import { grantTransfer, grantExpiryTransfer, purchaseTransfer } from '../domain/ledger';
+import { grantTransfer, grantExpiryTransfer } from '../domain/ledger';
 import { limits } from '../domain/limits';
-import { reloadBackoffMs } from '../domain/autoreload';
-import { checkPurchase } from '../domain/purchase';
+import { checkPurchase, planCompletion } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import { addRedeemed, balanceMicros, releaseRedeemed } from '../domain/wallet';
+import { addRedeemed, balanceMicros } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { requestHash } from './hash';
 import { firstCallWithKey, keyDetails, type Replayable } from './idempotency';
@@ -115,57 +114,16 @@ export async function chargeAndComplete(deps: Deps, purchase: PurchaseRecord, ac
     const current = await tx.getPurchase(purchase.id);
     if (!current || current.status !== 'pending') return current ?? purchase; // someone else completed it
     const now_ms = deps.clock.now_ms();
-    if (result.ok) {
-      current.status = 'succeeded';
-      current.provider_charge_id = result.charge_id;
-      current.completed_at_ms = now_ms;
-      current.attempts += 1;
-      locked.wallet.purchased_micros += current.amount_micros;
-      // The daily cap was reserved when the purchase started (manual) or the reload fired.
-      if (current.kind === 'auto_reload') locked.wallet.reload_in_flight = false;
-      await tx.insertTransfers([purchaseTransfer(current.account_id, current.amount_micros, current.id, now_ms)]);
-      await tx.updatePurchase(current);
-      const reload_event = current.kind === 'auto_reload' ? { type: 'succeeded' as const, reason: null, amount_micros: current.amount_micros, at_ms: now_ms } : undefined;
-      await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, ...(reload_event ? { last_reload_event: reload_event } : {}) }], now_ms);
-      await tx.insertOutbox([{ account_id: current.account_id, type: current.kind === 'auto_reload' ? 'auto_reload.succeeded' : 'credits.purchased', payload: { purchase_id: current.id, amount_micros: current.amount_micros }, created_at_ms: now_ms }]);
-      await tx.insertAudit([{ account_id: current.account_id, actor: actor.id, action: 'credits.purchased', request_id: actor.request_id, details: { purchase_id: current.id, amount_micros: current.amount_micros, charge_id: result.charge_id, kind: current.kind }, created_at_ms: now_ms }]);
-      return current;
-    }
-    current.attempts += 1;
-    current.failure_type = result.type;
-    current.failure_message = cardMessage(result.type, result.message);
-    if (current.kind === 'manual') {
-      current.status = 'failed';
-      current.completed_at_ms = now_ms;
-      // Give back the day's cap that step 1 reserved (if still the same UTC day).
-      releaseRedeemed(locked.wallet, current.created_at_ms, current.amount_micros);
-      await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet }], now_ms);
-    } else if (current.attempts >= limits.reload_attempts_max) {
-      current.status = 'failed';
-      current.completed_at_ms = now_ms;
-      locked.wallet.reload_in_flight = false;
-      releaseRedeemed(locked.wallet, current.created_at_ms, current.amount_micros);
-      locked.account.auto_reload.enabled = false;
-      await tx.updateAccount(current.account_id, { auto_reload: { enabled: false } });
-      await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, last_reload_event: { type: 'failed', reason: result.type, amount_micros: current.amount_micros, at_ms: now_ms } }], now_ms);
-      await tx.insertOutbox([{ account_id: current.account_id, type: 'auto_reload.disabled', payload: { purchase_id: current.id, reason: result.type, attempts: current.attempts }, created_at_ms: now_ms }]);
-    }
-    if (current.kind === 'auto_reload' && current.status === 'pending') current.next_attempt_at_ms = now_ms + reloadBackoffMs(current.attempts);
-    if (current.kind === 'auto_reload') await tx.insertOutbox([{ account_id: current.account_id, type: 'auto_reload.failed', payload: { purchase_id: current.id, reason: result.type, attempt: current.attempts }, created_at_ms: now_ms }]);
+    const plan = planCompletion(current, locked.wallet, result, now_ms);
+    Object.assign(current, plan.purchase);
+    if (plan.transfers.length > 0) await tx.insertTransfers(plan.transfers);
+    if (plan.turn_auto_reload_off) await tx.updateAccount(current.account_id, { auto_reload: { enabled: false } });
+    await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet, ...(plan.reload_event ? { last_reload_event: plan.reload_event } : {}) }], now_ms);
     await tx.updatePurchase(current);
-    await tx.insertAudit([{ account_id: current.account_id, actor: actor.id, action: 'credits.purchase_failed', request_id: actor.request_id, details: { purchase_id: current.id, amount_micros: current.amount_micros, failure: result.type, attempt: current.attempts }, created_at_ms: now_ms }]);
+    if (plan.events.length > 0) await tx.insertOutbox(plan.events.map((e) => ({ account_id: current.account_id, ...e, created_at_ms: now_ms })));
+    await tx.insertAudit([{ account_id: current.account_id, actor: actor.id, action: plan.audit.action, request_id: actor.request_id, details: plan.audit.details, created_at_ms: now_ms }]);
     return current;
   });
-}
-
-function cardMessage(type: string, provider_message: string): string {
-  const remedy: Record<string, string> = {
-    card_declined: 'The card was declined. Use another card or contact your bank.',
-    insufficient_funds: 'The card has insufficient funds. Use another card.',
-    expired_card: 'The card has expired. Add a current card.',
-    processing_error: 'The payment provider could not process the charge. Try again in a moment.',
-  };
-  return `${remedy[type] ?? 'The card was not charged.'} (${provider_message})`;
 }
 
 /** Operator: a promotional grant, optionally expiring. Consumed before purchased credits. */

@@ -2,8 +2,11 @@
 import type { Plan } from './catalog';
 import { limits } from './limits';
 import { formatUsd } from './money';
-import { AppError, invalid } from './refusals';
-import { extraUsageAllowed, redeemedToday, type AccountState, type WalletState } from './wallet';
+import { reloadBackoffMs } from './autoreload';
+import { purchaseTransfer, type Transfer } from './ledger';
+import type { ReloadEvent } from './records';
+import { AppError, invalid, type CardRefusalType } from './refusals';
+import { extraUsageAllowed, redeemedToday, releaseRedeemed, type AccountState, type WalletState } from './wallet';
 
 export interface PurchaseBounds {
   purchase_micros_min: number;
@@ -50,4 +53,82 @@ export function spendLimitCrossings(before_micros: number, after_micros: number,
   if (before_micros * 100 < warn_at_x100 && after_micros * 100 >= warn_at_x100) out.push('spend_limit.warning');
   if (before_micros < limit_micros && after_micros >= limit_micros) out.push('spend_limit.reached');
   return out;
+}
+
+/** What the card provider answered for one charge attempt. */
+export type ChargeOutcome = { ok: true; charge_id: string } | { ok: false; type: CardRefusalType; message: string };
+
+/** The facts of a pending purchase or reload that its completion decides on. */
+export interface PendingCharge {
+  id: string;
+  account_id: string;
+  kind: 'manual' | 'auto_reload';
+  amount_micros: number;
+  attempts: number;
+  created_at_ms: number;
+}
+
+/**
+ * Step 3 of a purchase, decided: what the purchase becomes, what the ledger, the wallet, the
+ * account and the outbox get. Success credits the wallet (the day's cap was reserved when it
+ * started or fired); a declined manual purchase fails and gives its cap back; a declined reload
+ * is retried with backoff until `reload_attempts_max`, then fails, gives its cap back and turns
+ * auto-reload off (SPEC §1.7). Mutates `wallet`; the caller writes the rest.
+ */
+export interface CompletionPlan {
+  purchase: { status: 'pending' | 'succeeded' | 'failed'; attempts: number; provider_charge_id: string | null; failure_type: string | null; failure_message: string | null; completed_at_ms: number | null; next_attempt_at_ms: number | null };
+  transfers: Transfer[];
+  events: Array<{ type: string; payload: Record<string, unknown> }>;
+  /** The last auto-reload event to record on the wallet, or undefined to leave it. */
+  reload_event: ReloadEvent | undefined;
+  turn_auto_reload_off: boolean;
+  audit: { action: 'credits.purchased' | 'credits.purchase_failed'; details: Record<string, unknown> };
+}
+
+export function planCompletion(p: PendingCharge, wallet: WalletState, outcome: ChargeOutcome, now_ms: number): CompletionPlan {
+  const attempts = p.attempts + 1;
+  const reload = p.kind === 'auto_reload';
+  if (outcome.ok) {
+    wallet.purchased_micros += p.amount_micros;
+    if (reload) wallet.reload_in_flight = false;
+    return {
+      purchase: { status: 'succeeded', attempts, provider_charge_id: outcome.charge_id, failure_type: null, failure_message: null, completed_at_ms: now_ms, next_attempt_at_ms: null },
+      transfers: [purchaseTransfer(p.account_id, p.amount_micros, p.id, now_ms)],
+      events: [{ type: reload ? 'auto_reload.succeeded' : 'credits.purchased', payload: { purchase_id: p.id, amount_micros: p.amount_micros } }],
+      reload_event: reload ? { type: 'succeeded', reason: null, amount_micros: p.amount_micros, at_ms: now_ms } : undefined,
+      turn_auto_reload_off: false,
+      audit: { action: 'credits.purchased', details: { purchase_id: p.id, amount_micros: p.amount_micros, charge_id: outcome.charge_id, kind: p.kind } },
+    };
+  }
+  const failed = { failure_type: outcome.type, failure_message: cardMessage(outcome.type, outcome.message), provider_charge_id: null };
+  const final = !reload || attempts >= limits.reload_attempts_max;
+  const events: CompletionPlan['events'] = [];
+  if (final) {
+    // Give back the day's cap that the start or the firing reserved (if still the same UTC day).
+    releaseRedeemed(wallet, p.created_at_ms, p.amount_micros);
+    if (reload) {
+      wallet.reload_in_flight = false;
+      events.push({ type: 'auto_reload.disabled', payload: { purchase_id: p.id, reason: outcome.type, attempts } });
+    }
+  }
+  if (reload) events.push({ type: 'auto_reload.failed', payload: { purchase_id: p.id, reason: outcome.type, attempt: attempts } });
+  return {
+    purchase: { status: final ? 'failed' : 'pending', attempts, ...failed, completed_at_ms: final ? now_ms : null, next_attempt_at_ms: final ? null : now_ms + reloadBackoffMs(attempts) },
+    transfers: [],
+    events,
+    reload_event: reload && final ? { type: 'failed', reason: outcome.type, amount_micros: p.amount_micros, at_ms: now_ms } : undefined,
+    turn_auto_reload_off: reload && final,
+    audit: { action: 'credits.purchase_failed', details: { purchase_id: p.id, amount_micros: p.amount_micros, failure: outcome.type, attempt: attempts } },
+  };
+}
+
+/** A card refusal in words, with what to do about it, and the provider's own words after it. */
+export function cardMessage(type: string, provider_message: string): string {
+  const remedy: Record<string, string> = {
+    card_declined: 'The card was declined. Use another card or contact your bank.',
+    insufficient_funds: 'The card has insufficient funds. Use another card.',
+    expired_card: 'The card has expired. Add a current card.',
+    processing_error: 'The payment provider could not process the charge. Try again in a moment.',
+  };
+  return `${remedy[type] ?? 'The card was not charged.'} (${provider_message})`;
 }

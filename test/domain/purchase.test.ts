@@ -2,7 +2,7 @@
 // and 100 % spend-limit notifications.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkPurchase, spendLimitCrossings, type PurchaseBounds } from '../../src/domain/purchase';
+import { checkPurchase, planCompletion, spendLimitCrossings, type PurchaseBounds } from '../../src/domain/purchase';
 import { limits } from '../../src/domain/limits';
 import { addRedeemed } from '../../src/domain/wallet';
 import { AppError } from '../../src/domain/refusals';
@@ -97,4 +97,35 @@ describe('spend-limit notifications fire once, when the counter crosses 80 % and
   for (const [before, after, limit, want] of cases) {
     it(`${before} → ${after} of ${limit} → ${want.join(', ') || 'nothing'}`, () => assert.deepEqual(spendLimitCrossings(before, after, limit, 80), want));
   }
+});
+
+describe('completing a purchase is a plan the app only writes (SPEC §1.5, §1.7)', () => {
+  const pending = (kind: 'manual' | 'auto_reload', attempts = 0) => ({ id: 'pur_1', account_id: 'acct_1', kind, amount_micros: $(20), attempts, created_at_ms: NOW });
+  const reserved = () => wallet({ purchased_micros: $(1), redeemed_day: new Date(NOW).toISOString().slice(0, 10), redeemed_day_micros: $(20), reload_in_flight: true });
+
+  it('a charge that succeeded credits the wallet once, with one purchase transfer and its event; the cap stays taken', () => {
+    const w = reserved();
+    const plan = planCompletion(pending('manual'), w, { ok: true, charge_id: 'ch_1' }, NOW);
+    assert.deepEqual([w.purchased_micros, w.redeemed_day_micros], [$(21), $(20)]);
+    assert.deepEqual(plan.purchase.status, 'succeeded');
+    assert.deepEqual(plan.transfers.map((t) => [t.kind, t.amount_micros]), [['purchase', $(20)]]);
+    assert.deepEqual(plan.events.map((e) => e.type), ['credits.purchased']);
+  });
+
+  it('a declined manual purchase fails, credits nothing and gives its share of the daily cap back', () => {
+    const w = reserved();
+    const plan = planCompletion(pending('manual'), w, { ok: false, type: 'card_declined', message: 'no' }, NOW);
+    assert.deepEqual([w.purchased_micros, w.redeemed_day_micros, plan.purchase.status, plan.transfers.length], [$(1), 0, 'failed', 0]);
+    assert.match(plan.purchase.failure_message!, /^The card was declined\. Use another card/);
+  });
+
+  it('a declined reload is retried with backoff, then after the last attempt fails, gives its cap back and turns auto-reload off', () => {
+    const w = reserved();
+    const first = planCompletion(pending('auto_reload', 0), w, { ok: false, type: 'insufficient_funds', message: 'no' }, NOW);
+    assert.deepEqual([first.purchase.status, first.purchase.next_attempt_at_ms, first.turn_auto_reload_off, w.reload_in_flight, w.redeemed_day_micros], ['pending', NOW + 60_000, false, true, $(20)]);
+    const last = planCompletion(pending('auto_reload', limits.reload_attempts_max - 1), w, { ok: false, type: 'insufficient_funds', message: 'no' }, NOW);
+    assert.deepEqual([last.purchase.status, last.turn_auto_reload_off, w.reload_in_flight, w.redeemed_day_micros], ['failed', true, false, 0]);
+    assert.deepEqual(last.events.map((e) => e.type), ['auto_reload.disabled', 'auto_reload.failed']);
+    assert.deepEqual(last.reload_event, { type: 'failed', reason: 'insufficient_funds', amount_micros: $(20), at_ms: NOW });
+  });
 });
