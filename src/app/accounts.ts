@@ -35,7 +35,7 @@ export async function createAccount(deps: Deps, input: CreateAccountInput, actor
   let password_hash: string | null = null;
   if (!existing) {
     const password = v.text('owner_password', input.owner_password, 200);
-    if (password.length < 8) throw invalid('owner_password', 'must be at least 8 characters');
+    if (password.length < limits.password_length_min) throw invalid('owner_password', `must be at least ${limits.password_length_min} characters`);
     password_hash = await hashPassword(password);
   }
   const now_ms = deps.clock.now_ms();

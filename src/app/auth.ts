@@ -11,8 +11,8 @@ import { hashToken, newSecret, verifyPassword, hashPassword } from './passwords'
 import type { Role, TokenKind, TokenRecord, UserRecord } from './ports';
 import * as v from './validate';
 
-export const session_ttl_ms = 7 * 24 * 60 * 60 * 1000;
-export const personal_token_ttl_ms_max = 365 * 24 * 60 * 60 * 1000;
+export const session_ttl_ms = limits.session_ttl_ms;
+export const personal_token_ttl_ms_max = limits.personal_token_ttl_days_max * 86_400_000;
 
 export type Principal =
   | { kind: 'operator'; token_id: string }
@@ -49,8 +49,8 @@ async function issue(deps: Deps, kind: TokenKind, name: string, user_id: string 
  * A token revoked in this process is dropped at once; another process sees a revocation within
  * the TTL. Expiry is checked on every use. Bounded: cleared when it reaches its entries_max.
  */
-export const token_cache_ttl_ms = 2000;
-export const token_cache_entries_max = 10_000;
+export const token_cache_ttl_ms = limits.token_cache_ttl_ms;
+export const token_cache_entries_max = limits.token_cache_entries_max;
 const token_caches = new WeakMap<Deps, Map<string, { principal: Principal; expires_at_ms: number | null; cached_at_ms: number }>>();
 
 function tokenCache(deps: Deps) {
@@ -69,7 +69,7 @@ function forgetToken(deps: Deps, token_id: string) {
 
 /** Resolves a bearer secret to a principal, or null when it is unknown, revoked or expired. */
 export async function authenticate(deps: Deps, token: string): Promise<Principal | null> {
-  if (token.length < 16 || token.length > 200) return null;
+  if (token.length < limits.token_length_min || token.length > limits.token_length_max) return null;
   const token_hash = hashToken(token);
   const cache = tokenCache(deps);
   const now = Date.now(); // cache freshness only
@@ -152,7 +152,7 @@ export async function ensureOperatorToken(deps: Deps, configured: string | undef
 
 export async function signIn(deps: Deps, input: { email: unknown; password: unknown }, client: { address: string | null } = { address: null }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
   const email = v.email('email', input.email);
-  const password = v.text('password', input.password, 200);
+  const password = v.text('password', input.password, limits.password_length_max);
   // Checked before the password: at the bound even the right password is refused.
   const attempt = await takeSignInAttempt(deps, email, client.address);
   const user = await deps.store.findUserByEmail(email);
@@ -210,15 +210,15 @@ export async function signOut(deps: Deps, principal: Principal): Promise<void> {
 
 export async function createPersonalToken(deps: Deps, principal: Principal, input: { name?: unknown; ttl_days?: unknown }) {
   if (principal.kind !== 'user') throw new AppError('forbidden', 'Personal access tokens belong to users: sign in first.');
-  const name = input.name === undefined ? 'cli' : v.text('name', input.name, 100);
-  const ttl_ms = input.ttl_days === undefined ? null : v.integerIn('ttl_days', input.ttl_days, 1, 365) * 86_400_000;
+  const name = input.name === undefined ? 'cli' : v.text('name', input.name, limits.token_name_length_max);
+  const ttl_ms = input.ttl_days === undefined ? null : v.integerIn('ttl_days', input.ttl_days, 1, limits.personal_token_ttl_days_max) * 86_400_000;
   const { token, record } = await issue(deps, 'personal', name, principal.user_id, ttl_ms);
   return { token, record };
 }
 
 export async function createServiceToken(deps: Deps, principal: Principal, input: { name: unknown }) {
   requireOperator(principal);
-  return issue(deps, 'service', v.text('name', input.name, 100), null, null);
+  return issue(deps, 'service', v.text('name', input.name, limits.token_name_length_max), null, null);
 }
 
 export async function revokeToken(deps: Deps, principal: Principal, token_id: string, kind: TokenKind) {

@@ -28,7 +28,7 @@ export interface TokenbankOptions {
 }
 
 /** How long an account's plan id is trusted for rate limiting before it is read again. */
-export const plan_cache_ttl_ms = 5000;
+export const plan_cache_ttl_ms = limits.plan_cache_ttl_ms;
 
 export class Tokenbank {
   readonly deps: Deps;

@@ -25,27 +25,27 @@ export const ErrorBody = Type.Object(
   { $id: 'Error' },
 );
 
-export const SessionRequest = Type.Object({ email: Type.String({ maxLength: 200 }), password: Type.String({ maxLength: 200 }) }, closed);
-export const TokenRequest = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), ttl_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })) }, closed);
-export const ServiceTokenRequest = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, closed);
+export const SessionRequest = Type.Object({ email: Type.String({ maxLength: limits.email_length_max }), password: Type.String({ maxLength: limits.password_length_max }) }, closed);
+export const TokenRequest = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: limits.token_name_length_max })), ttl_days: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.personal_token_ttl_days_max })) }, closed);
+export const ServiceTokenRequest = Type.Object({ name: Type.String({ minLength: 1, maxLength: limits.token_name_length_max }) }, closed);
 
 export const CreateAccountRequest = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: limits.name_length_max }),
     plan: Id,
-    owner_email: Type.String({ maxLength: 200 }),
-    owner_password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+    owner_email: Type.String({ maxLength: limits.email_length_max }),
+    owner_password: Type.Optional(Type.String({ minLength: limits.password_length_min, maxLength: limits.password_length_max })),
     seats: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.seats_max })),
   },
   closed,
 );
 /** POST /v1/accounts/{id}/members: an invitation; the invited user accepts it (no password: nobody is made here). */
 export const InviteMemberRequest = Type.Object(
-  { email: Type.String({ maxLength: 200 }), role: Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]) },
+  { email: Type.String({ maxLength: limits.email_length_max }), role: Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]) },
   closed,
 );
 export const SubscriptionRequest = Type.Object({ plan: Id, seats: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.seats_max })) }, closed);
-export const PaymentMethodRequest = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200, description: 'a payment-provider token, e.g. tok_visa' }) }, closed);
+export const PaymentMethodRequest = Type.Object({ token: Type.String({ minLength: 1, maxLength: limits.card_token_length_max, description: 'a payment-provider token, e.g. tok_visa' }) }, closed);
 export const ExtraUsagePatchRequest = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean()),
@@ -113,7 +113,7 @@ export const PageQuery = Type.Object(
   closed,
 );
 export const AccountsQuery = Type.Object(
-  { search: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(PageSize), cursor: Type.Optional(Cursor) },
+  { search: Type.Optional(Type.String({ maxLength: limits.name_length_max })), limit: Type.Optional(PageSize), cursor: Type.Optional(Cursor) },
   closed,
 );
 /** The body of a call that takes none: absent, or `{}`; any field in it is refused, not ignored. */
@@ -127,19 +127,19 @@ export const CatalogBody = Type.Object(
       Type.Object(
         {
           id: Id,
-          name: Type.String({ minLength: 1, maxLength: 100 }),
+          name: Type.String({ minLength: 1, maxLength: limits.plan_name_length_max }),
           price_micros: Micros,
           per_seat: Type.Boolean(),
           extra_usage_allowed: Type.Boolean(),
-          windows: Type.Array(Type.Object({ kind: WindowKind, limit_tokens: Type.Integer({ minimum: 0, maximum: limits.allowance_window_tokens_max }) }, closed), { maxItems: 3 }),
-          requests_per_minute: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-          tokens_per_minute: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+          windows: Type.Array(Type.Object({ kind: WindowKind, limit_tokens: Type.Integer({ minimum: 0, maximum: limits.allowance_window_tokens_max }) }, closed), { maxItems: limits.plan_windows_max }),
+          requests_per_minute: Type.Integer({ minimum: 1, maximum: limits.plan_requests_per_minute_max }),
+          tokens_per_minute: Type.Integer({ minimum: 1, maximum: limits.plan_tokens_per_minute_max }),
         },
         closed,
       ),
-      { maxItems: 100 },
+      { maxItems: limits.catalog_plans_max },
     ),
-    models: Type.Array(Type.Object({ id: Id, tier: Type.Union([Type.Literal('haiku'), Type.Literal('sonnet'), Type.Literal('opus')]), allowance_multiplier_milli: Type.Integer({ minimum: 1, maximum: limits.allowance_multiplier_milli_max }) }, closed), { maxItems: 100 }),
+    models: Type.Array(Type.Object({ id: Id, tier: Type.Union([Type.Literal('haiku'), Type.Literal('sonnet'), Type.Literal('opus')]), allowance_multiplier_milli: Type.Integer({ minimum: 1, maximum: limits.allowance_multiplier_milli_max }) }, closed), { maxItems: limits.catalog_models_max }),
     prices: Type.Array(
       Type.Object(
         {
@@ -154,9 +154,9 @@ export const CatalogBody = Type.Object(
         },
         closed,
       ),
-      { maxItems: 1000 },
+      { maxItems: limits.catalog_prices_max },
     ),
-    apps: Type.Array(Type.Object({ id: Id, kind: Type.Union([Type.Literal('first_party'), Type.Literal('third_party')]) }, closed), { maxItems: 100 }),
+    apps: Type.Array(Type.Object({ id: Id, kind: Type.Union([Type.Literal('first_party'), Type.Literal('third_party')]) }, closed), { maxItems: limits.catalog_apps_max }),
   },
   closed,
 );

@@ -46,7 +46,7 @@ export function decideAutoReload(input: ReloadInput): ReloadDecision {
 }
 
 /** A declined reload is tried again after 1, then 4 minutes (reload_attempts_max is 3). */
-export const reload_backoff_ms_base = 60_000;
+export const reload_backoff_ms_base = limits.reload_backoff_ms_base;
 export function reloadBackoffMs(attempts_done: number): number {
   return reload_backoff_ms_base * 4 ** Math.max(0, attempts_done - 1);
 }

@@ -75,6 +75,44 @@ export const limits = {
   sign_in_failures_per_address_max: 50,
   sign_in_failure_window_ms: 15 * 60 * 1000,
 
+  // Sign-in and tokens.
+  session_ttl_ms: 7 * 24 * 60 * 60 * 1000,
+  personal_token_ttl_days_max: 365,
+  token_length_min: 16,
+  token_length_max: 200,
+  password_length_max: 200,
+  token_name_length_max: 100,
+  // A process remembers a token's owner this long (a revocation elsewhere takes effect within it).
+  token_cache_ttl_ms: 2000,
+  token_cache_entries_max: 10_000,
+  // The rate limiter remembers an account's plan this long.
+  plan_cache_ttl_ms: 5000,
+  // A declined reload is tried again after base, then 4 × base, … (reload_attempts_max in all).
+  reload_backoff_ms_base: 60_000,
+
+  // HTTP: 1 MiB bodies (a full batch of 1,000 usage events is ~300 KB), 30 s per request.
+  http_body_bytes_max: 1_048_576,
+  http_request_timeout_ms: 30_000,
+
+  // Background jobs: how often each runs, and how long a purchase is left to its own request.
+  job_expire_holds_interval_ms: 1000,
+  job_expire_grants_interval_ms: 30_000,
+  job_pending_purchases_interval_ms: 5000,
+  pending_purchase_grace_ms: 30_000,
+
+  email_length_max: 200,
+  password_length_min: 8,
+  card_token_length_max: 200,
+  // The operator's catalog: how many entries of each kind one document may hold.
+  catalog_plans_max: 100,
+  plan_name_length_max: 100,
+  catalog_models_max: 100,
+  catalog_prices_max: 1000,
+  catalog_apps_max: 100,
+  plan_windows_max: 3,
+  plan_requests_per_minute_max: 1_000_000,
+  plan_tokens_per_minute_max: 1_000_000_000,
+
   page_size_default: 50,
   page_size_max: 500,
   usage_query_days_max: 400,

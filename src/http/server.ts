@@ -17,8 +17,8 @@ import { registerRoutes } from './routes';
 import { hasBuiltPage, isPagePath, registerPage, sendPage } from './web';
 
 export const http_limits = {
-  body_bytes_max: 1_048_576, // 1 MiB: a full batch of 1,000 usage events is ~300 KB
-  request_timeout_ms: 30_000,
+  body_bytes_max: limits.http_body_bytes_max,
+  request_timeout_ms: limits.http_request_timeout_ms,
   session_cookie_name: 'tb_session',
 } as const;
 

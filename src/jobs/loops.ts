@@ -2,15 +2,16 @@
 // and purchases a crash left half-done). Each tick does at most one batch and never overlaps
 // itself; an error is logged and the next tick tries again.
 import type { Tokenbank } from '../app/tokenbank';
+import { limits } from '../domain/limits';
 
 export const job_intervals_ms = {
-  expire_holds: 1000,
-  expire_grants: 30_000,
-  pending_purchases: 5000,
+  expire_holds: limits.job_expire_holds_interval_ms,
+  expire_grants: limits.job_expire_grants_interval_ms,
+  pending_purchases: limits.job_pending_purchases_interval_ms,
 } as const;
 
 /** A purchase younger than this is still being completed by its own request. */
-export const pending_purchase_grace_ms = 30_000;
+export const pending_purchase_grace_ms = limits.pending_purchase_grace_ms;
 
 export interface Logger {
   error(obj: object, msg: string): void;
