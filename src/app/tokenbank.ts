@@ -3,6 +3,7 @@
 import { defaultCatalogData, withCacheWrite1h } from '../domain/catalog';
 import { limits } from '../domain/limits';
 import { CACHE_WRITES } from '../domain/pricing';
+import { rateLimited, tooLargeForPlan } from '../domain/ratelimits';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import * as accounts from './accounts';
 import * as billing from './billing';
@@ -72,17 +73,12 @@ export class Tokenbank {
     }
     const plan = cached.plan_id ? (await this.deps.catalog.get()).plans.get(cached.plan_id) : undefined;
     if (!plan) return;
-    if (tokens > plan.tokens_per_minute) {
-      throw invalid('max_output_tokens', `input_tokens + max_output_tokens (${tokens}) is more than the ${plan.name} plan's ${plan.tokens_per_minute} tokens per minute; lower max_output_tokens`);
-    }
+    const too_large = tooLargeForPlan(plan, tokens);
+    if (too_large) throw too_large;
     const requests = await this.rate_limiter.consume(`rpm:${account_id}`, 1, plan.requests_per_minute);
-    const tokens_ok = requests.ok ? await this.rate_limiter.consume(`tpm:${account_id}`, tokens, plan.tokens_per_minute) : requests;
-    const refused = !requests.ok ? requests : !tokens_ok.ok ? tokens_ok : null;
-    if (refused && !refused.ok) {
-      const which = !requests.ok ? `${plan.requests_per_minute} requests` : `${plan.tokens_per_minute} tokens`;
-      const retry_after_s = Math.ceil(refused.retry_after_ms / 1000);
-      throw new AppError('rate_limited', `The ${plan.name} plan allows ${which} per minute. Retry in ${retry_after_s} s.`, { retry_after_s, requests_per_minute: plan.requests_per_minute, tokens_per_minute: plan.tokens_per_minute });
-    }
+    if (!requests.ok) throw rateLimited(plan, 'requests', requests.retry_after_ms);
+    const tokens_ok = await this.rate_limiter.consume(`tpm:${account_id}`, tokens, plan.tokens_per_minute);
+    if (!tokens_ok.ok) throw rateLimited(plan, 'tokens', tokens_ok.retry_after_ms);
   }
 
   get store() {
