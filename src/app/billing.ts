@@ -8,7 +8,7 @@
 // repeats step 2 with the same key — the provider returns the first charge — and then step 3.
 import { grantTransfer, grantExpiryTransfer } from '../domain/ledger';
 import { limits } from '../domain/limits';
-import { checkPurchase, planCompletion } from '../domain/purchase';
+import { checkPurchase, isDueForCharge, planCompletion } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { addRedeemed, balanceMicros } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
@@ -182,7 +182,9 @@ export async function expireGrants(deps: Deps, batch_max: number = limits.grant_
  */
 export async function processPendingPurchases(deps: Deps, options: { grace_ms?: number; batch_max?: number } = {}): Promise<number> {
   const now_ms = deps.clock.now_ms();
-  const pending = await deps.store.pendingPurchases(now_ms, options.grace_ms ?? 0, options.batch_max ?? limits.pending_purchases_batch_max);
+  const grace_ms = options.grace_ms ?? 0;
+  // The query selects by the rule of isDueForCharge; the rule itself is the domain's.
+  const pending = (await deps.store.pendingPurchases(now_ms, grace_ms, options.batch_max ?? limits.pending_purchases_batch_max)).filter((p) => isDueForCharge(p, now_ms, grace_ms));
   for (const purchase of pending) await chargeAndComplete(deps, purchase, { id: purchase.actor, request_id: null });
   return pending.length;
 }

@@ -132,3 +132,14 @@ export function cardMessage(type: string, provider_message: string): string {
   };
   return `${remedy[type] ?? 'The card was not charged.'} (${provider_message})`;
 }
+
+/**
+ * Whether a pending purchase is due to be charged (again) by the recovery job: a reload once its
+ * backoff has passed (or at once), a manual purchase only once its own request has had
+ * `grace_ms` to finish it. The store's query selects by the same rule; this is its definition.
+ */
+export function isDueForCharge(p: { status: string; kind: 'manual' | 'auto_reload'; created_at_ms: number; next_attempt_at_ms: number | null }, now_ms: number, grace_ms: number): boolean {
+  if (p.status !== 'pending') return false;
+  if (p.kind === 'auto_reload') return p.next_attempt_at_ms === null || p.next_attempt_at_ms <= now_ms;
+  return p.created_at_ms <= now_ms - grace_ms;
+}
