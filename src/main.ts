@@ -28,6 +28,8 @@ export interface Config {
   demo: boolean;
   jobs: boolean;
   log_level: string;
+  /** Logs as JSON lines (for a log collector), or readable lines for a person (pino-pretty). */
+  log_format: 'json' | 'pretty';
   /** The origin the page is served from (e.g. https://billing.example.com behind a TLS proxy): cookie calls must come from it. */
   public_origin: string | undefined;
   /** The built page (web/dist); built at start when missing. Empty string: serve no page. */
@@ -78,13 +80,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.TOKENBANK_DEMO !== '0',
     jobs: env.TOKENBANK_JOBS !== '0',
     log_level: env.LOG_LEVEL ?? 'info',
+    // Readable on a terminal, JSON lines otherwise (a pipe, a file, a collector); LOG_FORMAT overrides.
+    log_format: env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty' ? env.LOG_FORMAT : process.stdout.isTTY ? 'pretty' : 'json',
     public_origin: env.TOKENBANK_PUBLIC_ORIGIN || undefined,
     web_root: env.TOKENBANK_WEB_ROOT ?? join(repo_root, 'web', 'dist'),
   };
 }
 
 export async function start(config: Config) {
-  const log = pino({ level: config.log_level });
+  const logger = { level: config.log_level, ...(config.log_format === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}) };
+  const log = pino(logger);
   const db = await openDatabase({ database_url: config.database_url, data_dir: config.data_dir }).catch((error: unknown) => {
     throw error instanceof DataDirInUse ? new StartupError(error.message) : error;
   });
@@ -94,7 +99,7 @@ export async function start(config: Config) {
   const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter, sign_in_limiter: rate_limiter });
   const startup = { done: false };
   const page = config.web_root !== '' && ensureBuiltPage(config.web_root);
-  const app = await buildServer({ tb, startup, logger: { level: config.log_level }, ...(page ? { web_root: config.web_root } : {}), ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
+  const app = await buildServer({ tb, startup, logger, ...(page ? { web_root: config.web_root } : {}), ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
   // Listen before any one-time secret is made: a start that cannot bind (port taken) must not
   // create the operator and gateway tokens and then die without printing them.
   try {
