@@ -6,7 +6,8 @@
 //   3. one transaction completes it: credits the wallet on success, gives the cap back on failure.
 // A crash after 1 or 2 leaves a pending purchase; retrying the same request (or the recovery job)
 // repeats step 2 with the same key — the provider returns the first charge — and then step 3.
-import { grantTransfer, grantExpiryTransfer } from '../domain/ledger';
+import { planGrantExpiry } from '../domain/grants';
+import { grantTransfer } from '../domain/ledger';
 import { limits } from '../domain/limits';
 import { checkPurchase, isDueForCharge, planCompletion } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
@@ -161,15 +162,12 @@ export async function expireGrants(deps: Deps, batch_max: number = limits.grant_
     expired += await deps.store.transaction(async (tx) => {
       const locked = (await tx.lockAccounts([account_id])).get(account_id);
       if (!locked) return 0;
-      let n = 0;
-      for (const grant of locked.wallet.grants) {
-        if (grant.expires_at_ms === null || grant.expires_at_ms > now_ms || grant.remaining_micros === 0) continue;
-        await tx.insertTransfers([grantExpiryTransfer(account_id, grant.remaining_micros, grant.id, now_ms)]);
-        await tx.insertOutbox([{ account_id, type: 'grant.expired', payload: { grant_id: grant.id, amount_micros: grant.remaining_micros }, created_at_ms: now_ms }]);
-        grant.remaining_micros = 0;
-        n += 1;
-      }
+      const plan = planGrantExpiry(account_id, locked.wallet, now_ms);
+      if (plan.transfers.length === 0) return 0;
+      await tx.insertTransfers(plan.transfers);
+      await tx.insertOutbox(plan.events.map((e) => ({ account_id, ...e, created_at_ms: now_ms })));
       await tx.saveWallets([{ account_id, wallet: locked.wallet }], now_ms);
+      const n = plan.transfers.length;
       return n;
     });
   }
