@@ -11,6 +11,7 @@ import { hashPassword } from './passwords';
 import type { Plan } from '../domain/catalog';
 import type { AccountRecord, InvitationRecord, Role, StoreTx, UserRecord } from './ports';
 import { wholeCentsProblem } from '../domain/purchase';
+import { planExtraUsageChange } from '../domain/settings';
 import * as v from './validate';
 
 export interface CreateAccountInput {
@@ -262,26 +263,13 @@ export async function updateExtraUsage(deps: Deps, account_id: string, patch: Ex
     if (await firstCallWithKey(tx, account_id, 'extra_usage.updated', idempotency_key, request_hash, 'extra-usage change')) return { ...account, replayed: true };
     const now_ms = deps.clock.now_ms();
     const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: { ...account.auto_reload } };
-    if (enabled === true && !account.extra_usage_enabled && !has_limit && account.monthly_spend_limit_micros === null) {
-      account.monthly_spend_limit_micros = limits.spend_limit_micros_default;
-    }
-    if (enabled !== undefined) account.extra_usage_enabled = enabled;
-    if (limit !== undefined) account.monthly_spend_limit_micros = limit;
-    if (reload_amount !== undefined) account.auto_reload.amount_micros = reload_amount;
-    if (reload_threshold !== undefined) account.auto_reload.threshold_micros = reload_threshold;
-    if (reload_enabled !== undefined) account.auto_reload.enabled = reload_enabled;
-    if (account.auto_reload.enabled && (account.auto_reload.amount_micros === null || account.auto_reload.threshold_micros === null)) {
-      throw invalid('auto_reload', 'turning auto-reload on needs amount_micros and threshold_micros');
-    }
-    await tx.updateAccount(account_id, {
-      ...(account.extra_usage_enabled !== before.enabled ? { extra_usage_enabled: account.extra_usage_enabled } : {}),
-      ...(account.monthly_spend_limit_micros !== before.limit ? { monthly_spend_limit_micros: account.monthly_spend_limit_micros } : {}),
-      auto_reload: {
-        ...(reload_enabled !== undefined ? { enabled: reload_enabled } : {}),
-        ...(reload_amount !== undefined ? { amount_micros: reload_amount } : {}),
-        ...(reload_threshold !== undefined ? { threshold_micros: reload_threshold } : {}),
-      },
+    const plan = planExtraUsageChange(account, {
+      ...(enabled !== undefined ? { enabled } : {}),
+      ...(has_limit ? { monthly_spend_limit_micros: limit ?? null } : {}),
+      auto_reload: { ...(reload_enabled !== undefined ? { enabled: reload_enabled } : {}), ...(reload_amount !== undefined ? { amount_micros: reload_amount } : {}), ...(reload_threshold !== undefined ? { threshold_micros: reload_threshold } : {}) },
     });
+    if (!plan.ok) throw plan.error;
+    await tx.updateAccount(account_id, plan.changes);
     await tx.insertAudit([{ account_id, actor: actor.id, action: 'extra_usage.updated', request_id: actor.request_id, details: { before, after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload }, ...keyDetails(idempotency_key, request_hash) }, created_at_ms: now_ms }]);
     return { ...account, replayed: false };
   });
