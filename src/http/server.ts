@@ -111,8 +111,10 @@ function validationMessage(error: FastifyError): { field: string; message: strin
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const context = error.validationContext ?? 'body';
   const prefix = context === 'body' ? [] : [context];
-  if (params.missingProperty) return { field: fieldPath([...prefix, ...segments, String(params.missingProperty)]), message: 'is required' };
-  if (params.additionalProperty) return { field: fieldPath([...prefix, ...segments, String(params.additionalProperty)]), message: 'is not a known field' };
+  // A property's name stays a name: an unknown field "0" is `0` (or `auto_reload.0`), not `[0]`.
+  const property = (name: unknown) => [fieldPath([...prefix, ...segments]), String(name)].filter((s) => s !== '').join('.');
+  if (params.missingProperty) return { field: property(params.missingProperty), message: 'is required' };
+  if (params.additionalProperty) return { field: property(params.additionalProperty), message: 'is not a known field' };
   return { field: segments.length === 0 ? context : fieldPath([...prefix, ...segments]), message: first.message ?? 'is invalid' };
 }
 
@@ -194,6 +196,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const parseJson = app.getDefaultJsonParser('error', 'error');
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.removeContentTypeParser('application/json');
+  // JSON only: Fastify also parses text/plain, which a cross-site form can send without a
+  // preflight, and which reached the handlers of calls that take no body (invitations).
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     let text: string;
     try {
