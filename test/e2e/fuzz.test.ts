@@ -24,7 +24,7 @@ import { limits } from '../../src/domain/limits';
 
 after(closeAll);
 
-const FUZZ_RUNS_DEFAULT = 12;
+const FUZZ_RUNS_DEFAULT = 20;
 const runs = Number(process.env.FUZZ_RUNS ?? FUZZ_RUNS_DEFAULT);
 const base_seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const MUTATING = ['post', 'put', 'patch', 'delete'];
@@ -552,6 +552,46 @@ for (const engine of databaseEngines()) {
         }
 
         assert.deepEqual(await snapshot(f), before_state, `${operation}: nothing changed`);
+      });
+    });
+
+    describe('regressions the fuzzing found (each was a 2xx or a wrong field before its fix)', () => {
+      const refused = async (method: string, url: string, token: string | undefined, payload: string, status: number, field: string, content_type = 'application/json') => {
+        const r = await f.api.call(method, url, { ...(token ? { token } : {}), payload, headers: { 'content-type': content_type } });
+        assertRefused(r, { fields: [field], status }, `${method} ${url} ${payload.slice(0, 60)}`);
+        assert.equal(r.body.error.field, field, r.text);
+      };
+      it('accepting or declining an invitation with a body ([], {"role":"owner"}, text) → 400 naming it; the invitation stays pending', async () => {
+        for (const answer of ['accept', 'decline']) {
+          const url = `/v1/invitations/${f.invitation_id}/${answer}`;
+          await refused('POST', url, f.invitee_token, '[]', 400, 'body');
+          await refused('POST', url, f.invitee_token, '{"role":"owner"}', 400, 'role');
+          await refused('POST', url, f.invitee_token, 'accept', 415, 'content-type', 'text/plain');
+        }
+        const pending = await f.api.call('GET', '/v1/invitations', { token: f.invitee_token });
+        assert.deepEqual(pending.body.data.map((i: { id: string; status: string }) => [i.id, i.status]), [[f.invitation_id, 'pending']]);
+        assert.deepEqual(await snapshot(f), before_state);
+      });
+      it('a text/plain body → 415 naming content-type, on a call that takes a body and on one that takes none', async () => {
+        await refused('POST', `/v1/accounts/${f.a.id}/grants`, f.api.operator, '{"amount_micros":1000000}', 415, 'content-type', 'text/plain');
+        await refused('POST', `/v1/authorizations/${f.hold_to_release}/release`, f.api.service, '', 415, 'content-type', 'text/plain');
+        assert.deepEqual(await snapshot(f), before_state);
+      });
+      it('PUT /v1/catalog with an existing price version and another figure → 409 naming prices[0].id; the catalog is unchanged', async () => {
+        const body = structuredClone(catalog_body) as { prices: Array<Record<string, Json>> };
+        body.prices = [{ ...body.prices[0]!, output_micros_per_mtok: (body.prices[0]!.output_micros_per_mtok as number) + 1 }];
+        await refused('PUT', '/v1/catalog', f.api.operator, JSON.stringify(body), 409, 'prices[0].id');
+        const other_model = (catalog_body.models as Array<{ id: string }>).find((m) => m.id !== body.prices[0]!.model_id)!.id;
+        body.prices = [{ ...(catalog_body.prices as Array<Record<string, Json>>)[0]!, model_id: other_model }];
+        await refused('PUT', '/v1/catalog', f.api.operator, JSON.stringify(body), 409, 'prices[0].id');
+        assert.deepEqual(await snapshot(f), before_state);
+      });
+      it('an unknown field named "0" → 400 naming 0 (or auto_reload.0), not [0]', async () => {
+        await refused('PATCH', `/v1/accounts/${f.a.id}/extra-usage`, f.a.owner.token, '{"0":1}', 400, '0');
+        await refused('PATCH', `/v1/accounts/${f.a.id}/extra-usage`, f.a.owner.token, '{"auto_reload":{"0":1}}', 400, 'auto_reload.0');
+        const event = { ...(PLANS.recordUsageEvents!.body(f).events as Json[])[0] as Record<string, Json>, 7: 1 };
+        await refused('POST', '/v1/usage-events', f.api.service, JSON.stringify({ events: [event] }), 400, 'events[0].7');
+        assert.deepEqual(await snapshot(f), before_state);
       });
     });
 
