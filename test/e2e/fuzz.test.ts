@@ -621,5 +621,27 @@ for (const engine of databaseEngines()) {
         if (operation === 'recordUsageEvents') assert.equal(r.body.data[0].status, 'recorded', r.text);
       }
     });
+
+    it('one new Idempotency-Key sent at once with different valid bodies: exactly one is applied, the others are refused; audit clean', async (t) => {
+      const outcome: string[] = [];
+      // The plan change last: a Team plan (one of its bodies) wants a member's user_id on every hold.
+      for (const route of routes.filter((r) => r.keyed).sort((x, y) => Number(x.operation === 'changeSubscription') - Number(y.operation === 'changeSubscription'))) {
+        const plan = PLANS[route.operation]!;
+        const bodies = [plan.body(f), plan.other!(f), ...[1, 2, 3].map((n) => {
+          const body = plan.other!(f);
+          for (const k of ['amount_micros', 'monthly_spend_limit_micros', 'input_tokens']) if (typeof body[k] === 'number') body[k] = (body[k] as number) + (k === 'input_tokens' ? n : 1_000_000 * n);
+          return body;
+        })].filter((b, i, all) => all.findIndex((x) => serialize(x) === serialize(b)) === i);
+        const key = { 'idempotency-key': `race-${route.operation}` };
+        const replies = await Promise.all(bodies.map((body) => f.api.call(route.method, urlOf(route, plan.id?.(f) ?? ''), { token: tokenOf(f, plan.who), body, headers: { ...(plan.headers ?? {}), ...key } })));
+        const applied = replies.filter((r) => r.status >= 200 && r.status < 300);
+        assert.equal(applied.length, 1, `${route.operation}: ${applied.length} of ${bodies.length} bodies applied under one key: ${applied.map((r) => r.text).join(' | ')}`);
+        for (const r of replies) if (!(r.status >= 200 && r.status < 300)) assertRefused(r, { fields: null }, `${route.operation} racing one key`);
+        outcome.push(`${route.operation} ${replies.map((r) => r.status).join('/')}`);
+      }
+      t.diagnostic(`statuses under one key: ${outcome.join(', ')}`);
+      const audit = await f.api.call('GET', '/v1/audit', { token: f.api.operator });
+      assert.equal(audit.body.ok, true, audit.text);
+    });
   });
 }
