@@ -39,6 +39,7 @@ interface Schema {
   additionalProperties?: boolean;
   items?: Schema;
   minItems?: number;
+  maxItems?: number;
   minimum?: number;
   maximum?: number;
   minLength?: number;
@@ -121,7 +122,8 @@ function badValues(s: Schema): fc.Arbitrary<string> {
     case 'integer': {
       const min = s.minimum ?? -(2 ** 53);
       const max = s.maximum ?? 2 ** 53;
-      const fixed = ['1e400', '-1e400', '-0.5', '0.5', `${min}.5`, String(max + 1), '9007199254740993', '1e308', '"5"', `"${min}"`, '"1e3"', '"NaN"', '"Infinity"', 'true', 'false', '[]', '[1]', '{}', ...never_null];
+      // Not JSON at all (+5, 05, .5, NaN, 0x10) or not finite once parsed (1E400).
+      const fixed = ['1e400', '-1e400', '1E400', '+5', '05', '.5', '5.', 'NaN', 'Infinity', '-Infinity', '0x10', '1_000', '-0.5', '0.5', `${min}.5`, String(max + 1), '9007199254740993', '1e308', '"5"', `"${min}"`, '"1e3"', '"NaN"', '"Infinity"', 'true', 'false', '[]', '[1]', '{}', ...never_null];
       if (s.minimum !== undefined && s.minimum > -(2 ** 53)) fixed.push(String(s.minimum - 1), String(s.minimum - 1_000_000));
       if (min >= 1) fixed.push('-0', '0', '0.0');
       choices.push(fc.constantFrom(...fixed));
@@ -186,6 +188,16 @@ function setAt(root: Json, path: readonly Seg[], f: (parent: { [k: string]: Json
 const NASTY = ['\u0000', '\ud800', '\udfff', 'a\u0000b', '\ud83d'];
 const EXTRA_KEYS = ['extra', 'amount', 'Amount_micros', 'id ', 'x\u0000', '__proto__', '\u0430ccount_id', 'is_admin', '$where'];
 
+/** Text that is not JSON (+5, NaN) is refused by the parser, which names the body. */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function mutations(schema: Schema, body: Json, refs: ReadonlySet<string>): fc.Arbitrary<Mutation[]> {
   const { values, objects } = slots(schema, body);
   const strings = values.filter((v) => typeof v.value === 'string');
@@ -194,7 +206,7 @@ function mutations(schema: Schema, body: Json, refs: ReadonlySet<string>): fc.Ar
     strict.push(
       fc.constantFrom(...values).chain((slot) =>
         badValues(slot.schema).map((text) =>
-          mutation(`${fieldPath(slot.path)} = ${text.length > 40 ? `${text.slice(0, 20)}…(${text.length} chars)` : text}`, (b) => setAt(b, slot.path, (p, k) => put(p, k, new Raw(text))), [fieldPath(slot.path)]),
+          mutation(`${fieldPath(slot.path)} = ${text.length > 40 ? `${text.slice(0, 20)}…(${text.length} chars)` : text}`, (b) => setAt(b, slot.path, (p, k) => put(p, k, new Raw(text))), isJson(text) ? [fieldPath(slot.path)] : [fieldPath(slot.path), 'body']),
         ),
       ),
     );
@@ -213,6 +225,15 @@ function mutations(schema: Schema, body: Json, refs: ReadonlySet<string>): fc.Ar
       fc.constantFrom(...with_required).map(({ o, k }) =>
         mutation(`without ${fieldPath([...o.path, k])}`, (b) => setAt(b, [...o.path, k], (p, key) => delete (p as Record<string, Json>)[key as string]), [fieldPath([...o.path, k])]),
       ),
+    );
+  // One item more than the array may hold (1,001 events, 101 plans), each a copy of a valid one.
+  const bounded = values.filter((v) => Array.isArray(v.value) && v.value.length > 0 && v.schema.maxItems !== undefined);
+  if (bounded.length > 0)
+    strict.push(
+      fc.constantFrom(...bounded).map((slot) => {
+        const text = `[${Array.from({ length: slot.schema.maxItems! + 1 }, () => serialize((slot.value as Json[])[0]!)).join(',')}]`;
+        return mutation(`${fieldPath(slot.path)} with ${slot.schema.maxItems! + 1} items`, (b) => setAt(b, slot.path, (p, k) => put(p, k, new Raw(text))), [fieldPath(slot.path)]);
+      }),
     );
   const closed = objects.filter((o) => o.schema.additionalProperties === false);
   if (closed.length > 0)
@@ -485,7 +506,7 @@ for (const engine of databaseEngines()) {
         const token = tokenOf(f, plan.who);
         const id = plan.id?.(f) ?? '';
         const headers = (extra: Record<string, string> = {}) => ({ ...(plan.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
-        const send = async (url: string, payload: string | undefined, extra: Record<string, string> = {}) => {
+        const send = async (url: string, payload: string | Buffer | undefined, extra: Record<string, string> = {}) => {
           sent += 1;
           const remoteAddress = `10.${(sent >> 16) & 255}.${(sent >> 8) & 255}.${sent & 255}`; // sign-in throttles per address
           const res = await f.api.app.inject({ method: route.method as 'POST', url, remoteAddress, headers: headers(payload === undefined ? extra : { 'content-type': 'application/json', ...extra }), ...(payload !== undefined ? { payload } : {}) });
@@ -514,13 +535,15 @@ for (const engine of databaseEngines()) {
         }
 
         // 2. Transport: malformed and non-object JSON, a wrong content type, 2 MB, bogus ids and keys.
-        type Fault = { what: string; url: string; payload: string | undefined; headers?: Record<string, string>; expect: Expect };
+        type Fault = { what: string; url: string; payload: string | Buffer | undefined; headers?: Record<string, string>; expect: Expect };
         const valid = serialize(plan.body(f));
         const faults: Fault[] = [
           ...MALFORMED.map((p) => ({ what: `malformed JSON ${JSON.stringify(p)}`, url, payload: p, expect: { fields: ['body'] } })),
           ...NOT_OBJECTS.filter((p) => !(nullable_body && p === 'null')).map((p) => ({ what: `a JSON ${p} body`, url, payload: p, expect: { fields: ['body'] } })),
           ...WRONG_TYPES.map((type) => ({ what: `content-type ${type}`, url, payload: valid, headers: { 'content-type': type }, expect: { fields: ['content-type'], status: 415 } })),
           { what: 'a body nested 50,000 deep with a NUL at the bottom', url, payload: `{"pad":${'['.repeat(50_000)}"\\u0000"${']'.repeat(50_000)}}`, expect: { fields: null } },
+          { what: 'bytes that are not UTF-8', url, payload: Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), expect: { fields: ['body'] } },
+          { what: 'an encoded lone surrogate (ED A0 80)', url, payload: Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), expect: { fields: ['body'] } },
           { what: 'a 2 MB body', url, payload: `{"pad":"${'z'.repeat(2 * 1024 * 1024)}"}`, expect: { fields: ['body'], status: 413 } },
           { what: 'a 2 MB body of valid JSON fields', url, payload: valid.replace(/^\{/, `{"pad":${JSON.stringify('z'.repeat(2 * 1024 * 1024))},`), expect: { fields: ['body'], status: 413 } },
         ];
