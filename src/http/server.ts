@@ -311,6 +311,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Text that the database would refuse (NUL) or change (lone surrogates) is refused here, for
   // every route and every part of the request, before any schema or use case sees it.
   app.addHook('preValidation', async (request) => {
+    // A call that changes something takes no query parameters: one sent (?amount_micros=…) was
+    // ignored while the call went ahead. Refused, like an unknown body field.
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(request.method) && !request.routeOptions.schema?.querystring) {
+      const name = Object.keys((request.query ?? {}) as object)[0];
+      if (name !== undefined) {
+        const field = `querystring.${/^[\w.-]{1,64}$/.test(name) ? name : 'parameter'}`;
+        throw new AppError('invalid_request', `${field}: is not a known parameter; this call takes its input in the body.`, { field });
+      }
+    }
     const parts: Array<[unknown, Array<string | number>]> = [
       [request.params, ['params']],
       [request.query, ['querystring']],

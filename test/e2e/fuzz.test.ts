@@ -542,6 +542,8 @@ for (const engine of databaseEngines()) {
           ...NOT_OBJECTS.filter((p) => !(nullable_body && p === 'null')).map((p) => ({ what: `a JSON ${p} body`, url, payload: p, expect: { fields: ['body'] } })),
           ...WRONG_TYPES.map((type) => ({ what: `content-type ${type}`, url, payload: valid, headers: { 'content-type': type }, expect: { fields: ['content-type'], status: 415 } })),
           { what: 'a body nested 50,000 deep with a NUL at the bottom', url, payload: `{"pad":${'['.repeat(50_000)}"\\u0000"${']'.repeat(50_000)}}`, expect: { fields: null } },
+          { what: 'an unknown query parameter', url: `${url}?amount_micros=1`, payload: valid, expect: { fields: ['querystring.amount_micros'] } },
+          { what: 'a query parameter with a strange name', url: `${url}?${encodeURIComponent('a b')}=1`, payload: valid, expect: { fields: ['querystring.parameter'] } },
           { what: 'bytes that are not UTF-8', url, payload: Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), expect: { fields: ['body'] } },
           { what: 'an encoded lone surrogate (ED A0 80)', url, payload: Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), expect: { fields: ['body'] } },
           { what: 'a 2 MB body', url, payload: `{"pad":"${'z'.repeat(2 * 1024 * 1024)}"}`, expect: { fields: ['body'], status: 413 } },
@@ -621,6 +623,11 @@ for (const engine of databaseEngines()) {
         assertRefused(r, { fields: [`x${'[0]'.repeat(depth)}`], status: 400 }, 'settle nested 500,000 deep');
         // Copying the path at every level took ~5 s at 30,000 deep and grew with the square of the depth.
         assert.ok(took_ms < 10_000, `took ${took_ms} ms`);
+        assert.deepEqual(await snapshot(f), before_state);
+      });
+      it('a query parameter on a call that changes something → 400 naming it (it was ignored and the call went ahead)', async () => {
+        await refused('POST', `/v1/accounts/${f.a.id}/grants?amount_micros=1`, f.api.operator, '{"amount_micros":1000000}', 400, 'querystring.amount_micros');
+        await refused('POST', `/v1/authorizations/${f.hold_to_release}/release?dry_run=true`, f.api.service, '{}', 400, 'querystring.dry_run');
         assert.deepEqual(await snapshot(f), before_state);
       });
       it('an unknown field named "0" → 400 naming 0 (or auto_reload.0), not [0]', async () => {
