@@ -97,6 +97,14 @@ export class Tokenbank {
 
   async replaceCatalog(input: CatalogInput, actor: Actor): Promise<void> {
     const data: CatalogData = { ...input, prices: input.prices.map(withCacheWrite1h) };
+    // Price versions are insert-only (authorizations refer to them): an existing id sent with other
+    // figures would be skipped by the insert while the call answered ok, so it is refused instead.
+    const stored = new Map((await this.deps.store.loadCatalog()).prices.map((p) => [p.id, p]));
+    for (const [i, p] of data.prices.entries()) {
+      const old = stored.get(p.id);
+      const changed = old ? (Object.keys(old) as Array<keyof typeof old>).filter((k) => String(old[k]) !== String(p[k])) : [];
+      if (changed.length > 0) throw new AppError('conflict', `prices[${i}]: price version ${p.id} exists with another ${changed.join(', ')}; a price version never changes: give the new price a new id.`, { field: `prices[${i}].id` });
+    }
     const now_ms = this.deps.clock.now_ms();
     await this.deps.store.transaction(async (tx) => {
       await tx.replaceCatalog(data);

@@ -190,11 +190,11 @@ function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
     return { data, has_more, next_cursor: has_more ? data[data.length - 1]!.id : null };
   });
 
-  api.post('/v1/invitations/:id/accept', { schema: { tags: ['accounts'], operationId: 'acceptInvitation', summary: 'Accept an invitation sent to your email: you become a member (a team plan needs a free seat)', params: S.IdParams, response: { ...ok(200, 'the accepted invitation', S.Invitation), ...err(401, 403, 404, 409) } } }, async (request) => {
+  api.post('/v1/invitations/:id/accept', { schema: { tags: ['accounts'], operationId: 'acceptInvitation', summary: 'Accept an invitation sent to your email: you become a member (a team plan needs a free seat)', params: S.IdParams, body: S.NoBody, response: { ...ok(200, 'the accepted invitation', S.Invitation), ...err(400, 401, 403, 404, 409) } } }, async (request) => {
     return toApiInvitation(await tb.acceptInvitation(request.params.id, invitee(who(request)), actor(request)), deps.clock.now_ms());
   });
 
-  api.post('/v1/invitations/:id/decline', { schema: { tags: ['accounts'], operationId: 'declineInvitation', summary: 'Decline an invitation sent to your email', params: S.IdParams, response: { ...ok(200, 'the declined invitation', S.Invitation), ...err(401, 403, 404, 409) } } }, async (request) => {
+  api.post('/v1/invitations/:id/decline', { schema: { tags: ['accounts'], operationId: 'declineInvitation', summary: 'Decline an invitation sent to your email', params: S.IdParams, body: S.NoBody, response: { ...ok(200, 'the declined invitation', S.Invitation), ...err(400, 401, 403, 404, 409) } } }, async (request) => {
     return toApiInvitation(await tb.declineInvitation(request.params.id, invitee(who(request)), actor(request)), deps.clock.now_ms());
   });
 }
