@@ -3,6 +3,7 @@
 //   server  --server > TOKENBANK_URL > the stored config's server > http://localhost:8080
 //   token   --token > TOKENBANK_TOKEN > the stored token (only when it belongs to that server)
 //   account --account > TOKENBANK_ACCOUNT > the stored active account > your only account
+import type { AccountSummary } from '../contract/views';
 import { Api } from './client';
 import { configPath, configTooOpen, readConfig, type StoredConfig } from './config';
 import { CliError, EXIT, usageError } from './errors';
@@ -26,15 +27,8 @@ export interface AccountRef {
 }
 
 /** Account summary as GET /v1/me and GET /v1/accounts return it. */
-export interface ApiAccountSummary {
-  id: string;
-  kind: string;
-  name: string;
-  plan: string | null;
-  seats: number;
-  created_at: string;
-  role?: string;
-}
+/** An account as GET /v1/accounts and GET /v1/me list it (the contract's type). */
+export type ApiAccountSummary = AccountSummary;
 
 export interface Hooks {
   /** Starts the server (`tokenbank serve`); wired by bin/, which may import src/main.ts. */

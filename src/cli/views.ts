@@ -1,90 +1,19 @@
-// The API objects the CLI reads, as it reads them (the server's responses are open objects;
-// the CLI names only the fields it shows and passes --json output through untouched).
-import type { ExtraUsageBody } from '../contract/schemas';
+// The API objects the CLI reads: the contract's own types (src/contract), never re-declared
+// here. The CLI names only the fields it shows and passes --json output through untouched.
+import type { AccountBody, ExtraUsageBody, Page, PaymentMethodBody, TransactionBody, UsageBody, UsageBucket as ContractUsageBucket, UsageRecordBody } from '../contract/views';
 import type { FundingReason, FundingSource } from '../domain/funding';
 
-export type ExtraUsage = ExtraUsageBody & { account_id: string; plan_status?: string };
-
-export interface AccountView {
-  id: string;
-  kind: string;
-  name: string;
-  plan: { id: string; name: string; price_micros: number; per_seat: boolean } | null;
-  plan_status: string;
-  seats: number;
-  cancel_at: string | null;
-  cycle_start: string;
-  cycle_end: string;
-  windows: Array<{ kind: string; seat: string | null; used: number; limit: number; resets_at: string | null }>;
-  role?: string;
-}
-
-export interface UsageBucket {
-  start: string;
-  group: string | null;
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-  allowance_tokens: number;
-  cost_micros: number;
-  extra_usage_micros: number;
-}
-
-export interface UsageView {
-  account_id: string;
-  from: string;
-  to: string;
-  granularity: 'day' | 'month';
-  group_by: 'app' | 'model' | 'source' | null;
-  buckets: UsageBucket[];
-  totals: { requests: number; cost_micros: number; extra_usage_micros: number; allowance_tokens: number };
-}
-
-export interface PaymentMethod {
-  id: string;
-  brand: string;
-  last4: string;
-  exp_month: number;
-  exp_year: number;
-  default?: boolean;
-}
+export type ExtraUsage = ExtraUsageBody;
+export type AccountView = AccountBody;
+export type UsageBucket = ContractUsageBucket;
+export type UsageView = UsageBody;
+export type PaymentMethod = PaymentMethodBody & { default?: boolean };
+export type Transaction = TransactionBody;
+export type TransactionsView = Page<Transaction> & { account_id: string };
+/** The receipt, with its funding reason as the domain names it (so it can be put in words). */
+export type UsageRecordView = Omit<UsageRecordBody, 'funding'> & { funding: { source: FundingSource; reason: FundingReason } };
 
 export const WINDOW_LABEL: Record<string, string> = { rolling_5h: '5-hour window', weekly: 'weekly window', cycle: 'cycle window' };
-
-export interface Transaction {
-  id: number;
-  kind: string;
-  /** + into the customer's books, − out of them. */
-  amount_micros: number;
-  book: string;
-  grant_id: string | null;
-  reference_id: string | null;
-  created_at: string;
-}
-
-export interface TransactionsView {
-  account_id: string;
-  data: Transaction[];
-  next_before: number | null;
-}
-
-export interface UsageRecordView {
-  id: string;
-  authorization_id: string | null;
-  event_id: string | null;
-  app: string;
-  model: string;
-  price_version: string;
-  funding: { source: FundingSource; reason: FundingReason };
-  usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number };
-  allowance_tokens: number;
-  cost_micros: number;
-  charged_micros: number;
-  occurred_at: string;
-  recorded_at: string;
-}
 
 /** Which pool paid, in words. */
 export const FUNDING_SOURCE_LABEL: Record<FundingSource, string> = {

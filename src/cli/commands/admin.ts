@@ -1,6 +1,7 @@
 // Operator commands, under `admin`: accounts (list, search, create), the catalog (plans, models
 // with dated prices, apps and who pays for them) and the gateway's service tokens. Later operator
 // commands (grants, refunds) register here beside them.
+import type { CatalogBodyView } from '../../contract/views';
 import type { Command } from 'commander';
 import { limits } from '../../domain/limits';
 import type { ApiAccountSummary, Ctx } from '../context';
@@ -83,12 +84,7 @@ function registerAccounts(admin: Command, kit: Kit): void {
   ]);
 }
 
-interface CatalogBody {
-  plans: Array<{ id: string; name: string; price_micros: number; per_seat: boolean; extra_usage_allowed: boolean; windows: Array<{ kind: string; limit_tokens: number }>; requests_per_minute: number; tokens_per_minute: number }>;
-  models: Array<{ id: string; tier: string; allowance_multiplier_milli: number }>;
-  prices: Array<{ id: string; model_id: string; effective_at: string; input_micros_per_mtok: number; output_micros_per_mtok: number; cache_write_micros_per_mtok: number; cache_read_micros_per_mtok: number }>;
-  apps: Array<{ id: string; kind: string }>;
-}
+type CatalogBody = CatalogBodyView;
 
 /** 1000 → "×1", 1500 → "×1.5": thousandths as an exact decimal. */
 function multiplier(milli: number): string {

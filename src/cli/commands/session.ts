@@ -1,8 +1,9 @@
 // Sign-in: `login` (email + password → a personal access token stored 0600), `logout`, `whoami`.
+import type { MeBody } from '../../contract/views';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { deleteConfig, writeConfig, type StoredConfig } from '../config';
-import type { ApiAccountSummary, Ctx } from '../context';
+import type { Ctx } from '../context';
 import { CliError, usageError } from '../errors';
 import { integer } from '../input';
 import { examples, prompt, promptHidden, readStdin, type Kit } from '../kit';
@@ -14,11 +15,7 @@ export const session_limits = {
   token_ttl_days_max: 365,
 } as const;
 
-interface Me {
-  kind: 'user' | 'operator' | 'service';
-  user?: { id: string; email: string };
-  accounts: ApiAccountSummary[];
-}
+type Me = MeBody;
 
 export function register(program: Command, kit: Kit): void {
   const login = program
