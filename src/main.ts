@@ -10,6 +10,7 @@ import { SYSTEM_ACTOR } from './app/deps';
 import { DEMO, ReplayClock, seedDemo } from './app/demo';
 import { randomIds, systemClock } from './app/system';
 import { Tokenbank } from './app/tokenbank';
+import { limits } from './domain/limits';
 import { buildServer } from './http/server';
 import { startJobs } from './jobs/loops';
 import { SandboxPayments } from './payments/sandbox';
@@ -69,7 +70,7 @@ function portOf(text: string | undefined): number {
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const admin_token = env.TOKENBANK_ADMIN_TOKEN || undefined;
-  if (admin_token !== undefined && admin_token.length < 16) throw new StartupError(`TOKENBANK_ADMIN_TOKEN must be at least 16 characters (it has ${admin_token.length})`);
+  if (admin_token !== undefined && admin_token.length < limits.token_length_min) throw new StartupError(`TOKENBANK_ADMIN_TOKEN must be at least ${limits.token_length_min} characters (it has ${admin_token.length})`);
   return {
     port: portOf(env.PORT),
     host: env.HOST ?? '127.0.0.1',

@@ -3,8 +3,17 @@
 // "skipped: $48 of your $50 limit is used" in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseUsd, usd, usdInput } from '../web/src/money';
+import { decimalUsd, parseUsd, usd, usdInput } from '../web/src/money';
 import { reloadEventWords } from '../web/src/words';
+
+test('decimalUsd: the CSV figure is the exact micros as dollars, no float on the way', () => {
+  assert.equal(decimalUsd(0), '0.000000');
+  assert.equal(decimalUsd(810), '0.000810');
+  assert.equal(decimalUsd(1_234_567_890), '1234.567890');
+  assert.equal(decimalUsd(-5_500), '-0.005500');
+  // 2^53 − 1 micros: float division would print …740992 as its last digits.
+  assert.equal(decimalUsd(Number.MAX_SAFE_INTEGER), '9007199254.740991');
+});
 
 test('usd: dollars with cents, rounded half up; under a cent keeps its digits', () => {
   assert.equal(usd(0), '$0.00');

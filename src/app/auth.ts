@@ -119,7 +119,7 @@ async function principalOf(deps: Deps, record: TokenRecord): Promise<Principal |
  */
 export async function ensureOperatorToken(deps: Deps, configured: string | undefined): Promise<{ token: string | null; created: boolean; revoked_token_ids: string[] }> {
   if (configured) {
-    if (configured.length < 16) throw invalid('TOKENBANK_ADMIN_TOKEN', 'must be at least 16 characters');
+    if (configured.length < limits.token_length_min) throw invalid('TOKENBANK_ADMIN_TOKEN', `must be at least ${limits.token_length_min} characters`);
     const token_hash = hashToken(configured);
     const existing = await deps.store.findTokenByHash(token_hash);
     if (existing && (existing.kind !== 'operator' || existing.revoked_at_ms !== null)) {
@@ -183,7 +183,7 @@ async function takeSignInAttempt(deps: Deps, email: string, address: string | nu
     if (!result.ok) {
       for (const t of taken) await limiter.refund(t.key, 1, t.limit, window_ms);
       const retry_after_s = Math.ceil(result.retry_after_ms / 1000);
-      throw new AppError('rate_limited', `Too many failed sign-ins for ${budget.what} (${budget.limit} per ${window_ms / 60_000} minutes). Retry in ${retry_after_s} s.`, { retry_after_s });
+      throw new AppError('rate_limited', `Too many failed sign-ins for ${budget.what} (${budget.limit} per ${window_ms / 60_000} minutes). Retry in ${retry_after_s} s, or reset the password if it is forgotten.`, { retry_after_s, failures_max: budget.limit, window_s: window_ms / 1000 });
     }
     taken.push(budget);
   }

@@ -11,6 +11,7 @@ import {
   decideAuthorization,
   decideEventFunding,
   endLateHold,
+  lateWindowEndsAt,
   expireHold,
   releaseHold,
   type Funding,
@@ -259,7 +260,7 @@ export class BatchState {
   private endLateWindow(authorization_id: string): MeterResult {
     const auth = this.auths.get(authorization_id);
     if (!auth) throw notFound('authorization', authorization_id);
-    if (!auth.late_counted || auth.expires_at_ms + limits.late_settlement_window_ms > this.now_ms) return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
+    if (!auth.late_counted || lateWindowEndsAt(auth.expires_at_ms) > this.now_ms) return { ok: true, kind: 'authorization', authorization: auth, replayed: true };
     const locked = this.accounts.get(auth.account_id);
     if (!locked) throw notFound('account', auth.account_id);
     endLateHold(locked.wallet, auth.funding);

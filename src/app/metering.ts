@@ -151,7 +151,7 @@ export class Meter implements BatchRunner<MeterOp, MeterResult, BatchInfo> {
   }
 
   overloaded(queue_ops_max: number): MeterResult {
-    return { ok: false, error: new AppError('overloaded', `The metering queue is full (${queue_ops_max} operations waiting). Retry shortly.`, { queue_ops_max, retry_after_s: 1 }) };
+    return { ok: false, error: new AppError('overloaded', `The metering queue is full (${queue_ops_max} operations waiting). Retry shortly.`, { queue_ops_max, retry_after_s: limits.meter_retry_after_s }) };
   }
 
   failed(error: unknown): MeterResult {
@@ -215,7 +215,7 @@ export class Meter implements BatchRunner<MeterOp, MeterResult, BatchInfo> {
         const id = !r.ok ? null : r.kind === 'authorization' ? r.authorization.id : r.record.id;
         return {
           ok: false,
-          error: new AppError('commit_unknown', `The database connection was lost while this operation was being committed, and whether it was committed cannot be told yet.${id ? ` Look up ${id}, or retry` : ' Retry'} with the same idempotency key (or event id) in a moment: a retry is answered from what was recorded.`, { id, retry_after_s: 1 }),
+          error: new AppError('commit_unknown', `The database connection was lost while this operation was being committed, and whether it was committed cannot be told yet.${id ? ` Look up ${id}, or retry` : ' Retry'} with the same idempotency key (or event id) in a moment: a retry is answered from what was recorded.`, { id, retry_after_s: limits.meter_retry_after_s }),
         };
       });
       return { results, info: value.info };

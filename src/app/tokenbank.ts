@@ -2,6 +2,7 @@
 // tests) call these methods and nothing below them.
 import { defaultCatalogData, withCacheWrite1h } from '../domain/catalog';
 import { limits } from '../domain/limits';
+import { lateWindowExpiryCutoff } from '../domain/funding';
 import { CACHE_WRITES } from '../domain/pricing';
 import { rateLimited, tooLargeForPlan } from '../domain/ratelimits';
 import { AppError, invalid, notFound } from '../domain/refusals';
@@ -228,12 +229,12 @@ export class Tokenbank {
 
   /**
    * Job: expires holds past their TTL (their late settlements are still charged), and ends the
-   * late-settlement window of holds that expired longer ago than limits.late_settlement_window_ms.
+   * late-settlement window of holds whose window has ended (lateWindowEndsAt).
    */
   async expireHolds(batch_max = limits.meter_batch_ops_max): Promise<number> {
     const now_ms = this.deps.clock.now_ms();
     const due = await this.deps.store.expiredHolds(now_ms, batch_max);
-    const ended = await this.deps.store.lateWindowsEnded(now_ms - limits.late_settlement_window_ms, batch_max);
+    const ended = await this.deps.store.lateWindowsEnded(lateWindowExpiryCutoff(now_ms), batch_max);
     const results = await this.meter.submitMany([
       ...due.map((d) => ({ kind: 'expire' as const, authorization_id: d.id })),
       ...ended.map((d) => ({ kind: 'end_late_window' as const, authorization_id: d.id })),

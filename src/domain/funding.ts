@@ -1,6 +1,7 @@
 // Who pays for a request (SPEC §1.4), the hard spend cap (§1.6) and holds (§1.8).
 // Pure: the caller passes loaded state and `now_ms`, gets back a plan, and applies it.
 import { invariant } from './assert';
+import { limits } from './limits';
 import type { App, Model, ModelPrice, Plan, WindowKind } from './catalog';
 import { windowAt, windowRoom, type WindowState, type WindowView } from './cycles';
 import { formatUsd, shareCeil } from './money';
@@ -216,6 +217,16 @@ export function expireHold(wallet: WalletState, seat_windows: SeatWindows, fundi
   releaseHold(wallet, seat_windows, funding);
   wallet.late_held_micros += funding.held_micros;
   return funding.held_micros > 0;
+}
+
+/** When an expired hold's late-settlement window ends: until then it counts against the limit (SPEC §1.6). */
+export function lateWindowEndsAt(expires_at_ms: number): number {
+  return expires_at_ms + limits.late_settlement_window_ms;
+}
+
+/** The same rule seen from now: holds that expired at or before this instant have ended their window. */
+export function lateWindowExpiryCutoff(now_ms: number): number {
+  return now_ms - limits.late_settlement_window_ms;
 }
 
 /** A late settlement arrived, or the late-settlement window ended: the limit no longer counts the hold. */

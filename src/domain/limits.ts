@@ -48,6 +48,8 @@ export const limits = {
   // may wait in front of it before new ones are refused as overloaded (503, Retry-After).
   meter_batch_ops_max: 1000,
   meter_queue_ops_max: 20_000,
+  // Retry-After of an overloaded queue and of a COMMIT whose outcome is not known yet.
+  meter_retry_after_s: 1,
   // Batches committing at once per process on PostgreSQL (PGlite has one connection: 1). Each
   // takes one pooled connection for its transaction; the pool keeps the rest for reads.
   meter_batches_in_flight_max: 4,

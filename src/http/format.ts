@@ -1,5 +1,5 @@
 // toApi… conversions, each in one place: internal records → the wire shapes of SPEC §2.
-import { limits } from '../domain/limits';
+import { lateWindowEndsAt } from '../domain/funding';
 import type { TokenUsage } from '../domain/pricing';
 import { invitationStatus } from '../app/accounts';
 import type { AccountRecord, AuthorizationRecord, InvitationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
@@ -46,7 +46,7 @@ export function toApiAuthorization(a: AuthorizationRecord) {
     allowance_tokens: a.settled_allowance_tokens,
     cache_write: a.cache_write,
     beyond_hold: a.beyond_hold,
-    late_settlement_window_ends_at: a.late_counted ? iso(a.expires_at_ms + limits.late_settlement_window_ms) : null,
+    late_settlement_window_ends_at: a.late_counted ? iso(lateWindowEndsAt(a.expires_at_ms)) : null,
   };
 }
 

@@ -1,47 +1,16 @@
 // History reads: usage by day or month from the rollups, and the account's lists (usage
 // records, transfers, events, the audit log), each paged by a keyset cursor in its own order.
 import type { Sql } from './db';
-import { fromDbTransfer, fromDbUsage, type TransferDbRow, type UsageRow } from './rows';
+import type { UsageBucketRow } from '../domain/records';
+import { fromDbTransfer, fromDbUsage, type AuditLogRow, type OutboxRow, type TransferDbRow, type UsageRow } from './rows';
 import { ms, parseJson } from './sql-kit';
 
-type Timestamp = Date | string;
-
-interface UsageBucketDbRow {
-  bucket: string;
-  grp: string | null;
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-  allowance_tokens: number;
-  cost_micros: number;
-  extra_usage_micros: number;
-}
-
-interface OutboxRow {
-  id: number;
-  account_id: string;
-  type: string;
-  payload: unknown;
-  created_at: Timestamp;
-}
-
-interface AuditLogRow {
-  id: number;
-  account_id: string | null;
-  actor: string;
-  action: string;
-  request_id: string | null;
-  details: unknown;
-  created_at: Timestamp;
-}
 
 export async function usageBuckets(db: Sql, input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null }) {
   const bucket = input.granularity === 'day' ? `to_char(day, 'YYYY-MM-DD')` : `to_char(day, 'YYYY-MM')`;
   const group = input.group_by === null ? 'NULL::text' : { app: 'app_id', model: 'model_id', source: 'source' }[input.group_by];
-  const rows = await db.query<UsageBucketDbRow>(
-    `SELECT ${bucket} AS bucket, ${group} AS grp, SUM(requests)::bigint AS requests, SUM(input_tokens)::bigint AS input_tokens,
+  const rows = await db.query<UsageBucketRow>(
+    `SELECT ${bucket} AS bucket, ${group} AS "group", SUM(requests)::bigint AS requests, SUM(input_tokens)::bigint AS input_tokens,
             SUM(output_tokens)::bigint AS output_tokens, SUM(cache_creation_input_tokens)::bigint AS cache_creation_input_tokens,
             SUM(cache_read_input_tokens)::bigint AS cache_read_input_tokens, SUM(allowance_tokens)::bigint AS allowance_tokens,
             SUM(cost_micros)::bigint AS cost_micros, SUM(extra_usage_micros)::bigint AS extra_usage_micros
@@ -49,7 +18,7 @@ export async function usageBuckets(db: Sql, input: { account_id: string; from_da
       GROUP BY 1, 2 ORDER BY 1, 2`,
     [input.account_id, input.from_day, input.to_day],
   );
-  return rows.map((r) => ({ bucket: r.bucket, group: r.grp, requests: r.requests, input_tokens: r.input_tokens, output_tokens: r.output_tokens, cache_creation_input_tokens: r.cache_creation_input_tokens, cache_read_input_tokens: r.cache_read_input_tokens, allowance_tokens: r.allowance_tokens, cost_micros: r.cost_micros, extra_usage_micros: r.extra_usage_micros }));
+  return rows;
 }
 
 export async function usageRecords(db: Sql, input: { account_id: string; limit: number; before_id?: string }) {

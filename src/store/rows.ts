@@ -216,6 +216,14 @@ export interface AppRow {
   kind: App['kind'];
 }
 
+export interface OutboxRow {
+  id: number;
+  account_id: string;
+  type: string;
+  payload: unknown;
+  created_at: Timestamp;
+}
+
 export interface AuditLogRow {
   id: number;
   account_id: string | null;

@@ -22,7 +22,7 @@ import { createPersonalToken, createServiceToken, session_ttl_ms } from '../../s
 import { defaultCatalogData } from '../../src/domain/catalog';
 import { limits } from '../../src/domain/limits';
 import { closeAll, databaseEngines } from '../fixtures/databases';
-import { apiHarness, assertError, email, OPERATOR_TOKEN, PASSWORD, type Api, type Reply, type TestAccount } from '../fixtures/http';
+import { apiHarness, assertError, email, OPERATOR_TOKEN, PASSWORD, type Api, type Reply, type TestAccount, withoutIds } from '../fixtures/http';
 import { OPERATOR } from '../fixtures/tokenbank';
 
 const WHO = ['anonymous', 'operator', 'service', 'owner', 'billing', 'member', 'outsider', 'revoked', 'expired', 'foreign'] as const;
@@ -40,12 +40,7 @@ interface Request {
 
 const OPUS_HOLD = { app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 } as const;
 
-/** The answer with what legitimately differs between two ids taken out: request_id, and the id itself. */
-function normalized(r: Reply, id: string) {
-  const body = r.body === undefined ? r.text : structuredClone(r.body);
-  if (body && typeof body === 'object' && body.error) delete body.error.request_id;
-  return { status: r.status, body: JSON.stringify(body).split(id).join('<id>') };
-}
+const normalized = withoutIds;
 
 const documentedRoutes = (doc: { paths: Record<string, Record<string, unknown>> }) => Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
 

@@ -23,6 +23,9 @@ function assertThrottled(r: Awaited<ReturnType<typeof signIn>>) {
   const retry_after = Number(r.headers['retry-after']);
   assert.ok(Number.isInteger(retry_after) && retry_after > 0 && retry_after <= limits.sign_in_failure_window_ms / 1000, `Retry-After ${r.headers['retry-after']}`);
   assert.equal(e.retry_after_s, retry_after);
+  // The figures behind the refusal: the bound that was reached and its window.
+  assert.ok([limits.sign_in_failures_per_email_max, limits.sign_in_failures_per_address_max].includes(e.failures_max), JSON.stringify(e));
+  assert.equal(e.window_s, limits.sign_in_failure_window_ms / 1000);
 }
 
 for (const engine of databaseEngines()) {

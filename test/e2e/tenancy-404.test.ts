@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPersonalToken, createServiceToken } from '../../src/app/auth';
 import { closeAll, databaseEngines } from '../fixtures/databases';
-import { apiHarness, email, type Api, type Reply, type TestAccount } from '../fixtures/http';
+import { apiHarness, email, type Api, type Reply, type TestAccount, withoutIds } from '../fixtures/http';
 
 const OPUS_HOLD = { app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 } as const;
 
@@ -29,12 +29,7 @@ interface Case {
   label?: string;
 }
 
-/** The answer with what legitimately differs between two ids taken out. */
-function normalized(r: Reply, id: string) {
-  const body = r.body === undefined ? r.text : structuredClone(r.body);
-  if (body && typeof body === 'object' && body.error) delete body.error.request_id;
-  return { status: r.status, body: JSON.stringify(body).split(id).join('<id>') };
-}
+const normalized = withoutIds;
 
 after(closeAll);
 

@@ -476,6 +476,8 @@ for (const engine of databaseEngines()) {
         const view = await extra(account.id);
         assert.equal(view.balance_micros, $(22));
         assert.deepEqual([view.auto_reload.last_event?.type, view.auto_reload.last_event?.amount_micros], ['succeeded', $(20)]);
+        const [wallet] = await db.query<{ redeemed_day_micros: number }>(`SELECT redeemed_day_micros FROM wallets WHERE account_id = $1`, [account.id]);
+        assert.equal(wallet!.redeemed_day_micros, $(32) + $(20), 'the $32 purchase and one $20 reload: the firing took its share of the daily cap once');
         for (const a of auths) await h.tb.release(a.id);
         await assertAuditClean(h);
       });

@@ -5,7 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { UsageBody, UsageGroupBy } from '../../src/contract/views';
 import { api } from './api';
-import { tokens, usd } from './money';
+import { decimalUsd, tokens, usd } from './money';
 import { calendarDay, ymd } from './time';
 import { Body, Section, useLoad } from './ui';
 import { SOURCE_WORDS } from './words';
@@ -68,7 +68,7 @@ export function HistorySection({ account_id, caller, version = 0 }: { account_id
   const csv = () => {
     if (!table || !usage.data) return;
     const head = ['period_start', group_by, measure === 'cost' ? 'cost_usd' : 'tokens'];
-    const rows = table.starts.flatMap((s, i) => table.groups.map((g, gi) => [s, g, measure === 'cost' ? (table.values[gi]![i]! / 1_000_000).toFixed(6) : String(table.values[gi]![i])]));
+    const rows = table.starts.flatMap((s, i) => table.groups.map((g, gi) => [s, g, measure === 'cost' ? decimalUsd(table.values[gi]![i]!) : String(table.values[gi]![i])]));
     const text = [head, ...rows].map((r) => r.join(',')).join('\n') + '\n';
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));

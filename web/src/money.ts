@@ -20,6 +20,12 @@ export function usd(micros: number): string {
   return `${sign}$${grouped(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, '0')}`;
 }
 
+/** Micros as an exact decimal of dollars, six places, for files ("-1.234567"): integer arithmetic only. */
+export function decimalUsd(micros: number): string {
+  const abs = Math.abs(micros);
+  return `${micros < 0 ? '-' : ''}${Math.floor(abs / MICROS_PER_DOLLAR)}.${String(abs % MICROS_PER_DOLLAR).padStart(6, '0')}`;
+}
+
 /** "$20" for whole dollars (presets), else like usd(). */
 export function usdShort(micros: number): string {
   return micros % MICROS_PER_DOLLAR === 0 ? `$${grouped(micros / MICROS_PER_DOLLAR)}` : usd(micros);
