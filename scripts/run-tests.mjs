@@ -52,7 +52,9 @@ if (made.status !== 0) {
 }
 
 const started = Date.now();
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...node_flags, ...files], {
+// --test-force-exit: a file whose tests are done ends even if something it opened is still open
+// (an unclosed PGlite keeps a process alive without a visible handle); a leak must not hang CI.
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...node_flags, ...files], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, TOKENBANK_TEST_PGLITE_TEMPLATE: template },

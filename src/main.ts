@@ -10,10 +10,15 @@ import { SYSTEM_ACTOR } from './app/deps';
 import { DEMO, ReplayClock, seedDemo } from './app/demo';
 import { randomIds, systemClock } from './app/system';
 import { Tokenbank } from './app/tokenbank';
+import type { RateLimiter } from './app/ports';
 import { limits } from './domain/limits';
 import { buildServer } from './http/server';
 import { startJobs } from './jobs/loops';
+import { nodeWebhookNetwork } from './jobs/webhooks';
+import { parseRetrySchedule } from './domain/webhooks';
 import { SandboxPayments } from './payments/sandbox';
+import { StripePayments } from './payments/stripe';
+import { stripeWebhookVerifier } from './payments/stripe-webhooks';
 import { memoryRateLimiter, redisRateLimiter } from './ratelimit/limiters';
 import { DataDirInUse, openDatabase } from './store/db';
 import { migrate, underStartupLock } from './store/migrations';
@@ -35,6 +40,13 @@ export interface Config {
   public_origin: string | undefined;
   /** The built page (web/dist); built at start when missing. Empty string: serve no page. */
   web_root: string;
+  /** Days before a cancelled plan lapses that its owners are told (TOKENBANK_LAPSE_NOTICE_DAYS). */
+  lapse_notice_days: number;
+  /** TOKENBANK_WEBHOOK_ALLOW_PRIVATE=1 and TOKENBANK_WEBHOOK_RETRY_SCHEDULE (docs/webhooks.md). */
+  webhook_allow_private: boolean;
+  webhook_retry_schedule_ms: readonly number[];
+  /** STRIPE_SECRET_KEY (Stripe instead of the sandbox), STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET (docs/payments.md). */
+  stripe: { secret_key: string | undefined; api_base: string | undefined; webhook_secret: string | undefined };
 }
 
 const repo_root = new URL('..', import.meta.url).pathname;
@@ -52,13 +64,24 @@ export function ensureBuiltPage(web_root: string): boolean {
     return false;
   }
   console.log('Building the page (web/dist is missing) …');
-  const built = spawnSync(process.execPath, [vite, 'build', '--config', join(repo_root, 'web', 'vite.config.ts'), '--logLevel', 'warn'], { cwd: repo_root, stdio: 'inherit' });
+  const built = spawnSync(process.execPath, [vite, 'build', '--config', join(repo_root, 'web', 'vite.config.ts'), '--logLevel', 'warn'], {
+    cwd: repo_root,
+    stdio: 'inherit',
+  });
   return built.status === 0 && existsSync(join(web_root, 'index.html'));
 }
 
 /** A start that cannot go on, said in one line (no stack trace): bad settings, a taken port, a locked directory. */
 export class StartupError extends Error {
   override name = 'StartupError';
+}
+
+function lapseNoticeDaysOf(text: string | undefined): number {
+  if (text === undefined || text === '') return limits.lapse_notice_days_default;
+  const days = Number(text);
+  if (!/^\d{1,3}$/.test(text) || days > limits.lapse_notice_days_max)
+    throw new StartupError(`TOKENBANK_LAPSE_NOTICE_DAYS must be a whole number of days from 0 to ${limits.lapse_notice_days_max}, got "${text}"`);
+  return days;
 }
 
 function portOf(text: string | undefined): number {
@@ -70,7 +93,8 @@ function portOf(text: string | undefined): number {
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const admin_token = env.TOKENBANK_ADMIN_TOKEN || undefined;
-  if (admin_token !== undefined && admin_token.length < limits.token_length_min) throw new StartupError(`TOKENBANK_ADMIN_TOKEN must be at least ${limits.token_length_min} characters (it has ${admin_token.length})`);
+  if (admin_token !== undefined && admin_token.length < limits.token_length_min)
+    throw new StartupError(`TOKENBANK_ADMIN_TOKEN must be at least ${limits.token_length_min} characters (it has ${admin_token.length})`);
   return {
     port: portOf(env.PORT),
     host: env.HOST ?? '127.0.0.1',
@@ -85,11 +109,50 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     log_format: env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty' ? env.LOG_FORMAT : process.stdout.isTTY ? 'pretty' : 'json',
     public_origin: env.TOKENBANK_PUBLIC_ORIGIN || undefined,
     web_root: env.TOKENBANK_WEB_ROOT ?? join(repo_root, 'web', 'dist'),
+    lapse_notice_days: lapseNoticeDaysOf(env.TOKENBANK_LAPSE_NOTICE_DAYS),
+    ...webhookConfig(env),
+    stripe: stripeConfigOf(env),
   };
 }
 
+function stripeConfigOf(env: NodeJS.ProcessEnv): Config['stripe'] {
+  const api_base = env.STRIPE_API_BASE || undefined;
+  if (api_base !== undefined && !/^https?:\/\/[^/]+\/?$/.test(api_base))
+    throw new StartupError(`STRIPE_API_BASE must be a scheme and host (e.g. http://127.0.0.1:12111), got "${api_base}"`);
+  return { secret_key: env.STRIPE_SECRET_KEY || undefined, api_base, webhook_secret: env.STRIPE_WEBHOOK_SECRET || undefined };
+}
+
+/** The card provider: Stripe when STRIPE_SECRET_KEY is set, else the offline sandbox; and the provider's webhooks. */
+function paymentsOf(config: Config) {
+  const { secret_key, api_base, webhook_secret } = config.stripe;
+  const payments = secret_key ? new StripePayments({ secret_key, api_base, return_url: config.public_origin }) : new SandboxPayments();
+  return { payments, ...(webhook_secret ? { payment_webhooks: stripeWebhookVerifier(webhook_secret) } : {}) };
+}
+
+function webhookConfig(env: NodeJS.ProcessEnv): Pick<Config, 'webhook_allow_private' | 'webhook_retry_schedule_ms'> {
+  const allow = env.TOKENBANK_WEBHOOK_ALLOW_PRIVATE ?? '';
+  if (!['', '0', '1'].includes(allow)) throw new StartupError(`TOKENBANK_WEBHOOK_ALLOW_PRIVATE must be 1 or 0, got "${allow}"`);
+  const schedule = env.TOKENBANK_WEBHOOK_RETRY_SCHEDULE;
+  if (schedule === undefined || schedule === '')
+    return { webhook_allow_private: allow === '1', webhook_retry_schedule_ms: limits.webhook_retry_schedule_ms_default };
+  const parsed = parseRetrySchedule(schedule);
+  if (!parsed.ok) throw new StartupError(`TOKENBANK_WEBHOOK_RETRY_SCHEDULE: ${parsed.message}`);
+  return { webhook_allow_private: allow === '1', webhook_retry_schedule_ms: parsed.delays_ms };
+}
+
+/** The Tokenbank options that come from the configuration beyond the store and clock. */
+function moreOptions(config: Config, rate_limiter: RateLimiter) {
+  const webhooks = { network: nodeWebhookNetwork, allow_private: config.webhook_allow_private, retry_schedule_ms: config.webhook_retry_schedule_ms };
+  return { sign_in_limiter: rate_limiter, webhooks, settings: { lapse_notice_days: config.lapse_notice_days } };
+}
+
 export async function start(config: Config) {
-  const logger = { level: config.log_level, ...(config.log_format === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}) };
+  const logger = {
+    level: config.log_level,
+    ...(config.log_format === 'pretty'
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } }
+      : {}),
+  };
   const log = pino(logger);
   const db = await openDatabase({ database_url: config.database_url, data_dir: config.data_dir }).catch((error: unknown) => {
     throw error instanceof DataDirInUse ? new StartupError(error.message) : error;
@@ -97,10 +160,16 @@ export async function start(config: Config) {
   await migrate(db);
   const store = new PgStore(db);
   const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
-  const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, payments: new SandboxPayments(), rate_limiter, sign_in_limiter: rate_limiter });
+  const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, ...paymentsOf(config), rate_limiter, ...moreOptions(config, rate_limiter) });
   const startup = { done: false };
   const page = config.web_root !== '' && ensureBuiltPage(config.web_root);
-  const app = await buildServer({ tb, startup, logger, ...(page ? { web_root: config.web_root } : {}), ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}) });
+  const app = await buildServer({
+    tb,
+    startup,
+    logger,
+    ...(page ? { web_root: config.web_root } : {}),
+    ...(config.public_origin ? { public_origin: config.public_origin, secure_cookies: config.public_origin.startsWith('https:') } : {}),
+  });
   // Listen before any one-time secret is made: a start that cannot bind (port taken) must not
   // create the operator and gateway tokens and then die without printing them.
   try {
@@ -109,7 +178,8 @@ export async function start(config: Config) {
     await app.close().catch(() => undefined);
     await db.close();
     await rate_limiter.close?.();
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop what runs there, or start with another PORT=`);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop what runs there, or start with another PORT=`);
     throw error;
   }
   const notes: string[] = [];
@@ -118,7 +188,8 @@ export async function start(config: Config) {
     const loaded = await tb.ensureCatalog();
     const operator = await ensureOperatorToken(tb.deps, config.admin_token);
     if (operator.created && !config.admin_token) notes.push(`Operator token (shown once, stored hashed): ${operator.token}`);
-    if (operator.revoked_token_ids.length > 0) notes.push(`TOKENBANK_ADMIN_TOKEN replaced: revoked ${operator.revoked_token_ids.length} earlier operator token(s)`);
+    if (operator.revoked_token_ids.length > 0)
+      notes.push(`TOKENBANK_ADMIN_TOKEN replaced: revoked ${operator.revoked_token_ids.length} earlier operator token(s)`);
     if (config.demo) {
       // The history is replayed with its own clock over the same store, then the server runs on real time.
       const replay = new ReplayClock(Date.now());

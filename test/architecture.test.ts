@@ -119,7 +119,23 @@ export function storeReaches(files: SourceFile[]): string[] {
 }
 
 /** The bounds that keep code readable on one screen. */
-export const TIDY = { file_lines_max: 600, function_lines_max: 90 } as const;
+export const TIDY = { file_lines_max: 600, function_lines_max: 90, line_chars_max: 160 } as const;
+
+/**
+ * Lines longer than TIDY.line_chars_max (the formatter's width: `npm run format`). A line that is
+ * one string (a message, an SQL statement) may be longer: it is kept whole so it can be searched for.
+ */
+/** A line that opens a string (after `return`, a key, a ternary branch or a call's parenthesis). */
+const ONE_STRING = /^\s*(?:return\s+|[\w.]+:\s*|[?:]\s+|[\w.]+\(\s*)?[`'"]/;
+export function longLines(files: SourceFile[]): string[] {
+  const out: string[] = [];
+  for (const file of files) {
+    file.text.split('\n').forEach((line, i) => {
+      if (line.length > TIDY.line_chars_max && !ONE_STRING.test(line)) out.push(`${file.path}:${i + 1} has ${line.length} characters (at most ${TIDY.line_chars_max}): run npm run format, or split it`);
+    });
+  }
+  return out;
+}
 
 /** Functions (declarations and methods) longer than TIDY.function_lines_max, by brace matching from their header. */
 export function longFunctions(files: SourceFile[]): string[] {
@@ -158,7 +174,7 @@ test('routes, jobs and the CLI call use cases only: none reaches the store', () 
   assert.equal(storeReaches([{ path: 'src/http/x.ts', text: 'const a = await tb.store.getAccount(id);' }]).length, 1, 'the check catches one');
 });
 
-test('tidy: every source file and function fits a screen', () => {
+test('tidy: every source file, function and line fits a screen', () => {
   const tsx = (dir: string): SourceFile[] =>
     readdirSync(dir)
       .sort()
@@ -169,7 +185,8 @@ test('tidy: every source file and function fits a screen', () => {
       });
   const files = [...sources('src'), ...tsx('web/src')];
   const long_files = files.filter((f) => f.text.split('\n').length > TIDY.file_lines_max).map((f) => `${f.path} has ${f.text.split('\n').length} lines (at most ${TIDY.file_lines_max})`);
-  assert.deepEqual([...long_files, ...longFunctions(files)], []);
+  assert.deepEqual([...long_files, ...longFunctions(files), ...longLines(files)], []);
   const sample = `export function big() {\n${'  x();\n'.repeat(TIDY.function_lines_max)}}\n`;
   assert.equal(longFunctions([{ path: 'src/app/big.ts', text: sample }]).length, 1, 'the check catches one');
+  assert.equal(longLines([{ path: 'src/app/wide.ts', text: `const x = [${'1, '.repeat(60)}];\n  'a message ${'x'.repeat(200)}',\n` }]).length, 1, 'the check catches a wide line of code, not a long string');
 });

@@ -50,6 +50,9 @@ const extra = (last: { type: 'succeeded' | 'failed' | 'skipped'; reason: string 
   spent_this_cycle_micros: 48_000_000,
   cycle_start: '2026-11-01T00:00:00Z',
   cycle_end: '2026-12-01T00:00:00Z',
+  refundable_micros: 0,
+  frozen: false,
+  frozen_reason: null,
   auto_reload: { enabled, amount_micros: 20_000_000, threshold_micros: 5_000_000, last_event: { ...last, at: '2026-11-20T10:00:00Z' } },
 });
 

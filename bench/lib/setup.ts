@@ -7,7 +7,7 @@ import type { Actor } from '../../src/app/deps';
 import type { MeterOptions } from '../../src/app/metering';
 import { randomIds, systemClock } from '../../src/app/system';
 import { Tokenbank } from '../../src/app/tokenbank';
-import type { Plan } from '../../src/domain/catalog';
+import { defaultCatalogData, type Plan } from '../../src/domain/catalog';
 import { SandboxPayments } from '../../src/payments/sandbox';
 import { openPglite, openPostgres, type Db } from '../../src/store/db';
 import { migrate } from '../../src/store/migrations';
@@ -20,15 +20,9 @@ export const BENCH_ACTOR: Actor = { id: 'operator', request_id: 'bench' };
  * far above anything this machine can send, so the HTTP workload measures the ledger, not a 429.
  */
 export const BENCH_PLAN: Plan = {
+  ...defaultCatalogData().plans.find((p) => p.id === 'pro')!,
   id: 'bench',
   name: 'Bench',
-  price_micros: 20_000_000,
-  per_seat: false,
-  extra_usage_allowed: true,
-  windows: [
-    { kind: 'rolling_5h', limit_tokens: 500_000 },
-    { kind: 'weekly', limit_tokens: 5_000_000 },
-  ],
   requests_per_minute: 1_000_000_000,
   tokens_per_minute: 1_000_000_000_000,
 };

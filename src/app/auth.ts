@@ -32,13 +32,37 @@ export function actorOf(principal: Principal, request_id: string | null): Actor 
 
 const TOKEN_PREFIX: Record<TokenKind, string> = { operator: 'tbo', service: 'tbs', personal: 'tbp', session: 'tbsess' };
 
-async function issue(deps: Deps, kind: TokenKind, name: string, user_id: string | null, ttl_ms: number | null): Promise<{ token: string; record: TokenRecord }> {
+async function issue(
+  deps: Deps,
+  kind: TokenKind,
+  name: string,
+  user_id: string | null,
+  ttl_ms: number | null,
+): Promise<{ token: string; record: TokenRecord }> {
   const token = newSecret(TOKEN_PREFIX[kind]);
   const now_ms = deps.clock.now_ms();
-  const record: TokenRecord = { id: deps.ids.next('tok'), kind, user_id, name, token_hash: hashToken(token), created_at_ms: now_ms, expires_at_ms: ttl_ms === null ? null : now_ms + ttl_ms, revoked_at_ms: null };
+  const record: TokenRecord = {
+    id: deps.ids.next('tok'),
+    kind,
+    user_id,
+    name,
+    token_hash: hashToken(token),
+    created_at_ms: now_ms,
+    expires_at_ms: ttl_ms === null ? null : now_ms + ttl_ms,
+    revoked_at_ms: null,
+  };
   await deps.store.transaction(async (tx) => {
     await tx.insertToken(record);
-    await tx.insertAudit([{ account_id: null, actor: user_id ? `user:${user_id}` : 'operator', action: `token.created`, request_id: null, details: { token_id: record.id, kind, name }, created_at_ms: now_ms }]);
+    await tx.insertAudit([
+      {
+        account_id: null,
+        actor: user_id ? `user:${user_id}` : 'operator',
+        action: `token.created`,
+        request_id: null,
+        details: { token_id: record.id, kind, name },
+        created_at_ms: now_ms,
+      },
+    ]);
   });
   return { token, record };
 }
@@ -117,21 +141,47 @@ async function principalOf(deps: Deps, record: TokenRecord): Promise<Principal |
  * drops them from this process's principal cache (other processes see it within token_cache_ttl_ms).
  * A configured token that was itself revoked by such a replacement is refused: it was retired.
  */
-export async function ensureOperatorToken(deps: Deps, configured: string | undefined): Promise<{ token: string | null; created: boolean; revoked_token_ids: string[] }> {
+export async function ensureOperatorToken(
+  deps: Deps,
+  configured: string | undefined,
+): Promise<{ token: string | null; created: boolean; revoked_token_ids: string[] }> {
   if (configured) {
     if (configured.length < limits.token_length_min) throw invalid('TOKENBANK_ADMIN_TOKEN', `must be at least ${limits.token_length_min} characters`);
     const token_hash = hashToken(configured);
     const existing = await deps.store.findTokenByHash(token_hash);
     if (existing && (existing.kind !== 'operator' || existing.revoked_at_ms !== null)) {
-      throw invalid('TOKENBANK_ADMIN_TOKEN', 'this secret was revoked (it was replaced by another operator token, or belongs to another token); configure a new one');
+      throw invalid(
+        'TOKENBANK_ADMIN_TOKEN',
+        'this secret was revoked (it was replaced by another operator token, or belongs to another token); configure a new one',
+      );
     }
     const now_ms = deps.clock.now_ms();
     let revoked_token_ids: string[] = [];
     try {
       revoked_token_ids = await deps.store.transaction(async (tx) => {
-        if (!existing) await tx.insertToken({ id: deps.ids.next('tok'), kind: 'operator', user_id: null, name: 'TOKENBANK_ADMIN_TOKEN', token_hash, created_at_ms: now_ms, expires_at_ms: null, revoked_at_ms: null });
+        if (!existing)
+          await tx.insertToken({
+            id: deps.ids.next('tok'),
+            kind: 'operator',
+            user_id: null,
+            name: 'TOKENBANK_ADMIN_TOKEN',
+            token_hash,
+            created_at_ms: now_ms,
+            expires_at_ms: null,
+            revoked_at_ms: null,
+          });
         const revoked = await tx.revokeTokensOfKindExcept('operator', token_hash, now_ms);
-        if (revoked.length > 0) await tx.insertAudit([{ account_id: null, actor: 'system', action: 'token.revoked', request_id: null, details: { kind: 'operator', token_ids: revoked, reason: 'TOKENBANK_ADMIN_TOKEN replaced' }, created_at_ms: now_ms }]);
+        if (revoked.length > 0)
+          await tx.insertAudit([
+            {
+              account_id: null,
+              actor: 'system',
+              action: 'token.revoked',
+              request_id: null,
+              details: { kind: 'operator', token_ids: revoked, reason: 'TOKENBANK_ADMIN_TOKEN replaced' },
+              created_at_ms: now_ms,
+            },
+          ]);
         return revoked;
       });
     } catch (error) {
@@ -150,7 +200,11 @@ export async function ensureOperatorToken(deps: Deps, configured: string | undef
   return { token, created: true, revoked_token_ids: [] };
 }
 
-export async function signIn(deps: Deps, input: { email: unknown; password: unknown }, client: { address: string | null } = { address: null }): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
+export async function signIn(
+  deps: Deps,
+  input: { email: unknown; password: unknown },
+  client: { address: string | null } = { address: null },
+): Promise<{ token: string; expires_at_ms: number; user: UserRecord }> {
   const email = v.email('email', input.email);
   const password = v.text('password', input.password, limits.password_length_max);
   // Checked before the password: at the bound even the right password is refused.
@@ -183,7 +237,11 @@ async function takeSignInAttempt(deps: Deps, email: string, address: string | nu
     if (!result.ok) {
       for (const t of taken) await limiter.refund(t.key, 1, t.limit, window_ms);
       const retry_after_s = Math.ceil(result.retry_after_ms / 1000);
-      throw new AppError('rate_limited', `Too many failed sign-ins for ${budget.what} (${budget.limit} per ${window_ms / 60_000} minutes). Retry in ${retry_after_s} s, or reset the password if it is forgotten.`, { retry_after_s, failures_max: budget.limit, window_s: window_ms / 1000 });
+      throw new AppError(
+        'rate_limited',
+        `Too many failed sign-ins for ${budget.what} (${budget.limit} per ${window_ms / 60_000} minutes). Retry in ${retry_after_s} s, or reset the password if it is forgotten.`,
+        { retry_after_s, failures_max: budget.limit, window_s: window_ms / 1000 },
+      );
     }
     taken.push(budget);
   }
@@ -239,7 +297,8 @@ export function requireOperator(principal: Principal): void {
 
 /** Metering calls: the gateway's service tokens (and the operator). */
 export function requireMetering(principal: Principal): void {
-  if (principal.kind !== 'service' && principal.kind !== 'operator') throw new AppError('forbidden', 'Metering calls need a service token of the model gateway.');
+  if (principal.kind !== 'service' && principal.kind !== 'operator')
+    throw new AppError('forbidden', 'Metering calls need a service token of the model gateway.');
 }
 
 /**
@@ -249,11 +308,18 @@ export function requireMetering(principal: Principal): void {
  * invitation): the very answer its route gives for an id that does not exist, so "not yours"
  * and "not there" cannot be told apart and the account's id is never named.
  */
-export async function requireRole(deps: Deps, principal: Principal, account_id: string, role: Role, hidden: AppError = notFound('account', account_id)): Promise<Role | 'operator'> {
+export async function requireRole(
+  deps: Deps,
+  principal: Principal,
+  account_id: string,
+  role: Role,
+  hidden: AppError = notFound('account', account_id),
+): Promise<Role | 'operator'> {
   if (principal.kind === 'operator') return 'operator';
   if (principal.kind === 'service') throw new AppError('forbidden', 'Service tokens may only make metering calls.');
   const membership = await deps.store.getMembership(account_id, principal.user_id);
   if (!membership) throw hidden;
-  if (ROLE_RANK[membership] < ROLE_RANK[role]) throw new AppError('forbidden', `This needs the ${role} role on account ${account_id}; you are ${membership}.`, { role: membership, required_role: role });
+  if (ROLE_RANK[membership] < ROLE_RANK[role])
+    throw new AppError('forbidden', `This needs the ${role} role on account ${account_id}; you are ${membership}.`, { role: membership, required_role: role });
   return membership;
 }

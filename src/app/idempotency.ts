@@ -20,10 +20,18 @@ export function keyDetails(idempotency_key: string | null, request_hash: string)
  * key is new. Throws idempotency_conflict when the key was used for another body.
  * Call it after locking the account.
  */
-export async function firstCallWithKey(tx: StoreTx, account_id: string, action: string, idempotency_key: string | null, request_hash: string, what: string): Promise<AuditEntry | null> {
+export async function firstCallWithKey(
+  tx: StoreTx,
+  account_id: string,
+  action: string,
+  idempotency_key: string | null,
+  request_hash: string,
+  what: string,
+): Promise<AuditEntry | null> {
   if (idempotency_key === null) return null;
   const first = await tx.findAuditByIdempotencyKey(account_id, action, idempotency_key);
   if (!first) return null;
-  if (first.details.request_hash !== request_hash) throw new AppError('idempotency_conflict', `Idempotency-Key "${idempotency_key}" was used for a different ${what}. Use a new key for a new change.`, {});
+  if (first.details.request_hash !== request_hash)
+    throw new AppError('idempotency_conflict', `Idempotency-Key "${idempotency_key}" was used for a different ${what}. Use a new key for a new change.`, {});
   return first;
 }

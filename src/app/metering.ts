@@ -26,6 +26,8 @@ export interface AuthorizeRequest {
   ttl_ms?: number;
   /** Omitted means none; only a declared 5m or 1h is part of the request (and its idempotency hash). */
   cache_write?: Exclude<CacheWrite, 'none'>;
+  /** An API organization's request: the key that made it (account_id is its org's, resolved from the secret). */
+  api_key_id?: string;
 }
 
 export interface UsageEventInput {
@@ -36,6 +38,8 @@ export interface UsageEventInput {
   usage: TokenUsage;
   timestamp_ms: number;
   user_id?: string | null;
+  /** An API organization's usage: the key that made it (account_id is its org's). */
+  api_key_id?: string;
 }
 
 /** Who asked for a charge, recorded on its usage record (SPEC §1.11). */
@@ -147,16 +151,32 @@ export class Meter implements BatchRunner<MeterOp, MeterResult, BatchInfo> {
   // ---- the BatchRunner the engine drives --------------------------------------------------------
 
   laneKey(op: MeterOp): string {
-    return op.kind === 'authorize' ? op.request.account_id : op.kind === 'event' ? op.event.account_id : (this.auth_accounts.get(op.authorization_id) ?? op.authorization_id);
+    return op.kind === 'authorize'
+      ? op.request.account_id
+      : op.kind === 'event'
+        ? op.event.account_id
+        : (this.auth_accounts.get(op.authorization_id) ?? op.authorization_id);
   }
 
   overloaded(queue_ops_max: number): MeterResult {
-    return { ok: false, error: new AppError('overloaded', `The metering queue is full (${queue_ops_max} operations waiting). Retry shortly.`, { queue_ops_max, retry_after_s: limits.meter_retry_after_s }) };
+    return {
+      ok: false,
+      error: new AppError('overloaded', `The metering queue is full (${queue_ops_max} operations waiting). Retry shortly.`, {
+        queue_ops_max,
+        retry_after_s: limits.meter_retry_after_s,
+      }),
+    };
   }
 
   failed(error: unknown): MeterResult {
     // The cause went to the log (the engine reports it), never into the answer.
-    return { ok: false, error: error instanceof AppError ? error : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.', {}, error) };
+    return {
+      ok: false,
+      error:
+        error instanceof AppError
+          ? error
+          : new AppError('internal_error', 'The operation could not be committed; nothing was charged. Retry it with the same idempotency key.', {}, error),
+    };
   }
 
   afterCommit(ops: MeterOp[], results: MeterResult[], info: BatchInfo, commit_ms: number): void {
@@ -215,7 +235,11 @@ export class Meter implements BatchRunner<MeterOp, MeterResult, BatchInfo> {
         const id = !r.ok ? null : r.kind === 'authorization' ? r.authorization.id : r.record.id;
         return {
           ok: false,
-          error: new AppError('commit_unknown', `The database connection was lost while this operation was being committed, and whether it was committed cannot be told yet.${id ? ` Look up ${id}, or retry` : ' Retry'} with the same idempotency key (or event id) in a moment: a retry is answered from what was recorded.`, { id, retry_after_s: limits.meter_retry_after_s }),
+          error: new AppError(
+            'commit_unknown',
+            `The database connection was lost while this operation was being committed, and whether it was committed cannot be told yet.${id ? ` Look up ${id}, or retry` : ' Retry'} with the same idempotency key (or event id) in a moment: a retry is answered from what was recorded.`,
+            { id, retry_after_s: limits.meter_retry_after_s },
+          ),
         };
       });
       return { results, info: value.info };

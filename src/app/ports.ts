@@ -2,8 +2,14 @@
 // provider are given to them; nothing in app/ reaches for I/O on its own.
 import type { Catalog } from '../domain/catalog';
 import type { AuditFinding, Transfer } from '../domain/ledger';
+import type { ChargeOutcome } from '../domain/purchase';
 import type { CardRefusalType } from '../domain/refusals';
 import type { WalletState } from '../domain/wallet';
+import type { CreditsReads, CreditsTx } from './credits-ports';
+import type { OrgStore, OrgTx } from './orgs-ports';
+export type { OrgMemberRow, OrgStore, OrgTx, OrgUsageRow } from './orgs-ports';
+import type { ApiKeyState } from '../domain/orgs';
+export type { CreditsReads, CreditsTx, PromotionClaimRow } from './credits-ports';
 
 /**
  * The connection failed while COMMIT was in flight: the transaction may or may not have been
@@ -27,8 +33,31 @@ export interface MeterCommitProbe {
   changed_authorizations: Array<{ id: string; status: string; finished_at_ms: number | null }>;
 }
 
-export type { AccountChanges, AccountRecord, AuditEntry, AuthorizationRecord, CardDetails, CatalogData, CatalogInput, GrantRecord, InvitationRecord, LockedAccount, OutboxEvent, PaymentMethodRecord, PurchaseRecord, PurchaseStatus, ReloadEvent, Role, TokenKind, TokenRecord, TransferRow, UsageBucketRow, UsageRecord, UserRecord, WindowRow } from '../domain/records';
-import type { AccountChanges, AccountRecord, AuditEntry, AuthorizationRecord, CardDetails, CatalogData, GrantRecord, InvitationRecord, LockedAccount, OutboxEvent, PaymentMethodRecord, PurchaseRecord, ReloadEvent, Role, TokenKind, TokenRecord, TransferRow, UsageBucketRow, UsageRecord, UserRecord, WindowRow } from '../domain/records';
+// The data model lives in the domain; it is re-exported for the adapters that import it with the ports.
+export type * from '../domain/records';
+import type {
+  AccountChanges,
+  AccountRecord,
+  AuditEntry,
+  AuthorizationRecord,
+  CardDetails,
+  CatalogData,
+  GrantRecord,
+  InvitationRecord,
+  LockedAccount,
+  OutboxEvent,
+  PaymentMethodRecord,
+  PurchaseRecord,
+  ReloadEvent,
+  Role,
+  TokenKind,
+  TokenRecord,
+  TransferRow,
+  UsageBucketRow,
+  UsageRecord,
+  UserRecord,
+  WindowRow,
+} from '../domain/records';
 
 export interface Clock {
   now_ms(): number;
@@ -50,18 +79,104 @@ export interface RateLimiter {
   refund(key: string, points: number, limit: number, window_ms?: number): Promise<void>;
   /** Forgets everything `key` has taken in the current window. */
   reset(key: string, limit: number, window_ms?: number): Promise<void>;
+  /**
+   * Takes every budget at once or none (atomic: one Lua script on Redis): several budgets of one
+   * caller (requests, input and output tokens per minute) are admitted together or refused with
+   * the first that is spent. Fixed windows of `window_ms` aligned to the clock.
+   */
+  take?(budgets: RateBudget[], window_ms?: number): Promise<RateTake>;
+  /** Gives back up to `points` of `key` taken in the window that started at `window_start_ms` (never below zero; nothing once it ended). */
+  give?(key: string, points: number, window_start_ms: number, window_ms?: number): Promise<void>;
   close?(): Promise<void>;
 }
 
-export type ChargeResult = { ok: true; charge_id: string } | { ok: false; type: CardRefusalType; message: string };
+export interface RateBudget {
+  key: string;
+  points: number;
+  limit: number;
+}
+/** What each budget has left after the take (or, refused, which budget is spent), and when the window resets. */
+export type RateTake =
+  | { ok: true; window_start_ms: number; reset_ms: number; remaining: number[] }
+  | { ok: false; window_start_ms: number; reset_ms: number; spent_index: number; remaining: number[] };
+
+export type ChargeResult = ChargeOutcome;
+
+/** The account's customer at the provider (Stripe's `cus_…`), null until its first card. */
+export interface ProviderCustomer {
+  account_id: string;
+  customer_ref: string | null;
+}
+
+/**
+ * The provider did not answer (a timeout or a network failure after the SDK's own retries): the
+ * charge may or may not have been made. The purchase stays pending; repeating the call with the
+ * same idempotency key (a retry or the recovery job) returns the first charge, never a second one.
+ */
+export class ProviderUnavailable extends Error {
+  override name = 'ProviderUnavailable';
+}
 
 export interface PaymentProvider {
   readonly name: string;
-  /** Turns a provider token (`tok_visa`) into a reusable payment method reference. */
-  attach(token: string): Promise<{ ok: true; provider_ref: string; card: CardDetails } | { ok: false; type: CardRefusalType | 'invalid_request'; message: string }>;
-  /** Charges once per idempotency key: a retry with the same key returns the first result. */
-  charge(input: { provider_ref: string; amount_micros: number; idempotency_key: string; description: string }): Promise<ChargeResult>;
+  /**
+   * Turns a provider token (`tok_visa`) or payment method id (`pm_…`) into a reusable payment
+   * method of the account's customer (made on first use; its ref is returned to be kept).
+   */
+  attach(
+    token: string,
+    customer?: ProviderCustomer,
+  ): Promise<
+    | { ok: true; provider_ref: string; card: CardDetails; customer_ref?: string | null }
+    | { ok: false; type: CardRefusalType | 'invalid_request'; message: string }
+  >;
+  /**
+   * Charges once per idempotency key: a retry with the same key returns the first result (never a
+   * second charge). `off_session`: nobody is there to confirm with their bank (auto-reload).
+   * Throws ProviderUnavailable when the outcome is unknown.
+   */
+  charge(input: {
+    provider_ref: string;
+    amount_micros: number;
+    idempotency_key: string;
+    description: string;
+    customer_ref?: string | null;
+    off_session?: boolean;
+    purchase_id?: string;
+  }): Promise<ChargeResult>;
+  /** Re-reads a payment waiting for the person's bank (after they completed its step): its outcome now. */
+  confirm(payment_intent_id: string): Promise<ChargeResult>;
+  /** Ends a payment nobody confirmed in time; answers its outcome (a payment that succeeded meanwhile stays succeeded). */
+  cancel(payment_intent_id: string): Promise<ChargeResult>;
+  /**
+   * Refunds `amount_micros` (whole cents) of the charge `charge_id`, once per idempotency key:
+   * a retry with the same key returns the first refund. Never more than the charge had left.
+   */
+  refund(input: { charge_id: string; amount_micros: number; idempotency_key: string; reason: string }): Promise<RefundResult>;
 }
+
+/** A provider's webhook event, verified and reduced to what Tokenbank applies (docs/payments.md). */
+export type ProviderEvent = { id: string; type: string } & (
+  | { kind: 'payment_succeeded'; purchase_id: string | null; payment_intent_id: string }
+  | {
+      kind: 'payment_failed';
+      purchase_id: string | null;
+      payment_intent_id: string;
+      failure_type: Exclude<CardRefusalType, 'authentication_required'>;
+      message: string;
+    }
+  | { kind: 'charge_refunded'; payment_intent_id: string; amount_refunded_micros: number }
+  | { kind: 'charge_disputed'; payment_intent_id: string; amount_micros: number; reason: string }
+  | { kind: 'ignored' }
+);
+
+/** Checks a provider webhook's signature on the raw body it was sent with, and reads the event. */
+export interface PaymentWebhookVerifier {
+  readonly provider: string;
+  verify(raw_body: Buffer, signature: string | undefined): { ok: true; event: ProviderEvent } | { ok: false; message: string };
+}
+
+export type RefundResult = { ok: true; refund_id: string } | { ok: false; type: 'processing_error'; message: string };
 
 /** Writes and locked reads, inside one transaction. Every write takes a batch (set-based SQL). */
 /** Everything one metering batch writes (see StoreTx.writeMeterBatch). */
@@ -74,9 +189,21 @@ export interface MeterBatchWrites {
   wallets: Array<{ account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null }>;
   windows: WindowRow[];
   outbox: OutboxEvent[];
+  /** API keys whose counters the batch changed (API organizations' requests). */
+  api_keys?: ApiKeyState[];
 }
 
-export interface StoreTx {
+/** The card provider's side of payments (src/store/payments.ts). */
+export interface PaymentsTx {
+  /** Keeps the account's customer at the provider; the first one made stays (a concurrent second is dropped). */
+  savePaymentCustomer(account_id: string, provider: string, customer_ref: string, now_ms: number): Promise<void>;
+  /** Records a provider webhook event; true the first time its id is seen (apply it then, in this transaction). */
+  recordProviderEvent(row: { id: string; provider: string; type: string; account_id: string | null; received_at_ms: number }): Promise<boolean>;
+}
+
+export interface StoreTx extends CreditsTx, PaymentsTx {
+  /** API organizations: members, keys, tiers (src/app/orgs-ports.ts). */
+  readonly orgs: OrgTx;
   /** Locks the wallets of `account_ids` in sorted order (FOR UPDATE) and loads their state. */
   lockAccounts(account_ids: string[]): Promise<Map<string, LockedAccount>>;
   saveWallets(rows: Array<{ account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null }>, now_ms: number): Promise<void>;
@@ -134,7 +261,12 @@ export interface StoreTx {
 }
 
 /** Reads outside a transaction, and the transaction itself. */
-export interface Store {
+export interface Store extends CreditsReads {
+  /** The account's customer at `provider`, null until its first card. */
+  getPaymentCustomer(account_id: string, provider: string): Promise<string | null>;
+  readPurchase(id: string): Promise<PurchaseRecord | undefined>;
+  /** The purchase a provider's charge (Stripe: the payment intent) paid for. */
+  purchaseByCharge(provider_charge_id: string): Promise<PurchaseRecord | undefined>;
   readonly engine: 'pglite' | 'postgres';
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Whether the batch that wrote `probe` committed (read back; throws when the database cannot be reached). */
@@ -152,7 +284,12 @@ export interface Store {
   listAccountMembers(account_id: string): Promise<Array<{ user_id: string; email: string; role: Role }>>;
   getInvitation(id: string): Promise<InvitationRecord | undefined>;
   /** Invitations for `email` neither accepted, declined nor expired at `now_ms`, oldest first, with their account's name. */
-  listPendingInvitations(email: string, now_ms: number, limit: number, after_id?: string): Promise<Array<{ invitation: InvitationRecord; account_name: string }>>;
+  listPendingInvitations(
+    email: string,
+    now_ms: number,
+    limit: number,
+    after_id?: string,
+  ): Promise<Array<{ invitation: InvitationRecord; account_name: string }>>;
   authorizationAccounts(ids: string[]): Promise<Map<string, string>>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
   expiredHolds(now_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;
@@ -164,7 +301,13 @@ export interface Store {
   pendingPurchases(now_ms: number, grace_ms: number, limit: number): Promise<PurchaseRecord[]>;
   listGrants(account_id: string): Promise<GrantRecord[]>;
   expiredGrants(now_ms: number, limit: number): Promise<GrantRecord[]>;
-  usageBuckets(input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null }): Promise<UsageBucketRow[]>;
+  usageBuckets(input: {
+    account_id: string;
+    from_day: string;
+    to_day: string;
+    granularity: 'day' | 'month';
+    group_by: 'app' | 'model' | 'source' | null;
+  }): Promise<UsageBucketRow[]>;
   usageRecords(input: { account_id: string; limit: number; before_id?: string }): Promise<UsageRecord[]>;
   listTransfers(input: { account_id: string; limit: number; before_id?: number }): Promise<TransferRow[]>;
   listOutbox(input: { account_id: string; limit: number; before_id?: number }): Promise<Array<OutboxEvent & { id: number }>>;
@@ -175,6 +318,101 @@ export interface Store {
   listTokens(input: { kind: TokenKind; user_id?: string | null }): Promise<TokenRecord[]>;
   countOpenHolds(): Promise<number>;
   close(): Promise<void>;
+  /** Webhook endpoints, their deliveries and attempts (each method its own transaction). */
+  readonly webhooks: WebhookStore;
+  /** API organizations: members, keys, tiers, usage (src/app/orgs-ports.ts). */
+  readonly orgs: OrgStore;
 }
 
 export type { Catalog };
+
+// ---- webhooks --------------------------------------------------------------------------------
+
+export interface WebhookEndpointRecord {
+  id: string;
+  /** null: an operator-wide endpoint (every account's events). */
+  account_id: string | null;
+  url: string;
+  /** null: every event type. */
+  event_types: string[] | null;
+  secret: string;
+  created_at_ms: number;
+  failing_since_ms: number | null;
+  disabled_at_ms: number | null;
+  disabled_reason: string | null;
+}
+
+export interface WebhookAttemptRecord {
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  attempted_at_ms: number;
+}
+
+export interface WebhookDeliveryRecord {
+  id: string;
+  endpoint_id: string;
+  event_id: number;
+  event_type: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at_ms: number | null;
+  created_at_ms: number;
+  completed_at_ms: number | null;
+  log: WebhookAttemptRecord[];
+}
+
+/** A delivery leased to this process for one attempt, with what the attempt needs. */
+export interface ClaimedDelivery {
+  delivery_id: string;
+  endpoint_id: string;
+  /** This attempt's number (1 = the first). */
+  attempt: number;
+  url: string;
+  secret: string;
+  event: OutboxEvent & { id: number };
+}
+
+export interface WebhookStore {
+  insertEndpoint(row: WebhookEndpointRecord): Promise<void>;
+  countEndpoints(account_id: string | null): Promise<number>;
+  /** An account's endpoints, or (null) the operator-wide ones, oldest first. */
+  listEndpoints(account_id: string | null): Promise<WebhookEndpointRecord[]>;
+  getEndpoint(id: string): Promise<WebhookEndpointRecord | undefined>;
+  deleteEndpoint(id: string): Promise<void>;
+  /** An endpoint's deliveries, newest first, each with every attempt. */
+  listDeliveries(input: { endpoint_id: string; limit: number; before_id?: string }): Promise<WebhookDeliveryRecord[]>;
+  getDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** The delivery is due again now with a fresh schedule; its endpoint is enabled again. */
+  redeliver(delivery_id: string, now_ms: number): Promise<void>;
+  /** Outbox rows not fanned out yet (locked, SKIP LOCKED) → one delivery per matching endpoint. */
+  fanOut(now_ms: number, events_max: number): Promise<{ events: number; deliveries: number }>;
+  /** Due deliveries (SKIP LOCKED), leased until `lease_until_ms` and counted as attempted. */
+  claimDeliveries(now_ms: number, lease_until_ms: number, limit: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Records one attempt and the delivery's next state. A failure marks the endpoint failing (since
+   * now, unless it already was); one failing since `disable_cutoff_ms` or earlier is disabled, its
+   * pending deliveries failed, and `disabled_event(account_id)` written (account endpoints) or the
+   * audit log told (operator-wide ones). A success clears the failing mark.
+   */
+  recordAttempt(input: {
+    delivery: ClaimedDelivery;
+    attempt: WebhookAttemptRecord;
+    next: { status: 'succeeded' } | { status: 'pending'; next_attempt_at_ms: number } | { status: 'failed' };
+    disable_cutoff_ms: number;
+    now_ms: number;
+  }): Promise<{ disabled: boolean }>;
+}
+
+/** The network a webhook goes out on: name lookup and one signed POST (src/jobs/webhooks.ts). */
+export interface WebhookNetwork {
+  /** Every address `host` resolves to (an IP literal resolves to itself). */
+  resolve(host: string): Promise<string[]>;
+  /** One POST with a timeout and a bounded read of the answer; never throws. */
+  post(input: {
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+  }): Promise<{ ok: true; status_code: number } | { ok: false; status_code: number | null; error: string }>;
+}

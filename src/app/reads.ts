@@ -7,6 +7,10 @@ import { availableMicros, balanceMicros, planStatusAt, promotionalMicros, spentT
 import type { Deps } from './deps';
 import type { AccountRecord, AuditEntry, LockedAccount, OutboxEvent, ReloadEvent, UsageBucketRow, UsageRecord } from './ports';
 import * as v from './validate';
+import { catalogPlan } from './catalog-plan';
+import { isPaidPlan } from '../domain/catalog';
+import { frozenReason } from '../domain/lapse';
+import { refundableFigures } from '../domain/refunds';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -24,6 +28,11 @@ export interface ExtraUsageView {
   cycle_start: string;
   cycle_end: string;
   plan_status: string;
+  /** Purchased credits that a refund would return now (POST /v1/accounts/{id}/refunds). */
+  refundable_micros: number;
+  /** The balance is kept but cannot be used: no active paid plan (lapsed, or a free plan). */
+  frozen: boolean;
+  frozen_reason: string | null;
   auto_reload: {
     enabled: boolean;
     amount_micros: number | null;
@@ -38,8 +47,14 @@ async function read(deps: Deps, account_id: string): Promise<LockedAccount> {
   return locked;
 }
 
-export function extraUsageView(locked: LockedAccount, now_ms: number): ExtraUsageView {
+export function extraUsageView(
+  locked: LockedAccount,
+  now_ms: number,
+  credits: { refundable_micros: number; paid_plan: boolean } = { refundable_micros: 0, paid_plan: true },
+): ExtraUsageView {
   const { account, wallet } = locked;
+  const status = planStatusAt(account, now_ms);
+  const frozen_reason = frozenReason(status, credits.paid_plan);
   const cycle = cycleAt(account.anchor_ms, now_ms);
   const last = locked.last_reload_event;
   return {
@@ -55,7 +70,10 @@ export function extraUsageView(locked: LockedAccount, now_ms: number): ExtraUsag
     spent_this_cycle_micros: spentThisCycle(wallet, cycle),
     cycle_start: iso(cycle.start_ms),
     cycle_end: iso(cycle.end_ms),
-    plan_status: planStatusAt(account, now_ms),
+    plan_status: status,
+    refundable_micros: credits.refundable_micros,
+    frozen: frozen_reason !== null,
+    frozen_reason,
     auto_reload: {
       enabled: account.auto_reload.enabled,
       amount_micros: account.auto_reload.amount_micros,
@@ -66,7 +84,14 @@ export function extraUsageView(locked: LockedAccount, now_ms: number): ExtraUsag
 }
 
 export async function getExtraUsage(deps: Deps, account_id: string): Promise<ExtraUsageView> {
-  return extraUsageView(await read(deps, account_id), deps.clock.now_ms());
+  const locked = await read(deps, account_id);
+  const now_ms = deps.clock.now_ms();
+  const plan = catalogPlan(await deps.catalog.get(), locked.account);
+  const purchases = await deps.store.readRefundablePurchases(account_id);
+  return extraUsageView(locked, now_ms, {
+    refundable_micros: refundableFigures(locked.wallet, purchases, now_ms).refundable_micros,
+    paid_plan: plan !== undefined && isPaidPlan(plan),
+  });
 }
 
 export interface AccountView {
@@ -90,7 +115,7 @@ export async function getAccountView(deps: Deps, account_id: string, user_id: st
   const now_ms = deps.clock.now_ms();
   const { account } = locked;
   const plan = account.plan_id ? catalog.plans.get(account.plan_id) : undefined;
-  const seat = plan?.per_seat ? user_id ?? '' : '';
+  const seat = plan?.per_seat ? (user_id ?? '') : '';
   const views = windowViews({ account, plan, seat_windows: locked.windows.get(seat) ?? new Map(), now_ms });
   const cycle = cycleAt(account.anchor_ms, now_ms);
   return {
@@ -108,7 +133,13 @@ export async function getAccountView(deps: Deps, account_id: string, user_id: st
       // A rolling window that is closed opens at the next request: it has no reset time yet.
       const stored = locked.windows.get(seat)?.get(w.kind);
       const open = w.kind !== 'rolling_5h' || (stored?.start_ms !== null && stored?.start_ms === w.start_ms);
-      return { kind: w.kind, seat: plan?.per_seat ? seat || null : null, used: w.used_tokens + w.held_tokens, limit: w.limit_tokens, resets_at: open ? iso(w.resets_at_ms) : null };
+      return {
+        kind: w.kind,
+        seat: plan?.per_seat ? seat || null : null,
+        used: w.used_tokens + w.held_tokens,
+        limit: w.limit_tokens,
+        resets_at: open ? iso(w.resets_at_ms) : null,
+      };
     }),
   };
 }
@@ -135,14 +166,20 @@ function day(field: string, value: unknown, fallback: string): string {
   return v.date(field, value);
 }
 
-export async function getUsage(deps: Deps, account_id: string, query: UsageQuery): Promise<UsageView> {
-  const now_ms = deps.clock.now_ms();
+/** The days and granularity of a usage query (the last 30 days by day, by default); shared by accounts and API organizations. */
+export function usageRange(query: UsageQuery, now_ms: number): { from: string; to: string; granularity: 'day' | 'month' } {
   const to = day('to', query.to, utcDay(now_ms));
   const from = day('from', query.from, utcDay(Date.parse(to) - 29 * 86_400_000));
   if (from > to) throw invalid('from', 'must not be after to');
-  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > limits.usage_query_days_max) throw invalid('from', `the range may span at most ${limits.usage_query_days_max} days`);
+  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > limits.usage_query_days_max)
+    throw invalid('from', `the range may span at most ${limits.usage_query_days_max} days`);
   const granularity = query.granularity === undefined ? 'day' : query.granularity;
   if (granularity !== 'day' && granularity !== 'month') throw invalid('granularity', 'must be day or month');
+  return { from, to, granularity };
+}
+
+export async function getUsage(deps: Deps, account_id: string, query: UsageQuery): Promise<UsageView> {
+  const { from, to, granularity } = usageRange(query, deps.clock.now_ms());
   const group_by = query.group_by === undefined || query.group_by === null || query.group_by === '' ? null : query.group_by;
   if (group_by !== null && group_by !== 'app' && group_by !== 'model' && group_by !== 'source') throw invalid('group_by', 'must be app, model or source');
   if (!(await deps.store.getAccount(account_id))) throw notFound('account', account_id);
@@ -261,7 +298,11 @@ export async function listAuditLog(deps: Deps, query: PageRequest): Promise<Page
 export async function listAllAccounts(deps: Deps, query: PageRequest & { search?: string }): Promise<Page<AccountRecord>> {
   const limit = pageLimit(query);
   const after = pageCursor(query);
-  const rows = await deps.store.listAccounts({ ...(query.search ? { search: query.search } : {}), limit: limit + 1, ...(after !== undefined ? { after } : {}) });
+  const rows = await deps.store.listAccounts({
+    ...(query.search ? { search: query.search } : {}),
+    limit: limit + 1,
+    ...(after !== undefined ? { after } : {}),
+  });
   return pageOf(rows, limit, (a) => a.id);
 }
 

@@ -11,10 +11,29 @@ import * as billing from './billing';
 import { CatalogCache } from './catalog-cache';
 import { SYSTEM_ACTOR, type Actor, type Deps, type OperatorSettings } from './deps';
 import { Meter, type AuthorizeRequest, type ChargeActor, type MeterOptions, type MeterResult, type UsageEventInput } from './metering';
-import type { AuthorizationRecord, CatalogData, CatalogInput, Clock, Ids, PaymentProvider, RateLimiter, Store, UsageRecord } from './ports';
+import type {
+  AuthorizationRecord,
+  CatalogData,
+  CatalogInput,
+  Clock,
+  Ids,
+  PaymentProvider,
+  PaymentWebhookVerifier,
+  RateLimiter,
+  Store,
+  UsageRecord,
+} from './ports';
+import * as providerEvents from './provider-events';
 import type { Replayable } from './idempotency';
 import * as reads from './reads';
+import * as refunds from './refunds';
+import * as promotions from './promotions';
+import * as lapse from './lapse';
 import * as v from './validate';
+import * as webhooks from './webhooks';
+import * as orgs from './orgs';
+import { ApiRateLimits, planRate, type RateHeaders } from './api-rates';
+import { API_APP_ID } from '../domain/orgs';
 
 export interface TokenbankOptions {
   store: Store;
@@ -27,6 +46,10 @@ export interface TokenbankOptions {
   rate_limiter?: RateLimiter;
   /** Sign-in throttling (wrong passwords per email and per address). Absent: not throttled. */
   sign_in_limiter?: RateLimiter;
+  /** Webhook delivery: the network, the SSRF rule, the retry schedule. Absent: no delivery. */
+  webhooks?: Partial<webhooks.WebhookSettings>;
+  /** The card provider's signed webhooks (POST /v1/webhooks/stripe). Absent: refused. */
+  payment_webhooks?: PaymentWebhookVerifier;
 }
 
 /** How long an account's plan id is trusted for rate limiting before it is read again. */
@@ -37,6 +60,7 @@ export class Tokenbank {
   readonly meter: Meter;
   private readonly rate_limiter: RateLimiter | undefined;
   private readonly plan_cache = new Map<string, { plan_id: string | null; read_at_ms: number }>();
+  private readonly api_rates: ApiRateLimits;
 
   constructor(options: TokenbankOptions) {
     const catalog = new CatalogCache(options.store);
@@ -50,36 +74,46 @@ export class Tokenbank {
         purchase_micros_min: options.settings?.purchase_micros_min ?? limits.purchase_micros_min,
         purchase_micros_max: options.settings?.purchase_micros_max ?? limits.purchase_micros_max,
         redeemed_micros_per_day_max: options.settings?.redeemed_micros_per_day_max ?? limits.redeemed_micros_per_day_max,
+        lapse_notice_days: options.settings?.lapse_notice_days ?? limits.lapse_notice_days_default,
       },
       sign_in_limiter: options.sign_in_limiter ?? null,
+      webhooks: { ...webhooks.defaultWebhookSettings(), ...options.webhooks },
+      payment_webhooks: options.payment_webhooks ?? null,
     };
-    this.meter = new Meter(options.store, catalog, options.clock, options.ids, { redeemed_micros_per_day_max: this.deps.settings.redeemed_micros_per_day_max, ...options.meter });
+    this.meter = new Meter(options.store, catalog, options.clock, options.ids, {
+      redeemed_micros_per_day_max: this.deps.settings.redeemed_micros_per_day_max,
+      ...options.meter,
+    });
     this.rate_limiter = options.rate_limiter;
+    this.api_rates = new ApiRateLimits(this.deps, options.rate_limiter);
   }
 
   /**
    * Rate limits of the account's plan, shared by allowance and extra usage: one request and
    * input + max_output tokens per authorization. Refused with `rate_limited` and the wait.
    */
-  private async checkRateLimits(account_id: string, tokens: number): Promise<void> {
-    if (!this.rate_limiter) return;
+  private async checkRateLimits(account_id: string, tokens: number): Promise<RateHeaders | null> {
+    if (!this.rate_limiter) return null;
     const now = Date.now(); // cache freshness only
     let cached = this.plan_cache.get(account_id);
     if (!cached || now - cached.read_at_ms > plan_cache_ttl_ms) {
       const account = await this.deps.store.getAccount(account_id);
-      if (!account) return; // the metering path answers not_found with the rest of its checks
+      if (!account) return null; // the metering path answers not_found with the rest of its checks
       cached = { plan_id: account.plan_id, read_at_ms: now };
       if (this.plan_cache.size >= limits.plan_cache_entries_max) this.plan_cache.clear();
       this.plan_cache.set(account_id, cached);
     }
     const plan = cached.plan_id ? (await this.deps.catalog.get()).plans.get(cached.plan_id) : undefined;
-    if (!plan) return;
+    if (!plan) return null;
     const too_large = tooLargeForPlan(plan, tokens);
     if (too_large) throw too_large;
+    // The same atomic take as API organizations' (src/app/api-rates.ts): both budgets or neither.
+    if (this.rate_limiter.take) return planRate(this.rate_limiter, plan, account_id, tokens);
     const requests = await this.rate_limiter.consume(`rpm:${account_id}`, 1, plan.requests_per_minute);
     if (!requests.ok) throw rateLimited(plan, 'requests', requests.retry_after_ms);
     const tokens_ok = await this.rate_limiter.consume(`tpm:${account_id}`, tokens, plan.tokens_per_minute);
     if (!tokens_ok.ok) throw rateLimited(plan, 'tokens', tokens_ok.retry_after_ms);
+    return null;
   }
 
   get store() {
@@ -104,12 +138,26 @@ export class Tokenbank {
     for (const [i, p] of data.prices.entries()) {
       const old = stored.get(p.id);
       const changed = old ? (Object.keys(old) as Array<keyof typeof old>).filter((k) => String(old[k]) !== String(p[k])) : [];
-      if (changed.length > 0) throw new AppError('conflict', `prices[${i}]: price version ${p.id} exists with another ${changed.join(', ')}; a price version never changes: give the new price a new id.`, { field: `prices[${i}].id` });
+      if (changed.length > 0)
+        throw new AppError(
+          'conflict',
+          `prices[${i}]: price version ${p.id} exists with another ${changed.join(', ')}; a price version never changes: give the new price a new id.`,
+          { field: `prices[${i}].id` },
+        );
     }
     const now_ms = this.deps.clock.now_ms();
     await this.deps.store.transaction(async (tx) => {
       await tx.replaceCatalog(data);
-      await tx.insertAudit([{ account_id: null, actor: actor.id, action: 'catalog.updated', request_id: actor.request_id, details: { plans: data.plans.length, models: data.models.length, prices: data.prices.length, apps: data.apps.length }, created_at_ms: now_ms }]);
+      await tx.insertAudit([
+        {
+          account_id: null,
+          actor: actor.id,
+          action: 'catalog.updated',
+          request_id: actor.request_id,
+          details: { plans: data.plans.length, models: data.models.length, prices: data.prices.length, apps: data.apps.length },
+          created_at_ms: now_ms,
+        },
+      ]);
     });
     this.deps.catalog.invalidate();
   }
@@ -163,13 +211,48 @@ export class Tokenbank {
     return billing.processPendingPurchases(this.deps, options);
   }
 
+  // ---- the card provider: 3-D Secure and its webhooks (docs/payments.md) ----------------------
+
+  confirmPurchase(account_id: string, purchase_id: string, actor: Actor) {
+    return billing.confirmPurchase(this.deps, account_id, purchase_id, actor);
+  }
+  receivePaymentWebhook(raw_body: Buffer | undefined, signature: unknown) {
+    return providerEvents.receivePaymentWebhook(this.deps, raw_body, signature);
+  }
+
+  // ---- refunds, campaign codes, lapse notices (issue 11) ---------------------------------------
+
+  refundCredits(account_id: string, input: { amount_micros?: unknown; purchase_id?: unknown }, idempotency_key: unknown, actor: Actor) {
+    return refunds.refundCredits(this.deps, account_id, input, idempotency_key, actor);
+  }
+  listRefunds(account_id: string, query: reads.PageRequest) {
+    return refunds.listRefunds(this.deps, account_id, query);
+  }
+  processPendingRefunds(options?: { grace_ms?: number; batch_max?: number }) {
+    return refunds.processPendingRefunds(this.deps, options);
+  }
+  createPromotion(input: promotions.PromotionInput, actor: Actor) {
+    return promotions.createPromotion(this.deps, input, actor);
+  }
+  listPromotions(query: reads.PageRequest) {
+    return promotions.listPromotions(this.deps, query);
+  }
+  claimPromotion(account_id: string, input: { code: unknown }, actor: Actor) {
+    return promotions.claimPromotion(this.deps, account_id, input, actor);
+  }
+  sendLapseNotices(batch_max?: number) {
+    return lapse.sendLapseNotices(this.deps, batch_max);
+  }
+  listGrants(account_id: string) {
+    return this.deps.store.listGrants(account_id);
+  }
+
   // ---- metering ----------------------------------------------------------------------------
 
   /** A hold, or the first call's hold when this is a replay of its Idempotency-Key (`replayed`). */
-  async authorize(input: Record<string, unknown>, idempotency_key?: unknown): Promise<Replayable<AuthorizationRecord>> {
+  async authorize(input: Record<string, unknown>, idempotency_key?: unknown): Promise<Replayable<AuthorizationRecord> & { rate_limits?: RateHeaders }> {
     const request: AuthorizeRequest = {
-      account_id: v.text('account_id', input.account_id),
-      app: v.text('app', input.app),
+      ...(await this.payerOf(input)),
       model: v.text('model', input.model),
       input_tokens: v.tokens('input_tokens', input.input_tokens),
       max_output_tokens: v.integerIn('max_output_tokens', input.max_output_tokens, 1, limits.tokens_per_request_max),
@@ -181,35 +264,71 @@ export class Tokenbank {
       const cache_write = v.oneOf('cache_write', input.cache_write, CACHE_WRITES);
       if (cache_write !== 'none') request.cache_write = cache_write;
     }
-    await this.checkRateLimits(request.account_id, request.input_tokens + request.max_output_tokens);
-    const result = await this.meter.submit({ kind: 'authorize', request, idempotency_key: v.idempotencyKey(idempotency_key) });
+    const key = v.idempotencyKey(idempotency_key);
+    const rate = request.api_key_id ? await this.api_rates.take(request.account_id, request.input_tokens, request.max_output_tokens) : null;
+    const plan_headers = rate ? null : await this.checkRateLimits(request.account_id, request.input_tokens + request.max_output_tokens);
+    const result = await this.meter.submit({ kind: 'authorize', request, idempotency_key: key });
     const authorization = authorizationOf(result);
-    return { ...authorization, replayed: result.ok && result.kind === 'authorization' && result.replayed };
+    const replayed = result.ok && result.kind === 'authorization' && result.replayed;
+    if (rate && !replayed) this.api_rates.remember(authorization.id, request.account_id, request.max_output_tokens, rate);
+    const rate_limits = rate?.headers ?? plan_headers;
+    return { ...authorization, replayed, ...(rate_limits ? { rate_limits } : {}) };
+  }
+
+  /**
+   * Who pays: an account (account_id, app) or, with api_key, the key's organization. The key is
+   * looked up on every call, never cached, so a revoked key is refused at once on every process.
+   */
+  private async payerOf(input: Record<string, unknown>, at = ''): Promise<Pick<AuthorizeRequest, 'account_id' | 'app' | 'api_key_id'>> {
+    if (input.api_key === undefined) return { account_id: v.text(`${at}account_id`, input.account_id), app: v.text(`${at}app`, input.app) };
+    if (input.account_id !== undefined) throw invalid(`${at}account_id`, 'give account_id or api_key, not both: an API key pays from its organization');
+    if (input.app !== undefined) v.text(`${at}app`, input.app);
+    const key = await orgs.resolveApiKey(this.deps, v.text(`${at}api_key`, input.api_key, limits.token_length_max), `${at}api_key`);
+    return { account_id: key.org_id, app: API_APP_ID, api_key_id: key.id };
   }
 
   async settle(authorization_id: unknown, usage: unknown, actor: Actor = SYSTEM_ACTOR): Promise<AuthorizationRecord> {
     const id = v.text('authorization_id', authorization_id);
-    return authorizationOf(await this.meter.submit({ kind: 'settle', authorization_id: id, usage: v.usage('usage', usage), by: chargeActor(actor) }));
+    const parsed = v.usage('usage', usage);
+    const settled = authorizationOf(await this.meter.submit({ kind: 'settle', authorization_id: id, usage: parsed, by: chargeActor(actor) }));
+    await this.api_rates.giveBack(id, parsed.output_tokens);
+    return settled;
   }
 
   async release(authorization_id: unknown): Promise<AuthorizationRecord> {
     const id = v.text('authorization_id', authorization_id);
-    return authorizationOf(await this.meter.submit({ kind: 'release', authorization_id: id }));
+    const released = authorizationOf(await this.meter.submit({ kind: 'release', authorization_id: id }));
+    await this.api_rates.giveBack(id, 0);
+    return released;
   }
 
   /** Usage events without a hold, ≤ events_per_batch_max; one result per event, in order. */
-  async recordUsageEvents(events: unknown, actor: Actor = SYSTEM_ACTOR): Promise<Array<{ ok: true; record: UsageRecord; duplicate: boolean } | { ok: false; error: AppError }>> {
+  async recordUsageEvents(
+    events: unknown,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<Array<{ ok: true; record: UsageRecord; duplicate: boolean } | { ok: false; error: AppError }>> {
     if (!Array.isArray(events)) throw invalid('events', 'must be an array');
     if (events.length === 0) throw invalid('events', 'must hold at least one event');
     if (events.length > limits.events_per_batch_max) throw invalid('events', `at most ${limits.events_per_batch_max} events per request, got ${events.length}`);
-    // Every event is checked before any is submitted: a malformed batch changes nothing.
+    // Every event is checked before any is submitted: a malformed batch changes nothing. An
+    // event with an unknown or revoked API key is answered 401 on its own (its key is its payer).
+    const payers = await Promise.all(
+      events.map((raw, i) =>
+        typeof raw === 'object' && raw !== null
+          ? this.payerOf(raw as Record<string, unknown>, `events[${i}].`).catch((error: unknown) => {
+              if (error instanceof AppError && error.type === 'unauthenticated') return error;
+              throw error;
+            })
+          : null,
+      ),
+    );
     const parsed: UsageEventInput[] = events.map((raw, i) => {
       if (typeof raw !== 'object' || raw === null) throw invalid(`events[${i}]`, 'must be an object');
       const e = raw as Record<string, unknown>;
+      const payer = payers[i];
       const event: UsageEventInput = {
         id: v.text(`events[${i}].id`, e.id),
-        account_id: v.text(`events[${i}].account_id`, e.account_id),
-        app: v.text(`events[${i}].app`, e.app),
+        ...(payer instanceof AppError || !payer ? { account_id: '', app: '' } : payer),
         model: v.text(`events[${i}].model`, e.model),
         usage: v.usage(`events[${i}].usage`, e.usage),
         timestamp_ms: v.timestampMs(`events[${i}].timestamp`, e.timestamp),
@@ -219,7 +338,9 @@ export class Tokenbank {
       return event;
     });
     const by = chargeActor(actor);
-    const results = await this.meter.submitMany(parsed.map((event) => ({ kind: 'event' as const, event, by })));
+    const refused = (i: number) => (payers[i] instanceof AppError ? (payers[i] as AppError) : null);
+    const submitted = await this.meter.submitMany(parsed.flatMap((event, i) => (refused(i) ? [] : [{ kind: 'event' as const, event, by }])));
+    const results = parsed.map((_, i): MeterResult => (refused(i) ? { ok: false, error: refused(i)! } : submitted.shift()!));
     return results.map((r) => {
       if (!r.ok) return r;
       if (r.kind !== 'usage') throw new Error('usage event answered with an authorization');
@@ -301,6 +422,67 @@ export class Tokenbank {
   }
   audit() {
     return this.deps.store.audit(this.deps.clock.now_ms());
+  }
+
+  // ---- API organizations (issue 12): an org is a payer of its own; its credits use the money-in paths above
+
+  createOrg(input: orgs.CreateOrgInput, actor: Actor) {
+    return orgs.createOrg(this.deps, input, actor);
+  }
+  getOrg(org_id: string) {
+    return orgs.getOrgView(this.deps, org_id);
+  }
+  listOrgs(principal: Parameters<typeof orgs.listOrgs>[1], query: reads.PageRequest) {
+    return orgs.listOrgs(this.deps, principal, query);
+  }
+  updateOrg(org_id: string, patch: orgs.OrgPatch, actor: Actor, idempotency_key?: unknown) {
+    return orgs.updateOrg(this.deps, org_id, patch, actor, idempotency_key);
+  }
+  addOrgMember(org_id: string, input: { email: unknown; role: unknown }, actor: Actor) {
+    return orgs.addOrgMember(this.deps, org_id, input, actor);
+  }
+  listOrgMembers(org_id: string) {
+    return orgs.listOrgMembers(this.deps, org_id);
+  }
+  createApiKey(org_id: string, input: { name: unknown; monthly_limit_micros?: unknown }, actor: Actor) {
+    return orgs.createApiKey(this.deps, org_id, input, actor);
+  }
+  listApiKeys(org_id: string) {
+    return orgs.listApiKeys(this.deps, org_id);
+  }
+  revokeApiKey(org_id: string, key_id: string, actor: Actor) {
+    return orgs.revokeApiKey(this.deps, org_id, key_id, actor);
+  }
+  listApiTiers() {
+    return this.deps.store.orgs.listTiers();
+  }
+  replaceApiTiers(input: { tiers: unknown }, actor: Actor) {
+    return orgs.replaceTiers(this.deps, input, actor);
+  }
+  getOrgUsage(org_id: string, query: reads.UsageQuery) {
+    return orgs.getOrgUsage(this.deps, org_id, query);
+  }
+
+  // ---- webhooks (account_id null: the operator's endpoints) ---------------------------------
+
+  createWebhookEndpoint(account_id: string | null, input: { url: unknown; events?: unknown }) {
+    return webhooks.createEndpoint(this.deps, account_id, input);
+  }
+  listWebhookEndpoints(account_id: string | null) {
+    return webhooks.listEndpoints(this.deps, account_id);
+  }
+  deleteWebhookEndpoint(account_id: string | null, endpoint_id: string) {
+    return webhooks.deleteEndpoint(this.deps, account_id, endpoint_id);
+  }
+  listWebhookDeliveries(account_id: string | null, endpoint_id: string, query: { limit?: unknown; cursor?: unknown }) {
+    return webhooks.listDeliveries(this.deps, account_id, endpoint_id, query);
+  }
+  redeliverWebhook(account_id: string | null, endpoint_id: string, delivery_id: string) {
+    return webhooks.redeliver(this.deps, account_id, endpoint_id, delivery_id);
+  }
+  /** Job: one tick of webhook delivery (fan-out, lease, send, record). */
+  deliverWebhooks() {
+    return webhooks.deliverWebhooks(this.deps);
   }
 }
 

@@ -69,7 +69,8 @@ export function usage(prefix: string, value: unknown): TokenUsage {
   let writes_1h = 0;
   let writes_5m: number | null = null;
   if (v.cache_creation !== undefined && v.cache_creation !== null) {
-    if (typeof v.cache_creation !== 'object' || Array.isArray(v.cache_creation)) throw invalid(`${prefix}.cache_creation`, 'must be an object with ephemeral_5m_input_tokens and ephemeral_1h_input_tokens');
+    if (typeof v.cache_creation !== 'object' || Array.isArray(v.cache_creation))
+      throw invalid(`${prefix}.cache_creation`, 'must be an object with ephemeral_5m_input_tokens and ephemeral_1h_input_tokens');
     const parts = v.cache_creation as Record<string, unknown>;
     const part = (key: string) => (parts[key] === null || parts[key] === undefined ? 0 : tokens(`${prefix}.cache_creation.${key}`, parts[key]));
     writes_5m = part('ephemeral_5m_input_tokens');
@@ -78,7 +79,10 @@ export function usage(prefix: string, value: unknown): TokenUsage {
   const given_total = v.cache_creation_input_tokens === undefined || v.cache_creation_input_tokens === null ? null : count('cache_creation_input_tokens');
   const total = given_total ?? (writes_5m ?? 0) + writes_1h;
   if (writes_5m !== null && given_total !== null && given_total !== writes_5m + writes_1h) {
-    throw invalid(`${prefix}.cache_creation_input_tokens`, `is ${given_total}, but cache_creation says ${writes_5m} (5 minutes) + ${writes_1h} (1 hour) = ${writes_5m + writes_1h}`);
+    throw invalid(
+      `${prefix}.cache_creation_input_tokens`,
+      `is ${given_total}, but cache_creation says ${writes_5m} (5 minutes) + ${writes_1h} (1 hour) = ${writes_5m + writes_1h}`,
+    );
   }
   if (total > limits.tokens_per_request_max) throw invalid(`${prefix}.cache_creation_input_tokens`, `must be at most ${limits.tokens_per_request_max}`);
   return usageOf({
@@ -107,7 +111,8 @@ export function date(field: string, value: unknown): string {
 
 function yearInRange(field: string, ms: number): void {
   const year = new Date(ms).getUTCFullYear();
-  if (year < limits.timestamp_year_min || year > limits.timestamp_year_max) throw invalid(field, `must be in the years ${limits.timestamp_year_min} to ${limits.timestamp_year_max}, got ${year}`);
+  if (year < limits.timestamp_year_min || year > limits.timestamp_year_max)
+    throw invalid(field, `must be in the years ${limits.timestamp_year_min} to ${limits.timestamp_year_max}, got ${year}`);
 }
 
 export function email(field: string, value: unknown): string {
@@ -117,6 +122,7 @@ export function email(field: string, value: unknown): string {
 }
 
 export function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw invalid(field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value))
+    throw invalid(field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`);
   return value as T;
 }

@@ -30,7 +30,12 @@ export function readConfig(path: string): StoredConfig | null {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new CliError('config_unreadable', `${path} is not valid JSON (${(error as Error).message}).`, 1, `Fix or delete it, then run \`tokenbank login\` again.`);
+    throw new CliError(
+      'config_unreadable',
+      `${path} is not valid JSON (${(error as Error).message}).`,
+      1,
+      `Fix or delete it, then run \`tokenbank login\` again.`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as StoredConfig).server !== 'string') {
     throw new CliError('config_unreadable', `${path} does not look like a Tokenbank CLI config.`, 1, 'Delete it and run `tokenbank login` again.');

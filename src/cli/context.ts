@@ -81,19 +81,20 @@ export class Ctx {
 
   /** Accounts the caller may see: their memberships (a user) or a search of all (the operator). */
   async listAccounts(search?: string): Promise<ApiAccountSummary[]> {
-    const body = await this.api.request<{ data: ApiAccountSummary[] }>('GET', '/v1/accounts', { query: { search } });
+    const body = await this.api.call('GET /v1/accounts', { query: { search } });
     return body.data;
   }
 
   /** The account this command speaks about; refuses (exit 2) when it cannot tell which. */
   async account(): Promise<AccountRef> {
     const choice = this.accountChoice;
-    const me = await this.api.request<{ kind: string; accounts: ApiAccountSummary[] }>('GET', '/v1/me');
+    const me = await this.api.call('GET /v1/me');
     if (me.kind === 'operator') {
       if (!choice) throw usageError('The operator token speaks for every account: name one with --account <id|name>.');
       return this.operatorAccount(choice.value);
     }
-    if (me.kind !== 'user') throw new CliError('forbidden', `A ${me.kind} token cannot read accounts.`, EXIT.failed, 'Sign in as a user with `tokenbank login`.');
+    if (me.kind !== 'user')
+      throw new CliError('forbidden', `A ${me.kind} token cannot read accounts.`, EXIT.failed, 'Sign in as a user with `tokenbank login`.');
     if (!choice) {
       if (me.accounts.length === 1) return toRef(me.accounts[0]!);
       if (me.accounts.length === 0) throw new CliError('not_found', 'You do not belong to any account yet.', EXIT.failed, 'Ask an account owner to add you.');
@@ -102,7 +103,12 @@ export class Ctx {
     const found = matchAccount(me.accounts, choice.value);
     if (!found) {
       const names = me.accounts.map((a) => `${a.name} (${a.id})`).join(', ') || 'none';
-      throw new CliError('not_found', `You do not belong to an account "${choice.value}" (from ${choice.from}). Your accounts: ${names}.`, EXIT.failed, 'Run `tokenbank accounts` to list them.');
+      throw new CliError(
+        'not_found',
+        `You do not belong to an account "${choice.value}" (from ${choice.from}). Your accounts: ${names}.`,
+        EXIT.failed,
+        'Run `tokenbank accounts` to list them.',
+      );
     }
     return found;
   }
@@ -117,7 +123,11 @@ export class Ctx {
   /** The line every account command starts with, so the output always says whose money it is. */
   printAccount(account: AccountRef): void {
     const s = this.out.style;
-    const parts = [`${s.bold(account.name)} (${account.id})`, account.plan ? `${account.plan} plan` : 'no plan', account.role ? `you are ${account.role}` : null].filter(Boolean);
+    const parts = [
+      `${s.bold(account.name)} (${account.id})`,
+      account.plan ? `${account.plan} plan` : 'no plan',
+      account.role ? `you are ${account.role}` : null,
+    ].filter(Boolean);
     this.out.line(`${s.dim('Account:')} ${parts.join(' · ')}`);
   }
 }
@@ -145,4 +155,3 @@ export function normaliseServer(text: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--server: "${text}" must be an http:// or https:// URL`);
   return url.origin;
 }
-

@@ -22,7 +22,9 @@ export function dollars(what: string, text: string): number {
 export function cardDollars(what: string, text: string): number {
   const micros = dollars(what, text);
   if (micros % input_limits.micros_per_cent !== 0) {
-    throw usageError(`${what}: "${text}" has more than ${input_limits.card_amount_decimals_max} decimals; cards are charged in whole cents (e.g. ${formatUsd(micros - (micros % input_limits.micros_per_cent))})`);
+    throw usageError(
+      `${what}: "${text}" has more than ${input_limits.card_amount_decimals_max} decimals; cards are charged in whole cents (e.g. ${formatUsd(micros - (micros % input_limits.micros_per_cent))})`,
+    );
   }
   return micros;
 }
@@ -55,7 +57,8 @@ export function month(what: string, text: string): string {
 /** A payment provider's card token (tok_visa in the sandbox): one word, as long as the API takes. */
 export function cardToken(what: string, text: string): string {
   const value = text.trim();
-  if (!new RegExp(`^\\S{1,${input_limits.card_token_length_max}}$`).test(value)) throw usageError(`${what}: "${text}" is not a card token (one word of at most ${input_limits.card_token_length_max} characters, e.g. tok_visa)`);
+  if (!new RegExp(`^\\S{1,${input_limits.card_token_length_max}}$`).test(value))
+    throw usageError(`${what}: "${text}" is not a card token (one word of at most ${input_limits.card_token_length_max} characters, e.g. tok_visa)`);
   return value;
 }
 

@@ -59,7 +59,8 @@ export function group(parent: Command, name: string, description: string): Comma
  */
 export async function confirm(kit: Kit, question: string, yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;
-  if (!kit.stdin.isTTY || !kit.streams.err.isTTY) throw usageError('This needs a confirmation and there is no terminal to ask.', 'Pass --yes to confirm from a script.');
+  if (!kit.stdin.isTTY || !kit.streams.err.isTTY)
+    throw usageError('This needs a confirmation and there is no terminal to ask.', 'Pass --yes to confirm from a script.');
   const rl = createInterface({ input: kit.stdin, output: kit.streams.err });
   try {
     const answer = await rl.question(`${question} [y/N] `);
@@ -113,5 +114,7 @@ export async function promptHidden(kit: Kit, question: string): Promise<string> 
 export async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

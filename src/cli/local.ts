@@ -47,7 +47,12 @@ export interface AuditResult {
 export async function localAudit(target: LocalTarget): Promise<AuditResult> {
   // Never create a database by auditing the wrong directory.
   if (!target.database_url && !existsSync(join(target.data_dir, 'PG_VERSION'))) {
-    throw new CliError('not_found', `No Tokenbank database in ${target.data_dir}.`, EXIT.failed, 'Set TOKENBANK_DATA_DIR to the server\'s data directory, or DATABASE_URL.');
+    throw new CliError(
+      'not_found',
+      `No Tokenbank database in ${target.data_dir}.`,
+      EXIT.failed,
+      "Set TOKENBANK_DATA_DIR to the server's data directory, or DATABASE_URL.",
+    );
   }
   let db;
   try {
@@ -59,7 +64,12 @@ export async function localAudit(target: LocalTarget): Promise<AuditResult> {
     const audit = await new PgStore(db).audit(Date.now());
     return { ok: audit.findings.length === 0, ...audit };
   } catch (error) {
-    throw new CliError('database_error', `The audit query failed on ${target.description}: ${(error as Error).message}`, EXIT.failed, 'Is this a Tokenbank database at the current schema? Start the server once to migrate it.');
+    throw new CliError(
+      'database_error',
+      `The audit query failed on ${target.description}: ${(error as Error).message}`,
+      EXIT.failed,
+      'Is this a Tokenbank database at the current schema? Start the server once to migrate it.',
+    );
   } finally {
     await db.close();
   }

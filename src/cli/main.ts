@@ -22,6 +22,9 @@ import * as completion from './commands/completion';
 import * as admin from './commands/admin';
 import * as audit from './commands/audit';
 import * as serve from './commands/serve';
+import * as refunds from './commands/refunds';
+import * as webhooks from './commands/webhooks';
+import * as orgs from './commands/orgs';
 
 interface CommandModule {
   register(program: Command, kit: Kit): void;
@@ -30,7 +33,9 @@ interface CommandModule {
 /** In help order, grouped. A new feature adds its module to one of these groups. */
 const COMMAND_GROUPS: Array<{ heading: string; modules: CommandModule[] }> = [
   { heading: 'Sign-in and accounts:', modules: [session, accounts] },
-  { heading: 'Your money:', modules: [balance, usage, history, credits, cards, settings] },
+  { heading: 'Your money:', modules: [balance, usage, history, credits, cards, settings, refunds] },
+  { heading: 'Notifications:', modules: [webhooks] },
+  { heading: 'API organizations:', modules: [orgs] },
   { heading: 'Operator:', modules: [admin, audit, serve] },
   { heading: 'Shell:', modules: [completion] },
 ];

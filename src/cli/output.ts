@@ -108,7 +108,12 @@ export function renderTable(header: string[], rows: string[][], options: { align
     const gap = ' '.repeat(widths[i]! - visibleLength(cell));
     return options.align?.[i] === 'right' ? gap + cell : cell + gap;
   };
-  const render = (cells: string[]) => indent + cells.map((c, i) => pad(c, i)).join('  ').trimEnd();
+  const render = (cells: string[]) =>
+    indent +
+    cells
+      .map((c, i) => pad(c, i))
+      .join('  ')
+      .trimEnd();
   const head = render(header);
   return [options.style ? options.style.dim(head) : head, ...rows.map(render)].join('\n');
 }

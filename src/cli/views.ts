@@ -1,6 +1,15 @@
 // The API objects the CLI reads: the contract's own types (src/contract), never re-declared
 // here. The CLI names only the fields it shows and passes --json output through untouched.
-import type { AccountBody, ExtraUsageBody, Page, PaymentMethodBody, TransactionBody, UsageBody, UsageBucket as ContractUsageBucket, UsageRecordBody } from '../contract/views';
+import type { ResponseOf } from '../contract/routes';
+import type {
+  AccountBody,
+  ExtraUsageBody,
+  PaymentMethodBody,
+  TransactionBody,
+  UsageBody,
+  UsageBucket as ContractUsageBucket,
+  UsageRecordBody,
+} from '../contract/views';
 import type { FundingReason, FundingSource } from '../domain/funding';
 
 export type ExtraUsage = ExtraUsageBody;
@@ -9,9 +18,9 @@ export type UsageBucket = ContractUsageBucket;
 export type UsageView = UsageBody;
 export type PaymentMethod = PaymentMethodBody & { default?: boolean };
 export type Transaction = TransactionBody;
-export type TransactionsView = Page<Transaction> & { account_id: string };
-/** The receipt, with its funding reason as the domain names it (so it can be put in words). */
-export type UsageRecordView = Omit<UsageRecordBody, 'funding'> & { funding: { source: FundingSource; reason: FundingReason } };
+export type TransactionsView = ResponseOf<'GET /v1/accounts/{id}/transactions'>;
+/** The receipt: which source paid and why (the contract names both as enums, so both can be put in words). */
+export type UsageRecordView = UsageRecordBody;
 
 export const WINDOW_LABEL: Record<string, string> = { rolling_5h: '5-hour window', weekly: 'weekly window', cycle: 'cycle window' };
 

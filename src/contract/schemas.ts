@@ -1,7 +1,9 @@
 // The wire contract of HTTP API v1: one TypeBox schema gives the TypeScript type, the request
 // validator and the OpenAPI document. Every object is closed (additionalProperties: false) and
 // every number a bounded integer, so bad input is refused, never reinterpreted.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
+import { EVENT_TYPE_NAMES, EVENT_TYPES } from '../domain/events';
+import { FUNDING_REASONS, FUNDING_SOURCES } from '../domain/funding';
 import { limits } from '../domain/limits';
 
 const closed = { additionalProperties: false } as const;
@@ -25,8 +27,17 @@ export const ErrorBody = Type.Object(
   { $id: 'Error' },
 );
 
-export const SessionRequest = Type.Object({ email: Type.String({ maxLength: limits.email_length_max }), password: Type.String({ maxLength: limits.password_length_max }) }, closed);
-export const TokenRequest = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: limits.token_name_length_max })), ttl_days: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.personal_token_ttl_days_max })) }, closed);
+export const SessionRequest = Type.Object(
+  { email: Type.String({ maxLength: limits.email_length_max }), password: Type.String({ maxLength: limits.password_length_max }) },
+  closed,
+);
+export const TokenRequest = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: limits.token_name_length_max })),
+    ttl_days: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.personal_token_ttl_days_max })),
+  },
+  closed,
+);
 export const ServiceTokenRequest = Type.Object({ name: Type.String({ minLength: 1, maxLength: limits.token_name_length_max }) }, closed);
 
 export const CreateAccountRequest = Type.Object(
@@ -45,31 +56,50 @@ export const InviteMemberRequest = Type.Object(
   closed,
 );
 export const SubscriptionRequest = Type.Object({ plan: Id, seats: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.seats_max })) }, closed);
-export const PaymentMethodRequest = Type.Object({ token: Type.String({ minLength: 1, maxLength: limits.card_token_length_max, description: 'a payment-provider token, e.g. tok_visa' }) }, closed);
+export const PaymentMethodRequest = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: limits.card_token_length_max, description: 'a payment-provider token, e.g. tok_visa' }) },
+  closed,
+);
 export const ExtraUsagePatchRequest = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean()),
     monthly_spend_limit_micros: Type.Optional(Nullable(Micros)),
-    auto_reload: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()), amount_micros: Type.Optional(Micros), threshold_micros: Type.Optional(Micros) }, closed)),
+    auto_reload: Type.Optional(
+      Type.Object({ enabled: Type.Optional(Type.Boolean()), amount_micros: Type.Optional(Micros), threshold_micros: Type.Optional(Micros) }, closed),
+    ),
   },
   closed,
 );
-export const CreditsRequest = Type.Object({ amount_micros: Type.Integer({ minimum: 1, maximum: limits.amount_micros_max }), payment_method_id: Type.Optional(Id) }, closed);
+export const CreditsRequest = Type.Object(
+  { amount_micros: Type.Integer({ minimum: 1, maximum: limits.amount_micros_max }), payment_method_id: Type.Optional(Id) },
+  closed,
+);
 export const GrantRequest = Type.Object(
-  { amount_micros: Type.Integer({ minimum: 1, maximum: limits.amount_micros_max }), expires_at: Type.Optional(Nullable(Timestamp)), reason: Type.Optional(Type.String({ minLength: 1, maxLength: limits.name_length_max })) },
+  {
+    amount_micros: Type.Integer({ minimum: 1, maximum: limits.amount_micros_max }),
+    expires_at: Type.Optional(Nullable(Timestamp)),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: limits.name_length_max })),
+  },
   closed,
 );
 
+/** An API organization's key (tbk_…), instead of account_id: paid by API credits only (issue 12). */
+const ApiKeyField = Type.String({ minLength: 1, maxLength: limits.token_length_max, description: "an API organization's key (tbk_…), never with account_id" });
 export const AuthorizeRequest = Type.Object(
   {
-    account_id: Id,
-    app: Id,
+    account_id: Type.Optional(Type.String({ minLength: 1, maxLength: limits.id_length_max, description: 'the account that pays (or api_key)' })),
+    app: Type.Optional(Type.String({ minLength: 1, maxLength: limits.id_length_max, description: 'the client surface (required with account_id)' })),
+    api_key: Type.Optional(ApiKeyField),
     model: Id,
     input_tokens: Tokens,
     max_output_tokens: Type.Integer({ minimum: 1, maximum: limits.tokens_per_request_max }),
     user_id: Type.Optional(Id),
     ttl_ms: Type.Optional(Type.Integer({ minimum: limits.hold_ttl_ms_min, maximum: limits.hold_ttl_ms_max })),
-    cache_write: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('5m'), Type.Literal('1h')], { description: 'prompt-cache writes this request may make: the hold prices its input at that rate (default none)' })),
+    cache_write: Type.Optional(
+      Type.Union([Type.Literal('none'), Type.Literal('5m'), Type.Literal('1h')], {
+        description: 'prompt-cache writes this request may make: the hold prices its input at that rate (default none)',
+      }),
+    ),
   },
   closed,
 );
@@ -82,7 +112,13 @@ export const Usage = Type.Object(
     cache_creation_input_tokens: Type.Optional(NullableTokens),
     cache_read_input_tokens: Type.Optional(NullableTokens),
     cache_creation: Type.Optional(
-      Type.Union([Type.Object({ ephemeral_5m_input_tokens: Type.Optional(NullableTokens), ephemeral_1h_input_tokens: Type.Optional(NullableTokens) }, { additionalProperties: true }), Type.Null()]),
+      Type.Union([
+        Type.Object(
+          { ephemeral_5m_input_tokens: Type.Optional(NullableTokens), ephemeral_1h_input_tokens: Type.Optional(NullableTokens) },
+          { additionalProperties: true },
+        ),
+        Type.Null(),
+      ]),
     ),
     service_tier: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
     server_tool_use: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
@@ -91,7 +127,16 @@ export const Usage = Type.Object(
 );
 export const SettleRequest = Usage;
 export const UsageEvent = Type.Object(
-  { id: Id, account_id: Id, app: Id, model: Id, usage: Usage, timestamp: Timestamp, user_id: Type.Optional(Id) },
+  {
+    id: Id,
+    account_id: Type.Optional(Id),
+    app: Type.Optional(Id),
+    api_key: Type.Optional(ApiKeyField),
+    model: Id,
+    usage: Usage,
+    timestamp: Timestamp,
+    user_id: Type.Optional(Id),
+  },
   closed,
 );
 export const UsageEventsRequest = Type.Object({ events: Type.Array(UsageEvent, { minItems: 1, maxItems: limits.events_per_batch_max }) }, closed);
@@ -109,7 +154,11 @@ const Cursor = Type.String({ minLength: 1, maxLength: limits.id_length_max, desc
 const PageSize = Type.String({ pattern: '^[0-9]{1,4}$', description: `page size, 1 to ${limits.page_size_max} (default ${limits.page_size_default})` });
 /** Every list: ?limit= and ?cursor= (the next_cursor of the page before). */
 export const PageQuery = Type.Object(
-  { limit: Type.Optional(PageSize), cursor: Type.Optional(Cursor), before: Type.Optional(Type.String({ minLength: 1, maxLength: limits.id_length_max, description: 'deprecated: the same as cursor' })) },
+  {
+    limit: Type.Optional(PageSize),
+    cursor: Type.Optional(Cursor),
+    before: Type.Optional(Type.String({ minLength: 1, maxLength: limits.id_length_max, description: 'deprecated: the same as cursor' })),
+  },
   closed,
 );
 export const AccountsQuery = Type.Object(
@@ -131,7 +180,10 @@ export const CatalogBody = Type.Object(
           price_micros: Micros,
           per_seat: Type.Boolean(),
           extra_usage_allowed: Type.Boolean(),
-          windows: Type.Array(Type.Object({ kind: WindowKind, limit_tokens: Type.Integer({ minimum: 0, maximum: limits.allowance_window_tokens_max }) }, closed), { maxItems: limits.plan_windows_max }),
+          windows: Type.Array(
+            Type.Object({ kind: WindowKind, limit_tokens: Type.Integer({ minimum: 0, maximum: limits.allowance_window_tokens_max }) }, closed),
+            { maxItems: limits.plan_windows_max },
+          ),
           requests_per_minute: Type.Integer({ minimum: 1, maximum: limits.plan_requests_per_minute_max }),
           tokens_per_minute: Type.Integer({ minimum: 1, maximum: limits.plan_tokens_per_minute_max }),
         },
@@ -139,7 +191,17 @@ export const CatalogBody = Type.Object(
       ),
       { maxItems: limits.catalog_plans_max },
     ),
-    models: Type.Array(Type.Object({ id: Id, tier: Type.Union([Type.Literal('haiku'), Type.Literal('sonnet'), Type.Literal('opus')]), allowance_multiplier_milli: Type.Integer({ minimum: 1, maximum: limits.allowance_multiplier_milli_max }) }, closed), { maxItems: limits.catalog_models_max }),
+    models: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          tier: Type.Union([Type.Literal('haiku'), Type.Literal('sonnet'), Type.Literal('opus')]),
+          allowance_multiplier_milli: Type.Integer({ minimum: 1, maximum: limits.allowance_multiplier_milli_max }),
+        },
+        closed,
+      ),
+      { maxItems: limits.catalog_models_max },
+    ),
     prices: Type.Array(
       Type.Object(
         {
@@ -149,14 +211,18 @@ export const CatalogBody = Type.Object(
           input_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
           output_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
           cache_write_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
-          cache_write_1h_micros_per_mtok: Type.Optional(Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max, description: '1-hour cache writes; default 2× input' })),
+          cache_write_1h_micros_per_mtok: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max, description: '1-hour cache writes; default 2× input' }),
+          ),
           cache_read_micros_per_mtok: Type.Integer({ minimum: 0, maximum: limits.price_micros_per_mtok_max }),
         },
         closed,
       ),
       { maxItems: limits.catalog_prices_max },
     ),
-    apps: Type.Array(Type.Object({ id: Id, kind: Type.Union([Type.Literal('first_party'), Type.Literal('third_party')]) }, closed), { maxItems: limits.catalog_apps_max }),
+    apps: Type.Array(Type.Object({ id: Id, kind: Type.Union([Type.Literal('first_party'), Type.Literal('third_party')]) }, closed), {
+      maxItems: limits.catalog_apps_max,
+    }),
   },
   closed,
 );
@@ -177,7 +243,7 @@ const Role = Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Li
  * One page of a list, the same for every list: newest (or first) items in `data`; when
  * `has_more`, pass `next_cursor` back as `?cursor=` for the next page.
  */
-export const Page = <T extends TSchema>(item: T, extra: Record<string, TSchema> = {}, options: { $id?: string; description?: string } = {}) =>
+export const Page = <T extends TSchema, E extends TProperties = {}>(item: T, extra: E = {} as E, options: { $id?: string; description?: string } = {}) =>
   Type.Object(
     {
       ...extra,
@@ -193,10 +259,18 @@ export const TokenUsageBody = Type.Object(
   { ...open, description: 'token counts named as in the Messages API usage object' },
 );
 
+const FundingSourceSchema = Type.Union(
+  FUNDING_SOURCES.map((s) => Type.Literal(s)),
+  { description: 'which pool paid' },
+);
+const FundingReasonSchema = Type.Union(
+  FUNDING_REASONS.map((r) => Type.Literal(r)),
+  { description: 'why this source paid, e.g. third_party_extra_usage_only' },
+);
 export const Funding = Type.Object(
   {
-    source: Type.Union([Type.Literal('allowance'), Type.Literal('extra_usage'), Type.Literal('mixed'), Type.Literal('api_credits')]),
-    reason: Type.String({ description: 'why this source paid, e.g. third_party_extra_usage_only' }),
+    source: FundingSourceSchema,
+    reason: FundingReasonSchema,
     allowance_tokens: Int,
     held_micros: Int,
     max_cost_micros: Int,
@@ -224,7 +298,10 @@ export const AuthorizationResponse = Type.Object(
     allowance_tokens: Nullable(Int),
     cache_write: Type.Union([Type.Literal('none'), Type.Literal('5m'), Type.Literal('1h')]),
     beyond_hold: Nullable(Type.Boolean({ description: 'settled for more than the hold covered (charged in full)' })),
-    late_settlement_window_ends_at: Nullable(Type.String({ format: 'date-time', description: 'an expired hold: until then it still counts against the spend limit' })),
+    api_key_id: Type.Optional(Nullable(Str)),
+    late_settlement_window_ends_at: Nullable(
+      Type.String({ format: 'date-time', description: 'an expired hold: until then it still counts against the spend limit' }),
+    ),
   },
   closed,
 );
@@ -241,14 +318,24 @@ export const ExtraUsageResponse = Type.Object(
     purchased_micros: Int,
     promotional_micros: Int,
     held_micros: Int,
-    late_held_micros: Type.Integer({ description: 'expired holds still counted against the spend limit (not the balance) during their late-settlement window' }),
+    late_held_micros: Type.Integer({
+      description: 'expired holds still counted against the spend limit (not the balance) during their late-settlement window',
+    }),
     available_micros: Int,
     monthly_spend_limit_micros: Nullable(Int),
     spent_this_cycle_micros: Int,
     cycle_start: When,
     cycle_end: When,
     plan_status: Str,
-    auto_reload: Type.Object({ enabled: Type.Boolean(), amount_micros: Nullable(Int), threshold_micros: Nullable(Int), last_event: Nullable(AutoReloadEvent) }, closed),
+    refundable_micros: Type.Integer({
+      description: 'purchased credits a refund would return now: purchased − held, in whole cents; promotional credit is never refunded',
+    }),
+    frozen: Type.Boolean({ description: 'the balance is kept but cannot be used: the plan lapsed, or is not a paid plan' }),
+    frozen_reason: Nullable(Str),
+    auto_reload: Type.Object(
+      { enabled: Type.Boolean(), amount_micros: Nullable(Int), threshold_micros: Nullable(Int), last_event: Nullable(AutoReloadEvent) },
+      closed,
+    ),
   },
   closed,
 );
@@ -263,15 +350,15 @@ export const AccountSummary = Type.Object(
   closed,
 );
 export const MeResponse = Type.Object({ kind: Str, user: Type.Optional(UserRef), accounts: Type.Array(AccountSummary) }, closed);
-export const PersonalTokenResponse = Type.Object({ id: Str, token: Type.String({ description: 'the secret, shown once' }), name: Nullable(Str), expires_at: Nullable(When) }, closed);
+export const PersonalTokenResponse = Type.Object(
+  { id: Str, token: Type.String({ description: 'the secret, shown once' }), name: Nullable(Str), expires_at: Nullable(When) },
+  closed,
+);
 export const ServiceTokenResponse = Type.Object({ id: Str, token: Type.String({ description: 'the secret, shown once' }), name: Nullable(Str) }, closed);
 export const ServiceTokenSummary = Type.Object({ id: Str, name: Nullable(Str), created_at: When }, closed);
 export const ServiceTokenList = Page(ServiceTokenSummary);
 
-export const AccountWindow = Type.Object(
-  { kind: Str, seat: Nullable(Str), used: Int, limit: Int, resets_at: Nullable(When) },
-  closed,
-);
+export const AccountWindow = Type.Object({ kind: Str, seat: Nullable(Str), used: Int, limit: Int, resets_at: Nullable(When) }, closed);
 export const AccountResponse = Type.Object(
   {
     id: Str,
@@ -285,7 +372,9 @@ export const AccountResponse = Type.Object(
     cycle_end: When,
     created_at: When,
     windows: Type.Array(AccountWindow),
-    role: Type.Optional(Nullable(Type.Union([Role, Type.Literal('operator')], { description: "the caller's role in this account; operator for the operator" }))),
+    role: Type.Optional(
+      Nullable(Type.Union([Role, Type.Literal('operator')], { description: "the caller's role in this account; operator for the operator" })),
+    ),
     owner: Type.Optional(UserRef),
   },
   closed,
@@ -352,7 +441,7 @@ export const UsageRecordBody = Type.Object(
     app: Str,
     model: Str,
     price_version: Str,
-    funding: Type.Object({ source: Str, reason: Str }, closed),
+    funding: Type.Object({ source: FundingSourceSchema, reason: FundingReasonSchema }, closed),
     usage: TokenUsageBody,
     allowance_tokens: Int,
     cost_micros: Int,
@@ -361,6 +450,7 @@ export const UsageRecordBody = Type.Object(
     late: Type.Boolean(),
     charged_by: Nullable(Str),
     request_id: Nullable(Str),
+    api_key_id: Type.Optional(Nullable(Str)),
     occurred_at: When,
     recorded_at: When,
   },
@@ -371,7 +461,7 @@ export const Transaction = Type.Object(
   {
     id: Int,
     kind: Str,
-    amount_micros: Type.Integer({ description: '+ into the customer\'s books, − out of them' }),
+    amount_micros: Type.Integer({ description: "+ into the customer's books, − out of them" }),
     book: Str,
     grant_id: Nullable(Str),
     reference_id: Nullable(Str),
@@ -379,8 +469,15 @@ export const Transaction = Type.Object(
   },
   closed,
 );
-export const TransactionList = Page(Transaction, { account_id: Str, next_before: Nullable(Type.Integer({ description: 'deprecated: the same as next_cursor' })) });
-export const AccountEvent = Type.Object({ id: Int, type: Str, payload: Type.Object({}, open), created_at: When }, closed);
+export const TransactionList = Page(Transaction, {
+  account_id: Str,
+  next_before: Nullable(Type.Integer({ description: 'deprecated: the same as next_cursor' })),
+});
+export const EventTypeSchema = Type.Union(
+  EVENT_TYPE_NAMES.map((t) => Type.Literal(t)),
+  { description: `one of: ${EVENT_TYPE_NAMES.map((t) => `${t} (${EVENT_TYPES[t]})`).join('; ')}` },
+);
+export const AccountEvent = Type.Object({ id: Int, type: EventTypeSchema, payload: Type.Object({}, open), created_at: When }, closed);
 export const EventList = Page(AccountEvent, { account_id: Str });
 
 export const UsageEventResult = Type.Object(
@@ -398,14 +495,32 @@ export const CatalogResponse = Type.Object(
   {
     plans: Type.Array(
       Type.Object(
-        { id: Str, name: Str, price_micros: Int, per_seat: Type.Boolean(), extra_usage_allowed: Type.Boolean(), windows: Type.Array(Type.Object({ kind: Str, limit_tokens: Int }, closed)), requests_per_minute: Int, tokens_per_minute: Int },
+        {
+          id: Str,
+          name: Str,
+          price_micros: Int,
+          per_seat: Type.Boolean(),
+          extra_usage_allowed: Type.Boolean(),
+          windows: Type.Array(Type.Object({ kind: Str, limit_tokens: Int }, closed)),
+          requests_per_minute: Int,
+          tokens_per_minute: Int,
+        },
         closed,
       ),
     ),
     models: Type.Array(Type.Object({ id: Str, tier: Str, allowance_multiplier_milli: Int }, closed)),
     prices: Type.Array(
       Type.Object(
-        { id: Str, model_id: Str, effective_at: When, input_micros_per_mtok: Int, output_micros_per_mtok: Int, cache_write_micros_per_mtok: Int, cache_write_1h_micros_per_mtok: Int, cache_read_micros_per_mtok: Int },
+        {
+          id: Str,
+          model_id: Str,
+          effective_at: When,
+          input_micros_per_mtok: Int,
+          output_micros_per_mtok: Int,
+          cache_write_micros_per_mtok: Int,
+          cache_write_1h_micros_per_mtok: Int,
+          cache_read_micros_per_mtok: Int,
+        },
         closed,
       ),
     ),

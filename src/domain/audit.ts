@@ -30,6 +30,9 @@ export interface WalletSums {
   cycle_usage: number;
   ledger_usage: number;
   usage_charged: number;
+  /** Σ of the purchases' refunded amounts, and Σ refund − refund_reversal transfers: a refund moves both. */
+  purchases_refunded: number;
+  ledger_refunded: number;
 }
 
 export interface GrantSums {
@@ -63,6 +66,7 @@ const WALLET_CHECKS: Array<[string, keyof WalletSums, keyof WalletSums, string]>
   ['late_held_equals_expired_holds_in_window', 'late_held_micros', 'late_holds', 'held against the limit for late settlements'],
   ['spent_equals_cycle_usage', 'spent_cycle_micros', 'cycle_usage', 'spent this cycle'],
   ['usage_records_equal_usage_transfers', 'usage_charged', 'ledger_usage', 'extra usage charged in usage records'],
+  ['purchases_refunded_equal_refund_transfers', 'purchases_refunded', 'ledger_refunded', 'refunded on purchases'],
 ];
 
 export function auditFindings(sums: AuditSums): AuditResult {
@@ -75,13 +79,16 @@ export function auditFindings(sums: AuditSums): AuditResult {
     totals[`${b.currency}:${b.book}`] = balance;
     per_currency.set(b.currency, (per_currency.get(b.currency) ?? 0) + balance);
     legs += b.legs;
-    if (!KNOWN_BOOKS.includes(b.book)) findings.push({ check: 'known_book', account_id: null, expected: 0, actual: balance, message: `unknown book ${b.book}` });
+    if (!KNOWN_BOOKS.includes(b.book))
+      findings.push({ check: 'known_book', account_id: null, expected: 0, actual: balance, message: `unknown book ${b.book}` });
   }
   for (const [currency, sum] of per_currency) {
-    if (sum !== 0) findings.push({ check: 'currency_sums_to_zero', account_id: null, expected: 0, actual: sum, message: `Σ of all ${currency} books is ${sum}, not 0` });
+    if (sum !== 0)
+      findings.push({ check: 'currency_sums_to_zero', account_id: null, expected: 0, actual: sum, message: `Σ of all ${currency} books is ${sum}, not 0` });
   }
   const check = (name: string, account_id: string, expected: number, actual: number, what: string) => {
-    if (expected !== actual) findings.push({ check: name, account_id, expected, actual, message: `${account_id}: ${what} is ${actual}, entries say ${expected}` });
+    if (expected !== actual)
+      findings.push({ check: name, account_id, expected, actual, message: `${account_id}: ${what} is ${actual}, entries say ${expected}` });
   };
   for (const w of sums.wallets) {
     for (const [name, stored, summed, what] of WALLET_CHECKS) check(name, w.account_id, w[summed] as number, w[stored] as number, what);

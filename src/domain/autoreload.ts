@@ -35,7 +35,13 @@ export function decideAutoReload(input: ReloadInput): ReloadDecision {
   if (available >= settings.threshold_micros) return { kind: 'none' };
   const amount = settings.amount_micros;
   const spent = spentThisCycle(wallet, input.cycle);
-  const figures = { available_micros: available, threshold_micros: settings.threshold_micros, amount_micros: amount, spent_micros: spent, limit_micros: account.monthly_spend_limit_micros };
+  const figures = {
+    available_micros: available,
+    threshold_micros: settings.threshold_micros,
+    amount_micros: amount,
+    spent_micros: spent,
+    limit_micros: account.monthly_spend_limit_micros,
+  };
   if (!account.extra_usage_enabled || !extraUsageAllowed(account, input.plan, now_ms)) return { kind: 'skip', reason: 'extra_usage_off', figures };
   if (!account.has_payment_method) return { kind: 'skip', reason: 'no_payment_method', figures };
   if (wallet.reload_in_flight) return { kind: 'skip', reason: 'in_flight', figures };

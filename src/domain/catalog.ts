@@ -89,7 +89,13 @@ export function isPaidPlan(plan: Plan): boolean {
 }
 
 /** Prices from $/MTok input and output, with cache writes 1.25× (5 minutes) and 2× (1 hour) and cache read 0.1× input (SPEC §1.4). */
-export function standardPrice(id: string, model_id: string, effective_at_ms: number, input_micros_per_mtok: number, output_micros_per_mtok: number): ModelPrice {
+export function standardPrice(
+  id: string,
+  model_id: string,
+  effective_at_ms: number,
+  input_micros_per_mtok: number,
+  output_micros_per_mtok: number,
+): ModelPrice {
   // 1.25× and 0.1× of a price that is a multiple of 40 micros/MTok stay integers; the
   // catalog rejects other prices for derived cache rates rather than rounding them silently.
   if (input_micros_per_mtok % 40 !== 0) throw new Error('standardPrice: input price must be a multiple of 40 micros/MTok');
@@ -113,10 +119,55 @@ export function defaultCatalogData(): { plans: Plan[]; models: Model[]; prices: 
   const epoch = Date.UTC(2025, 0, 1);
   return {
     plans: [
-      { id: 'free', name: 'Free', price_micros: 0, per_seat: false, extra_usage_allowed: false, windows: [{ kind: 'rolling_5h', limit_tokens: 50_000 }], requests_per_minute: 20, tokens_per_minute: 200_000 },
-      { id: 'pro', name: 'Pro', price_micros: 20_000_000, per_seat: false, extra_usage_allowed: true, windows: [{ kind: 'rolling_5h', limit_tokens: 500_000 }, { kind: 'weekly', limit_tokens: 5_000_000 }], requests_per_minute: 60, tokens_per_minute: 2_000_000 },
-      { id: 'max', name: 'Max', price_micros: 100_000_000, per_seat: false, extra_usage_allowed: true, windows: [{ kind: 'rolling_5h', limit_tokens: 2_500_000 }, { kind: 'weekly', limit_tokens: 25_000_000 }], requests_per_minute: 200, tokens_per_minute: 8_000_000 },
-      { id: 'team', name: 'Team', price_micros: 30_000_000, per_seat: true, extra_usage_allowed: true, windows: [{ kind: 'rolling_5h', limit_tokens: 750_000 }, { kind: 'cycle', limit_tokens: 20_000_000 }], requests_per_minute: 120, tokens_per_minute: 4_000_000 },
+      {
+        id: 'free',
+        name: 'Free',
+        price_micros: 0,
+        per_seat: false,
+        extra_usage_allowed: false,
+        windows: [{ kind: 'rolling_5h', limit_tokens: 50_000 }],
+        requests_per_minute: 20,
+        tokens_per_minute: 200_000,
+      },
+      {
+        id: 'pro',
+        name: 'Pro',
+        price_micros: 20_000_000,
+        per_seat: false,
+        extra_usage_allowed: true,
+        windows: [
+          { kind: 'rolling_5h', limit_tokens: 500_000 },
+          { kind: 'weekly', limit_tokens: 5_000_000 },
+        ],
+        requests_per_minute: 60,
+        tokens_per_minute: 2_000_000,
+      },
+      {
+        id: 'max',
+        name: 'Max',
+        price_micros: 100_000_000,
+        per_seat: false,
+        extra_usage_allowed: true,
+        windows: [
+          { kind: 'rolling_5h', limit_tokens: 2_500_000 },
+          { kind: 'weekly', limit_tokens: 25_000_000 },
+        ],
+        requests_per_minute: 200,
+        tokens_per_minute: 8_000_000,
+      },
+      {
+        id: 'team',
+        name: 'Team',
+        price_micros: 30_000_000,
+        per_seat: true,
+        extra_usage_allowed: true,
+        windows: [
+          { kind: 'rolling_5h', limit_tokens: 750_000 },
+          { kind: 'cycle', limit_tokens: 20_000_000 },
+        ],
+        requests_per_minute: 120,
+        tokens_per_minute: 4_000_000,
+      },
     ],
     models: [
       { id: 'claude-haiku-4-5', tier: 'haiku', allowance_multiplier_milli: 1000 },

@@ -13,6 +13,7 @@ import {
   balanceMicros,
   currentCycle,
   drawFromWallet,
+  exceedsCap,
   extraUsageAllowed,
   planStatusAt,
   spentThisCycle,
@@ -21,15 +22,19 @@ import {
   type WalletState,
 } from './wallet';
 
-export type FundingSource = 'allowance' | 'extra_usage' | 'mixed' | 'api_credits';
+/** Which pool paid a request. */
+export const FUNDING_SOURCES = ['allowance', 'extra_usage', 'mixed', 'api_credits'] as const;
+export type FundingSource = (typeof FUNDING_SOURCES)[number];
 
 /** Why the source was chosen: the answer to "why did this come out of my credits?". */
-export type FundingReason =
-  | 'first_party_allowance' // the plan allowance had room for the whole request
-  | 'first_party_overflow' // the allowance was used up; extra usage paid all of it
-  | 'first_party_mixed' // the allowance had some room; extra usage paid the rest
-  | 'third_party_extra_usage_only' // third-party apps draw only on extra usage
-  | 'api_key'; // API-key requests draw only on API credits
+export const FUNDING_REASONS = [
+  'first_party_allowance', // the plan allowance had room for the whole request
+  'first_party_overflow', // the allowance was used up; extra usage paid all of it
+  'first_party_mixed', // the allowance had some room; extra usage paid the rest
+  'third_party_extra_usage_only', // third-party apps draw only on extra usage
+  'api_key', // API-key requests draw only on API credits
+] as const;
+export type FundingReason = (typeof FUNDING_REASONS)[number];
 
 export interface WindowMark {
   kind: WindowKind;
@@ -83,18 +88,26 @@ function checkExtraUsage(input: AuthorizeInput, hold_micros: number): FundingRef
   const balance = balanceMicros(wallet, now_ms);
   const available = availableMicros(wallet, now_ms);
   if (wallet.purchased_micros < 0) {
-    return refusal('negative_balance', `Your extra usage balance is ${formatUsd(balance)} after a request cost more than its hold. Add at least ${formatUsd(-wallet.purchased_micros)} of credits to continue.`, {
-      balance_micros: balance,
-      owed_micros: -wallet.purchased_micros,
-    });
+    return refusal(
+      'negative_balance',
+      `Your extra usage balance is ${formatUsd(balance)} after a request cost more than its hold. Add at least ${formatUsd(-wallet.purchased_micros)} of credits to continue.`,
+      {
+        balance_micros: balance,
+        owed_micros: -wallet.purchased_micros,
+      },
+    );
   }
   if (available < hold_micros) {
-    return refusal('insufficient_balance', `This request may cost up to ${formatUsd(hold_micros, 6)} but ${formatUsd(available, 6)} of extra usage is available. Add credits or turn on auto-reload.`, {
-      balance_micros: balance,
-      held_micros: wallet.held_micros,
-      available_micros: available,
-      required_micros: hold_micros,
-    });
+    return refusal(
+      'insufficient_balance',
+      `This request may cost up to ${formatUsd(hold_micros, 6)} but ${formatUsd(available, 6)} of extra usage is available. Add credits or turn on auto-reload.`,
+      {
+        balance_micros: balance,
+        held_micros: wallet.held_micros,
+        available_micros: available,
+        required_micros: hold_micros,
+      },
+    );
   }
   const limit = account.monthly_spend_limit_micros;
   if (limit !== null) {
@@ -103,16 +116,20 @@ function checkExtraUsage(input: AuthorizeInput, hold_micros: number): FundingRef
     // The hard cap: spent + held + this hold must fit under the limit (SPEC §1.6). Holds that
     // expired unsettled still count here until their late-settlement window ends.
     const held = wallet.held_micros + wallet.late_held_micros;
-    if (spent + held + hold_micros > limit) {
+    if (exceedsCap(spent, held, hold_micros, limit)) {
       const late = wallet.late_held_micros > 0 ? ` (${formatUsd(wallet.late_held_micros)} of it by expired holds that may still be settled)` : '';
-      return refusal('spend_limit_reached', `This request may cost up to ${formatUsd(hold_micros, 6)}; with ${formatUsd(spent)} spent and ${formatUsd(held)} held this cycle${late} it would pass your ${formatUsd(limit)} monthly limit. Raise the limit or wait until ${iso(cycle.end_ms).slice(0, 10)}.`, {
-        limit_micros: limit,
-        spent_micros: spent,
-        held_micros: wallet.held_micros,
-        late_held_micros: wallet.late_held_micros,
-        required_micros: hold_micros,
-        resets_at: iso(cycle.end_ms),
-      });
+      return refusal(
+        'spend_limit_reached',
+        `This request may cost up to ${formatUsd(hold_micros, 6)}; with ${formatUsd(spent)} spent and ${formatUsd(held)} held this cycle${late} it would pass your ${formatUsd(limit)} monthly limit. Raise the limit or wait until ${iso(cycle.end_ms).slice(0, 10)}.`,
+        {
+          limit_micros: limit,
+          spent_micros: spent,
+          held_micros: wallet.held_micros,
+          late_held_micros: wallet.late_held_micros,
+          required_micros: hold_micros,
+          resets_at: iso(cycle.end_ms),
+        },
+      );
     }
   }
   return null;
@@ -124,50 +141,107 @@ function checkExtraUsage(input: AuthorizeInput, hold_micros: number): FundingRef
  * Mixed (example 7): T allowance tokens, R room → allowance takes R, extra pays ⌈cost × (T − R) / T⌉.
  */
 export function decideAuthorization(input: AuthorizeInput): Decision<Funding> {
-  const { account, plan, app, model, price, wallet, now_ms } = input;
+  const { account, plan, app, model, price, now_ms } = input;
   const max_cost = maxCostMicros(input.input_tokens, input.max_output_tokens, price, input.cache_write ?? 'none');
-  const total_tokens = allowanceTokens({ input_tokens: input.input_tokens, output_tokens: input.max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, model);
+  const total_tokens = allowanceTokens(
+    { input_tokens: input.input_tokens, output_tokens: input.max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    model,
+  );
   const extra_ok = extraUsageAllowed(account, plan, now_ms);
   const status = planStatusAt(account, now_ms);
+  const facts: FundingFacts = { max_cost, total_tokens, extra_ok, status };
+  return app.kind === 'third_party' ? decideThirdParty(input, facts) : decideFirstParty(input, facts);
+}
 
-  if (app.kind === 'third_party') {
-    if (!extra_ok) {
-      return refuse('plan_required', `Third-party apps such as ${app.id} use extra usage, which needs an active paid plan (Pro, Max or Team). ${status === 'lapsed' ? 'Your plan has lapsed; renew it to use your balance.' : 'Upgrade your plan.'}`, { plan: account.plan_id, plan_status: status, app: app.id });
-    }
-    const balance = balanceMicros(wallet, now_ms);
-    if (!account.extra_usage_enabled || (balance <= 0 && wallet.purchased_micros >= 0)) {
-      return refuse('extra_usage_required', `${app.id} is a third-party app: it draws only on extra usage, even while your plan allowance has room. ${account.extra_usage_enabled ? 'Your extra usage balance is empty: add credits.' : 'Turn on extra usage and add credits.'}`, {
+/** What both kinds of app are decided on, worked out once. */
+interface FundingFacts {
+  max_cost: number;
+  total_tokens: number;
+  extra_ok: boolean;
+  status: ReturnType<typeof planStatusAt>;
+}
+
+/** Third-party apps: extra usage only, even while the allowance has room (SPEC §1.4). */
+function decideThirdParty(input: AuthorizeInput, { max_cost, extra_ok, status }: FundingFacts): Decision<Funding> {
+  const { account, app, wallet, now_ms } = input;
+  if (!extra_ok) {
+    return refuse(
+      'plan_required',
+      `Third-party apps such as ${app.id} use extra usage, which needs an active paid plan (Pro, Max or Team). ${status === 'lapsed' ? 'Your plan has lapsed; renew it to use your balance.' : 'Upgrade your plan.'}`,
+      { plan: account.plan_id, plan_status: status, app: app.id },
+    );
+  }
+  const balance = balanceMicros(wallet, now_ms);
+  if (!account.extra_usage_enabled || (balance <= 0 && wallet.purchased_micros >= 0)) {
+    return refuse(
+      'extra_usage_required',
+      `${app.id} is a third-party app: it draws only on extra usage, even while your plan allowance has room. ${account.extra_usage_enabled ? 'Your extra usage balance is empty: add credits.' : 'Turn on extra usage and add credits.'}`,
+      {
         app: app.id,
         extra_usage_enabled: account.extra_usage_enabled,
         balance_micros: balance,
-      });
-    }
-    const problem = checkExtraUsage(input, max_cost);
-    if (problem) return { ok: false, refusal: problem };
-    return { ok: true, value: { source: 'extra_usage', reason: 'third_party_extra_usage_only', allowance_tokens: 0, held_micros: max_cost, max_cost_micros: max_cost, windows: [] } };
+      },
+    );
   }
+  const problem = checkExtraUsage(input, max_cost);
+  if (problem) return { ok: false, refusal: problem };
+  return {
+    ok: true,
+    value: {
+      source: 'extra_usage',
+      reason: 'third_party_extra_usage_only',
+      allowance_tokens: 0,
+      held_micros: max_cost,
+      max_cost_micros: max_cost,
+      windows: [],
+    },
+  };
+}
 
-  // First party: allowance first. Every window must have room; the room is the smallest.
+/** First-party apps: the allowance first (every window must have room), then overflow or mixed. */
+function decideFirstParty(input: AuthorizeInput, { max_cost, total_tokens, extra_ok, status }: FundingFacts): Decision<Funding> {
+  const { account, plan } = input;
   const views = windowViews(input);
   if (status === 'lapsed' || !plan) {
-    return refuse('plan_required', 'Your plan has lapsed: renew it to use the service. Your extra usage balance is kept and refundable.', { plan: account.plan_id, plan_status: status });
+    return refuse('plan_required', 'Your plan has lapsed: renew it to use the service. Your extra usage balance is kept and refundable.', {
+      plan: account.plan_id,
+      plan_status: status,
+    });
   }
   const room = views.length === 0 ? 0 : Math.min(...views.map(windowRoom));
   const marks = views.map((v) => ({ kind: v.kind, start_ms: v.start_ms }));
   if (room >= total_tokens) {
-    return { ok: true, value: { source: 'allowance', reason: 'first_party_allowance', allowance_tokens: total_tokens, held_micros: 0, max_cost_micros: max_cost, windows: marks } };
+    return {
+      ok: true,
+      value: {
+        source: 'allowance',
+        reason: 'first_party_allowance',
+        allowance_tokens: total_tokens,
+        held_micros: 0,
+        max_cost_micros: max_cost,
+        windows: marks,
+      },
+    };
   }
   const resets_at_ms = views.length === 0 ? null : Math.max(...views.filter((v) => windowRoom(v) < total_tokens).map((v) => v.resets_at_ms));
   if (!extra_ok || !account.extra_usage_enabled) {
     // A request larger than a whole window can never fit: waiting for the reset would not help.
     const never_fits = views.some((v) => v.limit_tokens < total_tokens);
-    const when = never_fits ? `; it is larger than the whole ${plan.name} allowance window, so lower max_output_tokens` : resets_at_ms ? `; it resets at ${iso(resets_at_ms)}` : '';
-    return refuse('allowance_exhausted', `Your ${plan.name} allowance cannot cover this request (${room} of ${total_tokens} tokens left)${when}. ${extra_ok ? 'Turn on extra usage to keep going.' : 'Upgrade to a paid plan to use extra usage.'}`, {
-      allowance_tokens_required: total_tokens,
-      allowance_tokens_left: room,
-      resets_at: resets_at_ms === null ? null : iso(resets_at_ms),
-      extra_usage_enabled: account.extra_usage_enabled,
-    });
+    const when = never_fits
+      ? `; it is larger than the whole ${plan.name} allowance window, so lower max_output_tokens`
+      : resets_at_ms
+        ? `; it resets at ${iso(resets_at_ms)}`
+        : '';
+    return refuse(
+      'allowance_exhausted',
+      `Your ${plan.name} allowance cannot cover this request (${room} of ${total_tokens} tokens left)${when}. ${extra_ok ? 'Turn on extra usage to keep going.' : 'Upgrade to a paid plan to use extra usage.'}`,
+      {
+        allowance_tokens_required: total_tokens,
+        allowance_tokens_left: room,
+        resets_at: resets_at_ms === null ? null : iso(resets_at_ms),
+        extra_usage_enabled: account.extra_usage_enabled,
+      },
+    );
   }
   const extra = room > 0 ? shareCeil(max_cost, total_tokens - room, total_tokens) : max_cost;
   const problem = checkExtraUsage(input, extra);
@@ -176,9 +250,15 @@ export function decideAuthorization(input: AuthorizeInput): Decision<Funding> {
     return { ok: false, refusal: problem };
   }
   if (room > 0) {
-    return { ok: true, value: { source: 'mixed', reason: 'first_party_mixed', allowance_tokens: room, held_micros: extra, max_cost_micros: max_cost, windows: marks } };
+    return {
+      ok: true,
+      value: { source: 'mixed', reason: 'first_party_mixed', allowance_tokens: room, held_micros: extra, max_cost_micros: max_cost, windows: marks },
+    };
   }
-  return { ok: true, value: { source: 'extra_usage', reason: 'first_party_overflow', allowance_tokens: 0, held_micros: extra, max_cost_micros: max_cost, windows: [] } };
+  return {
+    ok: true,
+    value: { source: 'extra_usage', reason: 'first_party_overflow', allowance_tokens: 0, held_micros: extra, max_cost_micros: max_cost, windows: [] },
+  };
 }
 
 function seatWindow(seat_windows: SeatWindows, kind: WindowKind): WindowState {
@@ -252,7 +332,10 @@ export function releaseHold(wallet: WalletState, seat_windows: SeatWindows, fund
     const state = seat_windows.get(mark.kind);
     // A window that has rolled over since the hold was placed holds nothing of it any more.
     if (state && state.start_ms === mark.start_ms) {
-      invariant(state.held_tokens >= funding.allowance_tokens, () => `releasing ${funding.allowance_tokens} held tokens from a ${mark.kind} window that holds ${state.held_tokens}`);
+      invariant(
+        state.held_tokens >= funding.allowance_tokens,
+        () => `releasing ${funding.allowance_tokens} held tokens from a ${mark.kind} window that holds ${state.held_tokens}`,
+      );
       state.held_tokens -= funding.allowance_tokens;
     }
   }
@@ -271,7 +354,12 @@ export interface Charge {
  * authorization. Allowance-funded requests consume all their tokens from the allowance; mixed
  * ones take at most the reserved room from it and pay ⌈cost × (T − A) / T⌉ in extra usage.
  */
-export function computeCharge(funding: Pick<Funding, 'source' | 'allowance_tokens'>, model: Model, price: ModelPrice, usage: TokenUsage): Omit<Charge, 'draws'> {
+export function computeCharge(
+  funding: Pick<Funding, 'source' | 'allowance_tokens'>,
+  model: Model,
+  price: ModelPrice,
+  usage: TokenUsage,
+): Omit<Charge, 'draws'> {
   const cost = costMicros(usage, price);
   const tokens = allowanceTokens(usage, model);
   switch (funding.source) {
@@ -293,7 +381,14 @@ export function computeCharge(funding: Pick<Funding, 'source' | 'allowance_token
 }
 
 /** Writes a charge into the wallet (draws, spend counter) and the seat's windows. */
-export function applyCharge(account: AccountState, wallet: WalletState, seat_windows: SeatWindows, windows: WindowMark[], charge: Omit<Charge, 'draws'>, now_ms: number): Draw[] {
+export function applyCharge(
+  account: AccountState,
+  wallet: WalletState,
+  seat_windows: SeatWindows,
+  windows: WindowMark[],
+  charge: Omit<Charge, 'draws'>,
+  now_ms: number,
+): Draw[] {
   if (charge.allowance_tokens > 0) {
     for (const mark of windows) {
       const state = seatWindow(seat_windows, mark.kind);

@@ -14,7 +14,7 @@ export const BOOKS = {
 export type Book = (typeof BOOKS)[keyof typeof BOOKS];
 export const CUSTOMER_BOOKS: readonly Book[] = [BOOKS.purchased, BOOKS.promotional];
 
-export type TransferKind = 'purchase' | 'usage' | 'grant' | 'grant_expiry' | 'refund';
+export type TransferKind = 'purchase' | 'usage' | 'grant' | 'grant_expiry' | 'refund' | 'refund_reversal';
 
 export interface Transfer {
   account_id: string;
@@ -54,19 +54,69 @@ export function usageTransfers(account_id: string, draws: Draw[], reference_id: 
 }
 
 export function purchaseTransfer(account_id: string, amount_micros: number, purchase_id: string, now_ms: number): Transfer {
-  return { account_id, kind: 'purchase', debit_book: BOOKS.cash, credit_book: BOOKS.purchased, amount_micros, grant_id: null, reference_id: purchase_id, created_at_ms: now_ms };
+  return {
+    account_id,
+    kind: 'purchase',
+    debit_book: BOOKS.cash,
+    credit_book: BOOKS.purchased,
+    amount_micros,
+    grant_id: null,
+    reference_id: purchase_id,
+    created_at_ms: now_ms,
+  };
 }
 
 export function grantTransfer(account_id: string, amount_micros: number, grant_id: string, now_ms: number): Transfer {
-  return { account_id, kind: 'grant', debit_book: BOOKS.promotions, credit_book: BOOKS.promotional, amount_micros, grant_id, reference_id: grant_id, created_at_ms: now_ms };
+  return {
+    account_id,
+    kind: 'grant',
+    debit_book: BOOKS.promotions,
+    credit_book: BOOKS.promotional,
+    amount_micros,
+    grant_id,
+    reference_id: grant_id,
+    created_at_ms: now_ms,
+  };
 }
 
 export function grantExpiryTransfer(account_id: string, amount_micros: number, grant_id: string, now_ms: number): Transfer {
-  return { account_id, kind: 'grant_expiry', debit_book: BOOKS.promotional, credit_book: BOOKS.promotions, amount_micros, grant_id, reference_id: grant_id, created_at_ms: now_ms };
+  return {
+    account_id,
+    kind: 'grant_expiry',
+    debit_book: BOOKS.promotional,
+    credit_book: BOOKS.promotions,
+    amount_micros,
+    grant_id,
+    reference_id: grant_id,
+    created_at_ms: now_ms,
+  };
 }
 
 export function refundTransfer(account_id: string, amount_micros: number, refund_id: string, now_ms: number): Transfer {
-  return { account_id, kind: 'refund', debit_book: BOOKS.purchased, credit_book: BOOKS.cash, amount_micros, grant_id: null, reference_id: refund_id, created_at_ms: now_ms };
+  return {
+    account_id,
+    kind: 'refund',
+    debit_book: BOOKS.purchased,
+    credit_book: BOOKS.cash,
+    amount_micros,
+    grant_id: null,
+    reference_id: refund_id,
+    created_at_ms: now_ms,
+  };
+}
+
+/** A refund the provider refused: the credits its start took out of the purchased book go back. */
+export function refundReversalTransfer(account_id: string, amount_micros: number, refund_id: string, now_ms: number): Transfer {
+  return {
+    account_id,
+    kind: 'refund_reversal',
+    debit_book: BOOKS.cash,
+    credit_book: BOOKS.purchased,
+    amount_micros,
+    grant_id: null,
+    reference_id: refund_id,
+    created_at_ms: now_ms,
+  };
 }
 
 export interface AuditFinding {

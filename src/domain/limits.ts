@@ -27,8 +27,14 @@ export const limits = {
   redeemed_micros_per_day_max: 2_000_000_000,
   spend_limit_micros_default: 50_000_000,
   spend_limit_warning_percent: 80,
+  // Notifications (SPEC §1.10): balance.low below the auto-reload threshold, else below this;
+  // allowance.warning when a plan window reaches this share of its limit.
+  balance_low_micros_default: 5_000_000,
+  allowance_warning_percent: 80,
 
   reload_attempts_max: 3,
+  // The API's answer while a first start's work runs (503 starting): retry after this.
+  starting_retry_after_s: 1,
   // A card is charged in whole cents: purchases and auto-reload amounts are multiples of this.
   card_charge_unit_micros: 10_000,
 
@@ -69,6 +75,12 @@ export const limits = {
 
   // Rate limits of plans are per minute; other limiters name their own window.
   rate_limit_window_ms_default: 60 * 1000,
+  // Budgets a process's in-memory limiter keeps before it drops those of past windows; holds whose
+  // unused output tokens this process may still give back at settle (issue 12).
+  rate_budget_keys_max: 100_000,
+  rate_holds_remembered_max: 100_000,
+  // API organizations' usage tiers the operator may define.
+  api_tiers_max: 20,
   // Sign-in throttling: wrong passwords counted per email and per client address in a fixed
   // window; at the bound, sign-in is refused (429, Retry-After) before the password is checked.
   // 10 per email per 15 min ≈ 1,000 guesses a day at most for one account; an address gets more
@@ -114,6 +126,51 @@ export const limits = {
   plan_windows_max: 3,
   plan_requests_per_minute_max: 1_000_000,
   plan_tokens_per_minute_max: 1_000_000_000,
+
+  // Refunds, promotions and plan lapse (issue 11). A refund left pending by a crash or a provider
+  // that did not answer is finished by the job once its own request has had the grace to do it.
+  job_pending_refunds_interval_ms: 5000,
+  pending_refund_grace_ms: 30_000,
+  pending_refunds_batch_max: 50,
+  // Owners are told this many days before a cancelled plan lapses (TOKENBANK_LAPSE_NOTICE_DAYS).
+  lapse_notice_days_default: 7,
+  lapse_notice_days_max: 90,
+  job_lapse_notices_interval_ms: 60_000,
+  lapse_notices_batch_max: 100,
+  // Campaign codes: letters, digits, - and _, compared without case.
+  promotion_code_length_min: 3,
+  promotion_code_length_max: 40,
+  promotion_claims_max: 10_000_000,
+  promotion_credit_expires_in_days_max: 3650,
+  // Webhooks (docs/webhooks.md): endpoints per account (and for the operator), URL length, one
+  // attempt's time and the response bytes read, the lease that makes one process deliver an
+  // event while it tries (longer than an attempt), batch sizes, and when an endpoint that keeps
+  // failing is disabled. Default retry schedule (Standard Webhooks'): 5 s, 5 min, 30 min, 2 h,
+  // 5 h, 10 h, 10 h after the first attempt ≈ 27.6 h, each delay lengthened by up to 20% jitter.
+  webhook_endpoints_per_account_max: 20,
+  webhook_url_length_max: 2000,
+  webhook_request_timeout_ms: 10_000,
+  webhook_dns_timeout_ms: 5000,
+  webhook_response_body_bytes_max: 4096,
+  webhook_error_length_max: 500,
+  webhook_lease_ms: 60_000,
+  webhook_deliveries_per_tick_max: 50,
+  webhook_events_per_fan_out_max: 500,
+  webhook_retry_schedule_ms_default: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+  webhook_retry_schedule_entries_max: 20,
+  webhook_retry_delay_ms_max: 7 * 24 * 60 * 60 * 1000,
+  webhook_retry_jitter_percent: 20,
+  webhook_endpoint_failing_ms_max: 5 * 24 * 60 * 60 * 1000,
+  job_webhooks_interval_ms: 200,
+
+  // Stripe (docs/payments.md): the SDK's time per request and its retries (same idempotency key),
+  // how long a purchase waits for the person's bank (3-D Secure) before the job ends it, and the
+  // webhook signature's tolerance for clock skew.
+  stripe_request_timeout_ms: 20_000,
+  stripe_network_retries_max: 2,
+  authentication_wait_ms: 60 * 60 * 1000,
+  stripe_webhook_tolerance_s: 300,
+  provider_event_id_length_max: 255,
 
   page_size_default: 50,
   page_size_max: 500,

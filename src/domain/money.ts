@@ -2,6 +2,8 @@
 // This module is the one place that multiplies, divides and rounds money. Products that may
 // pass 2^53 (tokens × price) are computed in BigInt and brought back to a safe integer.
 
+import { limits } from './limits';
+
 export const MICROS_PER_DOLLAR = 1_000_000;
 export const TOKENS_PER_MTOK = 1_000_000n;
 
@@ -13,6 +15,19 @@ export class MoneyInvariantError extends Error {
 export function assertMicros(value: number, what = 'amount'): number {
   if (!Number.isSafeInteger(value)) throw new MoneyInvariantError(`${what} is not a safe integer of micros: ${value}`);
   return value;
+}
+
+/** Micros to the card provider's unit, whole cents; an amount that is not whole cents is a bug here (callers check first). */
+export function microsToCents(amount_micros: number): number {
+  assertMicros(amount_micros);
+  if (amount_micros % limits.card_charge_unit_micros !== 0) throw new MoneyInvariantError(`not whole cents: ${amount_micros} micros`);
+  return amount_micros / limits.card_charge_unit_micros;
+}
+
+/** The card provider's cents back to micros. */
+export function centsToMicros(cents: number): number {
+  if (!Number.isSafeInteger(cents)) throw new MoneyInvariantError(`not a whole number of cents: ${cents}`);
+  return assertMicros(cents * limits.card_charge_unit_micros, 'cents');
 }
 
 export function toSafeNumber(value: bigint, what = 'amount'): number {

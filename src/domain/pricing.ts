@@ -75,7 +75,10 @@ export function holdInputRate(price: ModelPrice, cache_write: CacheWrite): numbe
  * max_output_tokens (SPEC §1.6, example 4).
  */
 export function maxCostMicros(input_tokens: number, max_output_tokens: number, price: ModelPrice, cache_write: CacheWrite = 'none'): number {
-  return costMicros({ input_tokens, output_tokens: max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, { ...price, input_micros_per_mtok: holdInputRate(price, cache_write) });
+  return costMicros(
+    { input_tokens, output_tokens: max_output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    { ...price, input_micros_per_mtok: holdInputRate(price, cache_write) },
+  );
 }
 
 /** (input + output + cache_write) × multiplier; cache reads count 0. Rounded up to whole tokens. */

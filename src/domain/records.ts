@@ -15,7 +15,6 @@ export interface CardDetails {
   exp_year: number;
 }
 
-
 export interface ReloadEvent {
   type: 'succeeded' | 'failed' | 'skipped';
   reason: string | null;
@@ -34,7 +33,12 @@ export interface AccountRecord extends AccountState {
  * concurrent writers of different settings never undo each other (the row lock orders them,
  * and neither rewrites the other's column from a copy it read earlier).
  */
-export type AccountChanges = Partial<Pick<AccountRecord, 'name' | 'plan_id' | 'seats' | 'anchor_ms' | 'cancel_at_ms' | 'extra_usage_enabled' | 'monthly_spend_limit_micros' | 'default_payment_method_id'>> & {
+export type AccountChanges = Partial<
+  Pick<
+    AccountRecord,
+    'name' | 'plan_id' | 'seats' | 'anchor_ms' | 'cancel_at_ms' | 'extra_usage_enabled' | 'monthly_spend_limit_micros' | 'default_payment_method_id'
+  >
+> & {
   auto_reload?: Partial<AccountRecord['auto_reload']>;
 };
 
@@ -77,6 +81,8 @@ export interface AuthorizationRecord {
   settled_allowance_tokens: number | null;
   /** Settled for more than its hold covered (more tokens, or cache writes it did not declare); null until settled. */
   beyond_hold: boolean | null;
+  /** The API key of an API organization's request (its account_id is the org's); absent or null for an account's. */
+  api_key_id?: string | null;
 }
 
 export interface UsageRecord {
@@ -104,6 +110,8 @@ export interface UsageRecord {
   /** Who charged it (a service token, a user, the operator) and the server's request id (SPEC §1.11). */
   actor: string | null;
   request_id: string | null;
+  /** The API key that made it (an API organization's usage); absent or null for an account's. */
+  api_key_id?: string | null;
 }
 
 export interface OutboxEvent {
@@ -142,6 +150,16 @@ export interface PurchaseRecord {
   completed_at_ms: number | null;
   /** When a pending purchase may be charged (again); null = now. */
   next_attempt_at_ms: number | null;
+  /** A purchase waiting for the person to confirm it with their bank (3-D Secure): what the page needs. */
+  action?: PaymentAction | null;
+}
+
+/** What the page needs to finish a payment the bank asks the person to confirm (3-D Secure). */
+export interface PaymentAction {
+  payment_intent_id: string;
+  client_secret: string | null;
+  /** Where the person completes the bank's step (Stripe's redirect URL), when the provider gave one. */
+  next_action_url: string | null;
 }
 
 export interface PaymentMethodRecord extends CardDetails {

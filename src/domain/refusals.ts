@@ -18,7 +18,8 @@ export const FUNDING_REFUSAL_ORDER = [
 
 export type FundingRefusalType = (typeof FUNDING_REFUSAL_ORDER)[number];
 
-export const CARD_REFUSAL_TYPES = ['card_declined', 'insufficient_funds', 'expired_card', 'processing_error'] as const;
+// authentication_required: the bank asks the person to confirm the payment (3-D Secure); a purchase waits for it.
+export const CARD_REFUSAL_TYPES = ['card_declined', 'insufficient_funds', 'expired_card', 'processing_error', 'authentication_required'] as const;
 export type CardRefusalType = (typeof CARD_REFUSAL_TYPES)[number];
 
 export type Figures = Record<string, string | number | boolean | null>;
@@ -48,7 +49,14 @@ export type ErrorType =
   | 'rate_limited'
   | 'overloaded'
   | 'commit_unknown'
-  | 'internal_error';
+  // the server has bound its port and is still doing its first-start work (catalog, demo seed)
+  | 'starting'
+  | 'internal_error'
+  // refunds and campaign codes (issue 11)
+  | 'refund_exceeds_refundable'
+  | 'promotion_expired'
+  | 'promotion_exhausted'
+  | 'promotion_already_claimed';
 
 /** A typed failure carried through use cases; adapters map `type` to their own form once. */
 export class AppError extends Error {

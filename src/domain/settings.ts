@@ -17,7 +17,12 @@ export interface ExtraUsageChange {
 /** The columns the change writes (only those it changes), or the refusal. Mutates `account` to the result. */
 export function planExtraUsageChange(account: AccountState, change: ExtraUsageChange): { ok: true; changes: AccountChanges } | { ok: false; error: AppError } {
   const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros };
-  if (change.enabled === true && !account.extra_usage_enabled && change.monthly_spend_limit_micros === undefined && account.monthly_spend_limit_micros === null) {
+  if (
+    change.enabled === true &&
+    !account.extra_usage_enabled &&
+    change.monthly_spend_limit_micros === undefined &&
+    account.monthly_spend_limit_micros === null
+  ) {
     account.monthly_spend_limit_micros = limits.spend_limit_micros_default;
   }
   if (change.enabled !== undefined) account.extra_usage_enabled = change.enabled;

@@ -61,6 +61,8 @@ export function planStatusAt(account: AccountState, now_ms: number): PlanStatus 
 
 /** Extra usage needs an active paid plan (SPEC §1.5). A cancelling plan is active until its end. */
 export function extraUsageAllowed(account: AccountState, plan: Plan | undefined, now_ms: number): boolean {
+  // An API organization has no plan: its credits (API credits) are always usable by its keys.
+  if (account.kind === 'api_org') return true;
   return plan !== undefined && isPaidPlan(plan) && planStatusAt(account, now_ms) !== 'lapsed';
 }
 
@@ -89,6 +91,11 @@ export function currentCycle(account: AccountState, now_ms: number): Cycle {
 /** Spend-limit counters reset with the cycle: a counter from a past cycle reads as zero. */
 export function spentThisCycle(wallet: WalletState, cycle: Cycle): number {
   return wallet.spent_cycle_start_ms === cycle.start_ms ? wallet.spent_cycle_micros : 0;
+}
+
+/** The hard cap (SPEC §1.6): `spent + held + this_hold ≤ limit`; a null limit is unlimited. */
+export function exceedsCap(spent_micros: number, held_micros: number, hold_micros: number, limit_micros: number | null): boolean {
+  return limit_micros !== null && spent_micros + held_micros + hold_micros > limit_micros;
 }
 
 export function utcDay(now_ms: number): string {
@@ -155,6 +162,9 @@ export function addRedeemed(wallet: WalletState, now_ms: number, amount_micros: 
  */
 export function releaseRedeemed(wallet: WalletState, reserved_at_ms: number, amount_micros: number): void {
   if (wallet.redeemed_day !== utcDay(reserved_at_ms)) return;
-  invariant(wallet.redeemed_day_micros >= amount_micros, () => `releasing ${amount_micros} of the daily cap but only ${wallet.redeemed_day_micros} is reserved on ${wallet.redeemed_day}`);
+  invariant(
+    wallet.redeemed_day_micros >= amount_micros,
+    () => `releasing ${amount_micros} of the daily cap but only ${wallet.redeemed_day_micros} is reserved on ${wallet.redeemed_day}`,
+  );
   wallet.redeemed_day_micros -= amount_micros;
 }

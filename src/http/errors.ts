@@ -11,6 +11,7 @@ export const STATUS_OF: Record<ErrorType, number> = {
   rate_limited: 429,
   overloaded: 503,
   commit_unknown: 503,
+  starting: 503,
   internal_error: 500,
   // funding refusals
   plan_required: 402,
@@ -28,4 +29,10 @@ export const STATUS_OF: Record<ErrorType, number> = {
   insufficient_funds: 402,
   expired_card: 402,
   processing_error: 402,
+  authentication_required: 402,
+  // refunds and campaign codes: the request is valid, the account's state refuses it
+  refund_exceeds_refundable: 409,
+  promotion_expired: 409,
+  promotion_exhausted: 409,
+  promotion_already_claimed: 409,
 };

@@ -4,8 +4,8 @@ import type { TokenUsage } from '../domain/pricing';
 import { invitationStatus } from '../app/accounts';
 import type { AccountRecord, AuthorizationRecord, InvitationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+export const iso = (ms: number): string => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 /** Token counts in the shape of Anthropic's `usage` object, with the cache writes split by life. */
 export function toApiUsage(u: TokenUsage) {
@@ -47,6 +47,7 @@ export function toApiAuthorization(a: AuthorizationRecord) {
     cache_write: a.cache_write,
     beyond_hold: a.beyond_hold,
     late_settlement_window_ends_at: a.late_counted ? iso(lateWindowEndsAt(a.expires_at_ms)) : null,
+    ...(a.api_key_id ? { api_key_id: a.api_key_id } : {}),
   };
 }
 
@@ -68,6 +69,7 @@ export function toApiUsageRecord(r: UsageRecord) {
     late: r.late,
     charged_by: r.actor,
     request_id: r.request_id,
+    ...(r.api_key_id ? { api_key_id: r.api_key_id } : {}),
     occurred_at: iso(r.occurred_at_ms),
     recorded_at: iso(r.recorded_at_ms),
   };
@@ -83,5 +85,13 @@ export function toApiPaymentMethod(m: PaymentMethodRecord) {
 
 /** The same shape whoever it was sent to, registered or not. */
 export function toApiInvitation(i: InvitationRecord, now_ms: number) {
-  return { id: i.id, account_id: i.account_id, email: i.email, role: i.role, status: invitationStatus(i, now_ms), created_at: iso(i.created_at_ms), expires_at: iso(i.expires_at_ms) };
+  return {
+    id: i.id,
+    account_id: i.account_id,
+    email: i.email,
+    role: i.role,
+    status: invitationStatus(i, now_ms),
+    created_at: iso(i.created_at_ms),
+    expires_at: iso(i.expires_at_ms),
+  };
 }

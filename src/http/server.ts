@@ -13,7 +13,7 @@ import { limits } from '../domain/limits';
 import { AppError } from '../domain/refusals';
 import { ErrorBody } from '../contract/schemas';
 import { STATUS_OF } from './errors';
-import { registerRoutes } from './routes';
+import { registerRoutes } from './routes/index';
 import { hasBuiltPage, isPagePath, registerPage, sendPage } from './web';
 
 export const http_limits = {
@@ -27,6 +27,11 @@ declare module 'fastify' {
     principal: Principal | null;
     /** The caller's X-Request-Id, when it sent a well-formed one; never used as our own id. */
     client_request_id: string | null;
+    /** The body's bytes as sent, kept only for routes with `config: { raw_body: true }` (signed webhooks). */
+    raw_body?: Buffer;
+  }
+  interface FastifyContextConfig {
+    raw_body?: boolean;
   }
 }
 
@@ -58,10 +63,25 @@ export interface Metrics {
 function createMetrics(tb: Tokenbank): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
-  const requests = new client.Counter({ name: 'tokenbank_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new client.Counter({
+    name: 'tokenbank_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const refusals = new client.Counter({ name: 'tokenbank_refusals_total', help: 'Refusals by type', labelNames: ['type'], registers: [registry] });
-  const commit = new client.Histogram({ name: 'tokenbank_ledger_commit_seconds', help: 'Time to commit one metering batch', buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry] });
-  const batch_ops = new client.Histogram({ name: 'tokenbank_ledger_batch_operations', help: 'Operations per committed metering batch', buckets: [1, 2, 5, 10, 50, 100, 500, 1000], registers: [registry] });
+  const commit = new client.Histogram({
+    name: 'tokenbank_ledger_commit_seconds',
+    help: 'Time to commit one metering batch',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const batch_ops = new client.Histogram({
+    name: 'tokenbank_ledger_batch_operations',
+    help: 'Operations per committed metering batch',
+    buckets: [1, 2, 5, 10, 50, 100, 500, 1000],
+    registers: [registry],
+  });
   new client.Gauge({
     name: 'tokenbank_holds_open',
     help: 'Authorizations currently holding funds',
@@ -78,8 +98,17 @@ function createMetrics(tb: Tokenbank): Metrics {
       this.set(tb.meter.stats.queue_depth);
     },
   });
-  const late = new client.Counter({ name: 'tokenbank_late_settlements_total', help: 'Settlements of holds that had expired, by whether their late-settlement window (still counted against the spend limit) was open', labelNames: ['window'], registers: [registry] });
-  const beyond = new client.Counter({ name: 'tokenbank_settlements_beyond_hold_total', help: 'Settlements charged beyond what their hold covered (more tokens, or undeclared cache writes)', registers: [registry] });
+  const late = new client.Counter({
+    name: 'tokenbank_late_settlements_total',
+    help: 'Settlements of holds that had expired, by whether their late-settlement window (still counted against the spend limit) was open',
+    labelNames: ['window'],
+    registers: [registry],
+  });
+  const beyond = new client.Counter({
+    name: 'tokenbank_settlements_beyond_hold_total',
+    help: 'Settlements charged beyond what their hold covered (more tokens, or undeclared cache writes)',
+    registers: [registry],
+  });
   late.inc({ window: 'open' }, 0);
   late.inc({ window: 'ended' }, 0);
   tb.meter.onCommit = ({ ops, commit_ms, counts }) => {
@@ -170,7 +199,11 @@ function fromFastifyError(fe: FastifyError): { error: AppError; status?: number 
   }
   switch (fe.code) {
     case 'FST_ERR_BAD_URL':
-      return { error: new AppError('invalid_request', 'path: is not valid percent-encoded UTF-8; encode each path segment with encodeURIComponent.', { field: 'path' }) };
+      return {
+        error: new AppError('invalid_request', 'path: is not valid percent-encoded UTF-8; encode each path segment with encodeURIComponent.', {
+          field: 'path',
+        }),
+      };
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return { error: new AppError('invalid_request', `path: an id in the path is longer than ${limits.id_length_max} characters.`, { field: 'path' }) };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -178,8 +211,10 @@ function fromFastifyError(fe: FastifyError): { error: AppError; status?: number 
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { error: new AppError('invalid_request', `body: is larger than ${http_limits.body_bytes_max} bytes.`, { field: 'body' }), status: 413 };
   }
-  if (fe.statusCode === 415) return { error: new AppError('invalid_request', 'content-type: must be application/json.', { field: 'content-type' }), status: 415 };
-  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return { error: new AppError('invalid_request', `body: ${fe.message}`, { field: 'body' }), status: fe.statusCode };
+  if (fe.statusCode === 415)
+    return { error: new AppError('invalid_request', 'content-type: must be application/json.', { field: 'content-type' }), status: 415 };
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+    return { error: new AppError('invalid_request', `body: ${fe.message}`, { field: 'body' }), status: fe.statusCode };
   return null;
 }
 
@@ -194,6 +229,8 @@ function acceptUtf8JsonOnly(app: FastifyInstance) {
   // preflight, and which reached the handlers of calls that take no body (invitations).
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // A signature is over the bytes sent: the route that checks one gets them as they came.
+    if (request.routeOptions.config?.raw_body) request.raw_body = body as Buffer;
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -202,6 +239,25 @@ function acceptUtf8JsonOnly(app: FastifyInstance) {
       return;
     }
     parseJson(request, text, done);
+  });
+}
+
+/**
+ * While the first start's work runs (the port is bound first, see main.ts), the API answers 503
+ * `starting`: a call made then would race the demo seed (an auto-reload switched on mid-replay
+ * fires on the replayed history). The page, /healthz and /metrics still answer.
+ */
+function refuseUntilStarted(app: FastifyInstance, startup: { done: boolean } | undefined) {
+  if (!startup) return;
+  app.addHook('onRequest', async (request) => {
+    if (startup.done || !request.url.startsWith('/v1/')) return;
+    throw new AppError(
+      'starting',
+      `Tokenbank is finishing its first start (catalog, operator token, demo account). Retry in ${limits.starting_retry_after_s} s.`,
+      {
+        retry_after_s: limits.starting_retry_after_s,
+      },
+    );
   });
 }
 
@@ -263,7 +319,9 @@ function authenticateRequests(app: FastifyInstance, options: ServerOptions) {
     if (via_cookie && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
       // Scheme, host and port: an https page of the same host is another origin to an http server.
       const origin = request.headers.origin;
-      const own = options.public_origin ? originOf(options.public_origin) : originOf(`${options.secure_cookies ? 'https' : request.protocol}://${request.headers.host ?? ''}`);
+      const own = options.public_origin
+        ? originOf(options.public_origin)
+        : originOf(`${options.secure_cookies ? 'https' : request.protocol}://${request.headers.host ?? ''}`);
       if (typeof origin === 'string' && (own === null || originOf(origin) !== own)) throw new AppError('forbidden', 'Cross-site request refused.');
     }
     request.principal = principal;
@@ -297,6 +355,62 @@ function refuseUnstorableText(app: FastifyInstance) {
   });
 }
 
+/** The OpenAPI document (`/openapi.json`) and its viewer (`/docs`). */
+async function registerDocs(app: FastifyInstance) {
+  await app.register(swagger, {
+    // Shared schemas appear in components under their $id (Error), not as def-0, def-1, ….
+    refResolver: { buildLocalReference: (json, _base_uri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tokenbank API',
+        version: '1.0.0',
+        description:
+          'Billing core of an AI assistant service: plan allowances, extra usage credits, hard monthly spend limits, holds and settlements. Amounts are integer micro-dollars (fields end in _micros).',
+        license: { name: 'Proprietary', url: 'https://example.com/license' },
+      },
+      // Relative: /docs "Try it out" calls the server that served the page, on whatever port.
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: http_limits.session_cookie_name } },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+      tags: [
+        { name: 'sign-in', description: 'Sessions and tokens' },
+        { name: 'accounts', description: 'Accounts, members and subscriptions' },
+        { name: 'extra-usage', description: 'Credits, spend limits and auto-reload' },
+        { name: 'metering', description: 'Calls of the model gateway: holds, settlements, usage events' },
+        { name: 'operator', description: 'Catalog, grants, audit' },
+        { name: 'system', description: 'Health and metrics' },
+        { name: 'payments', description: 'The card provider: its signed webhooks (docs/payments.md)' },
+      ],
+    },
+  });
+  app.addSchema(ErrorBody);
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+}
+
+/** Every error leaves as the API's envelope; an unexpected one is logged and says only "our side". */
+function answerErrorsWithTheEnvelope(app: FastifyInstance, metrics: Metrics) {
+  app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) return sendError(reply, request, error, metrics);
+    return sendFrameworkError(reply, request, error, metrics, 'unhandled error');
+  });
+}
+
+/** A Fastify error the API has a type for answers with it; anything else is logged and is "our side". */
+function sendFrameworkError(reply: FastifyReply, request: FastifyRequest, error: unknown, metrics: Metrics, what: string) {
+  const mapped = fromFastifyError(error as FastifyError);
+  if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
+  request.log.error({ err: error }, what);
+  return sendError(
+    reply,
+    request,
+    new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`),
+    metrics,
+  );
+}
+
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { tb } = options;
   const app = Fastify({
@@ -311,12 +425,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     routerOptions: { maxParamLength: limits.id_length_max },
     // Errors the router raises before any hook (bad percent-encoding, over-long ids) answer
     // with the API's error envelope, not Fastify's own.
-    frameworkErrors: (error, request, reply) => {
-      const mapped = fromFastifyError(error as FastifyError);
-      if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
-      request.log.error({ err: error }, 'framework error');
-      return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
-    },
+    frameworkErrors: (error, request, reply) => sendFrameworkError(reply, request, error, metrics, 'framework error'),
     // Refuse, never reinterpret: no coercion of "5" into 5, no silent dropping of unknown fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
@@ -329,50 +438,32 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.decorateRequest('client_request_id', null);
 
   assignRequestIds(app);
+  refuseUntilStarted(app, options.startup);
 
   await app.register(cookie);
-  await app.register(swagger, {
-    // Shared schemas appear in components under their $id (Error), not as def-0, def-1, ….
-    refResolver: { buildLocalReference: (json, _base_uri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Tokenbank API', version: '1.0.0', description: 'Billing core of an AI assistant service: plan allowances, extra usage credits, hard monthly spend limits, holds and settlements. Amounts are integer micro-dollars (fields end in _micros).', license: { name: 'Proprietary', url: 'https://example.com/license' } },
-      // Relative: /docs "Try it out" calls the server that served the page, on whatever port.
-      servers: [{ url: '/' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: http_limits.session_cookie_name } } },
-      security: [{ bearer: [] }, { session: [] }],
-      tags: [
-        { name: 'sign-in', description: 'Sessions and tokens' },
-        { name: 'accounts', description: 'Accounts, members and subscriptions' },
-        { name: 'extra-usage', description: 'Credits, spend limits and auto-reload' },
-        { name: 'metering', description: 'Calls of the model gateway: holds, settlements, usage events' },
-        { name: 'operator', description: 'Catalog, grants, audit' },
-        { name: 'system', description: 'Health and metrics' },
-      ],
-    },
-  });
-  app.addSchema(ErrorBody);
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await registerDocs(app);
 
   authenticateRequests(app, options);
 
   refuseUnstorableText(app);
 
   app.addHook('onResponse', async (request, reply) => {
-    (metrics.registry as unknown as { requests: client.Counter }).requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+    (metrics.registry as unknown as { requests: client.Counter }).requests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
   });
 
-  app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof AppError) return sendError(reply, request, error, metrics);
-    const mapped = fromFastifyError(error as FastifyError);
-    if (mapped) return sendError(reply, request, mapped.error, metrics, mapped.status);
-    request.log.error({ err: error }, 'unhandled error');
-    return sendError(reply, request, new AppError('internal_error', `Something broke on our side; nothing was charged twice. Request id: ${request.id}.`), metrics);
-  });
+  answerErrorsWithTheEnvelope(app, metrics);
 
   const page = options.web_root !== undefined && hasBuiltPage(options.web_root);
   if (page) await registerPage(app, options.web_root!);
-  app.setNotFoundHandler((request, reply) => (page && isPagePath(request.method, request.url) ? sendPage(request, reply) : sendError(reply, request, new AppError('not_found', `No route ${request.method} ${request.url}`), metrics)));
+  app.setNotFoundHandler((request, reply) =>
+    page && isPagePath(request.method, request.url)
+      ? sendPage(request, reply)
+      : sendError(reply, request, new AppError('not_found', `No route ${request.method} ${request.url}`), metrics),
+  );
 
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     if (options.startup && !options.startup.done) return reply.status(503).send({ ok: false, status: 'starting', engine: tb.engine });

@@ -24,13 +24,17 @@ export function auditSums(db: Db): Promise<AuditSums> {
               COALESCE(t.purchased, 0)::bigint AS ledger_purchased, COALESCE(t.promotional, 0)::bigint AS ledger_promotional,
               COALESCE(h.held, 0)::bigint AS open_holds, COALESCE(lh.late_held, 0)::bigint AS late_holds,
               COALESCE(g.remaining, 0)::bigint AS grants_remaining, COALESCE(u.spent, 0)::bigint AS cycle_usage,
-              COALESCE(t.usage, 0)::bigint AS ledger_usage, COALESCE(ut.charged, 0)::bigint AS usage_charged
+              COALESCE(t.usage, 0)::bigint AS ledger_usage, COALESCE(ut.charged, 0)::bigint AS usage_charged,
+              COALESCE(pr.refunded, 0)::bigint AS purchases_refunded, COALESCE(t.refunded, 0)::bigint AS ledger_refunded
          FROM wallets w
          LEFT JOIN (SELECT account_id, SUM(${signedOn(BOOKS.purchased)}) AS purchased, SUM(${signedOn(BOOKS.promotional)}) AS promotional,
-                      SUM(CASE WHEN kind = 'usage' THEN amount_micros ELSE 0 END) AS usage
+                      SUM(CASE WHEN kind = 'usage' THEN amount_micros ELSE 0 END) AS usage,
+                      SUM(CASE WHEN kind = 'refund' THEN amount_micros WHEN kind = 'refund_reversal' THEN -amount_micros ELSE 0 END) AS refunded
                       FROM transfers GROUP BY account_id) t ON t.account_id = w.account_id
+         LEFT JOIN (SELECT account_id, SUM(refunded_micros) AS refunded FROM purchases GROUP BY account_id) pr ON pr.account_id = w.account_id
          LEFT JOIN (SELECT account_id, SUM(held_micros) AS held FROM authorizations WHERE status = 'held' GROUP BY account_id) h ON h.account_id = w.account_id
-         LEFT JOIN (SELECT account_id, SUM(held_micros) AS late_held FROM authorizations WHERE late_counted GROUP BY account_id) lh ON lh.account_id = w.account_id
+         LEFT JOIN (SELECT account_id, SUM(held_micros) AS late_held FROM authorizations WHERE late_counted GROUP BY account_id) lh
+           ON lh.account_id = w.account_id
          LEFT JOIN (SELECT account_id, SUM(remaining_micros) AS remaining FROM grants GROUP BY account_id) g ON g.account_id = w.account_id
          LEFT JOIN (SELECT r.account_id, SUM(r.extra_usage_micros) AS spent FROM usage_records r JOIN wallets w2 ON w2.account_id = r.account_id
                      WHERE r.recorded_at >= w2.spent_cycle_start GROUP BY r.account_id) u ON u.account_id = w.account_id

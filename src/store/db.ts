@@ -74,7 +74,9 @@ export function lockDataDir(data_dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
       if (Number.isSafeInteger(owner) && owner !== process.pid && processAlive(owner)) {
-        throw new DataDirInUse(`the embedded database in ${data_dir} is in use by process ${owner} (a running Tokenbank server?): stop it first, or use a PostgreSQL DATABASE_URL to run several processes`);
+        throw new DataDirInUse(
+          `the embedded database in ${data_dir} is in use by process ${owner} (a running Tokenbank server?): stop it first, or use a PostgreSQL DATABASE_URL to run several processes`,
+        );
       }
       rmSync(path, { force: true }); // stale: its process is gone
     }
@@ -195,6 +197,7 @@ export function openPostgres(options: { url: string; pool_connections_max?: numb
 
 /** `DATABASE_URL` → PostgreSQL; otherwise PGlite under `data_dir`. */
 export async function openDatabase(options: { database_url?: string | undefined; data_dir: string; pool_connections_max?: number }): Promise<Db> {
-  if (options.database_url) return openPostgres({ url: options.database_url, ...(options.pool_connections_max ? { pool_connections_max: options.pool_connections_max } : {}) });
+  if (options.database_url)
+    return openPostgres({ url: options.database_url, ...(options.pool_connections_max ? { pool_connections_max: options.pool_connections_max } : {}) });
   return openPglite({ data_dir: options.data_dir });
 }

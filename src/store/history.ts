@@ -2,11 +2,13 @@
 // records, transfers, events, the audit log), each paged by a keyset cursor in its own order.
 import type { Sql } from './db';
 import type { UsageBucketRow } from '../domain/records';
-import { fromDbTransfer, fromDbUsage, type AuditLogRow, type OutboxRow, type TransferDbRow, type UsageRow } from './rows';
+import { fromDbAudit, fromDbTransfer, fromDbUsage, type AuditLogRow, type OutboxRow, type TransferDbRow, type UsageRow } from './rows';
 import { ms, parseJson } from './sql-kit';
 
-
-export async function usageBuckets(db: Sql, input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null }) {
+export async function usageBuckets(
+  db: Sql,
+  input: { account_id: string; from_day: string; to_day: string; granularity: 'day' | 'month'; group_by: 'app' | 'model' | 'source' | null },
+) {
   const bucket = input.granularity === 'day' ? `to_char(day, 'YYYY-MM-DD')` : `to_char(day, 'YYYY-MM')`;
   const group = input.group_by === null ? 'NULL::text' : { app: 'app_id', model: 'model_id', source: 'source' }[input.group_by];
   const rows = await db.query<UsageBucketRow>(
@@ -34,19 +36,33 @@ export async function usageRecords(db: Sql, input: { account_id: string; limit: 
 }
 
 export async function listTransfers(db: Sql, input: { account_id: string; limit: number; before_id?: number }) {
-  const rows = await db.query<TransferDbRow>(
-    `SELECT * FROM transfers WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
-    [input.account_id, input.before_id ?? null, input.limit],
-  );
+  const rows = await db.query<TransferDbRow>(`SELECT * FROM transfers WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`, [
+    input.account_id,
+    input.before_id ?? null,
+    input.limit,
+  ]);
   return rows.map(fromDbTransfer);
 }
 
 export async function listOutbox(db: Sql, input: { account_id: string; limit: number; before_id?: number }) {
-  const rows = await db.query<OutboxRow>(`SELECT * FROM outbox WHERE account_id = $1 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit, input.before_id ?? null]);
-  return rows.map((r) => ({ id: r.id, account_id: r.account_id, type: r.type, payload: parseJson<Record<string, unknown>>(r.payload), created_at_ms: ms(r.created_at) }));
+  const rows = await db.query<OutboxRow>(`SELECT * FROM outbox WHERE account_id = $1 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`, [
+    input.account_id,
+    input.limit,
+    input.before_id ?? null,
+  ]);
+  return rows.map((r) => ({
+    id: r.id,
+    account_id: r.account_id,
+    type: r.type,
+    payload: parseJson<Record<string, unknown>>(r.payload),
+    created_at_ms: ms(r.created_at),
+  }));
 }
 
 export async function listAudit(db: Sql, input: { account_id: string | null; limit: number; before_id?: number }) {
-  const rows = await db.query<AuditLogRow>(`SELECT * FROM audit_log WHERE ($1::text IS NULL OR account_id = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`, [input.account_id, input.limit, input.before_id ?? null]);
-  return rows.map((r) => ({ id: r.id, account_id: r.account_id, actor: r.actor, action: r.action, request_id: r.request_id, details: parseJson<Record<string, unknown>>(r.details), created_at_ms: ms(r.created_at) }));
+  const rows = await db.query<AuditLogRow>(
+    `SELECT * FROM audit_log WHERE ($1::text IS NULL OR account_id = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`,
+    [input.account_id, input.limit, input.before_id ?? null],
+  );
+  return rows.map(fromDbAudit);
 }

@@ -7,6 +7,7 @@ import { utcDay, type WalletState } from '../domain/wallet';
 import type { AuthorizationRecord, MeterBatchWrites, OutboxEvent, ReloadEvent, UsageRecord, WindowRow } from '../app/ports';
 import type { Sql } from './db';
 import { arrays, byAccount, iso, json, runParts, type Part } from './sql-kit';
+import { apiKeysUpdate } from './orgs';
 
 export type WalletWrite = { account_id: string; wallet: WalletState; last_reload_event?: ReloadEvent | null };
 
@@ -123,13 +124,15 @@ export const authorizationsInsert: Part<AuthorizationRecord> = (params, rows) =>
     ['bigint', (r) => r.cost_micros],
     ['bigint', (r) => r.charged_micros],
     ['bigint', (r) => r.settled_allowance_tokens],
+    ['text', (r) => r.api_key_id ?? null],
   ]);
   return `INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, user_id, seat, app_id, model_id, price_id,
           input_tokens, max_output_tokens, source, reason, allowance_tokens, held_micros, max_cost_micros, windows, status,
-          cache_write, late_counted, beyond_hold, created_at, expires_at, finished_at, settle_hash, usage, cost_micros, charged_micros, settled_allowance_tokens)
-       SELECT i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w::jsonb, st, cw, lc, bh, c, e, f, sh, us::jsonb, co, ch, sa
+          cache_write, late_counted, beyond_hold, created_at, expires_at, finished_at, settle_hash, usage, cost_micros, charged_micros,
+          settled_allowance_tokens, api_key_id)
+       SELECT i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w::jsonb, st, cw, lc, bh, c, e, f, sh, us::jsonb, co, ch, sa, ak
          FROM unnest(${a.join(', ')})
-           AS x(i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w, st, cw, lc, bh, c, e, f, sh, us, co, ch, sa)`;
+           AS x(i, a, k, h, u, s, ap, m, p, it, mo, so, re, al, he, mc, w, st, cw, lc, bh, c, e, f, sh, us, co, ch, sa, ak)`;
 };
 
 export const authorizationsUpdate: Part<AuthorizationRecord> = (params, rows) => {
@@ -180,10 +183,11 @@ export const usageRecordsInsert: Part<UsageRecord> = (params, rows) => {
     ['text', (r) => r.actor],
     ['text', (r) => r.request_id],
     ['bigint', (r) => r.usage.cache_creation_1h_input_tokens ?? 0],
+    ['text', (r) => r.api_key_id ?? null],
   ]);
   return `INSERT INTO usage_records (id, account_id, authorization_id, event_id, event_hash, user_id, app_id, model_id, price_id, source, reason,
           input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros,
-          occurred_at, recorded_at, beyond_hold, late, actor, request_id, cache_creation_1h_input_tokens)
+          occurred_at, recorded_at, beyond_hold, late, actor, request_id, cache_creation_1h_input_tokens, api_key_id)
        SELECT * FROM unnest(${a.join(', ')})`;
 };
 
@@ -194,7 +198,17 @@ export const usageDailyAdd: Part<UsageRecord> = (params, rows) => {
     const key: [string, string, string, string, string] = [r.account_id, utcDay(r.occurred_at_ms), r.app_id, r.model_id, r.source];
     const id = key.join('\u0000');
     const bucket = buckets.get(id) ?? { key, sums: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
-    const add = [1, r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_creation_input_tokens, r.usage.cache_read_input_tokens, r.allowance_tokens, r.cost_micros, r.extra_usage_micros, r.usage.cache_creation_1h_input_tokens ?? 0];
+    const add = [
+      1,
+      r.usage.input_tokens,
+      r.usage.output_tokens,
+      r.usage.cache_creation_input_tokens,
+      r.usage.cache_read_input_tokens,
+      r.allowance_tokens,
+      r.cost_micros,
+      r.extra_usage_micros,
+      r.usage.cache_creation_1h_input_tokens ?? 0,
+    ];
     for (let i = 0; i < add.length; i++) bucket.sums[i]! += add[i]!;
     buckets.set(id, bucket);
   }
@@ -236,5 +250,6 @@ export async function writeMeterBatch(sql: Sql, w: MeterBatchWrites, now_ms: num
     [grantsUpdate, w.wallets],
     [windowsUpsert, w.windows],
     [outboxInsert, w.outbox],
+    [apiKeysUpdate, w.api_keys ?? []],
   );
 }

@@ -296,7 +296,8 @@ CREATE INDEX purchases_pending ON purchases (next_attempt_at) WHERE status = 'pe
     name: 'late settlement window, declared cache writes, who charged',
     sql: `
 ALTER TABLE wallets ADD COLUMN late_held_micros bigint NOT NULL DEFAULT 0 CONSTRAINT wallets_late_held_nonnegative CHECK (late_held_micros >= 0);
-ALTER TABLE authorizations ADD COLUMN cache_write text NOT NULL DEFAULT 'none' CONSTRAINT authorizations_cache_write_known CHECK (cache_write IN ('none', '5m', '1h'));
+ALTER TABLE authorizations ADD COLUMN cache_write text NOT NULL DEFAULT 'none'
+  CONSTRAINT authorizations_cache_write_known CHECK (cache_write IN ('none', '5m', '1h'));
 ALTER TABLE authorizations ADD COLUMN late_counted boolean NOT NULL DEFAULT false;
 ALTER TABLE authorizations ADD COLUMN beyond_hold boolean;
 CREATE INDEX authorizations_late_counted ON authorizations (expires_at) WHERE late_counted;
@@ -345,6 +346,196 @@ ALTER TABLE usage_records ADD COLUMN cache_creation_1h_input_tokens bigint NOT N
 ALTER TABLE usage_daily ADD COLUMN cache_creation_1h_input_tokens bigint NOT NULL DEFAULT 0;
 `,
   },
+  {
+    id: 8,
+    name: 'refunds, campaign codes, lapse notices',
+    sql: `
+-- Refunds (SPEC §1.5): what each purchase has had refunded (never more than it charged), and one
+-- row per refund with its parts (one per purchase it draws on), written 'pending' before the
+-- provider is asked and completed after, like a purchase; one refund per idempotency key.
+ALTER TABLE purchases ADD COLUMN refunded_micros bigint NOT NULL DEFAULT 0;
+ALTER TABLE purchases ADD CONSTRAINT purchases_refunded_in_range CHECK (refunded_micros >= 0 AND refunded_micros <= amount_micros);
+CREATE TABLE refunds (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  idempotency_key text NOT NULL,
+  request_hash text NOT NULL,
+  amount_micros bigint NOT NULL CONSTRAINT refunds_amount_positive CHECK (amount_micros > 0),
+  refunded_micros bigint NOT NULL DEFAULT 0 CONSTRAINT refunds_refunded_in_range CHECK (refunded_micros >= 0 AND refunded_micros <= amount_micros),
+  purchase_id text,
+  status text NOT NULL CONSTRAINT refunds_status_valid CHECK (status IN ('pending', 'succeeded', 'failed')),
+  parts jsonb NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  actor text NOT NULL,
+  created_at timestamptz NOT NULL,
+  completed_at timestamptz,
+  CONSTRAINT refunds_idempotency_unique UNIQUE (account_id, idempotency_key)
+);
+CREATE INDEX refunds_account_time ON refunds (account_id, created_at);
+CREATE INDEX refunds_pending ON refunds (created_at) WHERE status = 'pending';
+
+-- Campaign codes: each account claims a code once; the claim count never passes the limit.
+CREATE TABLE promotions (
+  id text PRIMARY KEY,
+  code text NOT NULL CONSTRAINT promotions_code_unique UNIQUE,
+  amount_micros bigint NOT NULL CONSTRAINT promotions_amount_positive CHECK (amount_micros > 0),
+  expires_at timestamptz,
+  credit_expires_in_days integer CONSTRAINT promotions_credit_days_positive CHECK (credit_expires_in_days > 0),
+  claims_max integer NOT NULL CONSTRAINT promotions_claims_max_positive CHECK (claims_max > 0),
+  claims_count integer NOT NULL DEFAULT 0 CONSTRAINT promotions_claims_within_max CHECK (claims_count >= 0 AND claims_count <= claims_max),
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE TABLE promotion_claims (
+  promotion_id text NOT NULL REFERENCES promotions(id),
+  account_id text NOT NULL REFERENCES accounts(id),
+  grant_id text NOT NULL REFERENCES grants(id),
+  claimed_at timestamptz NOT NULL,
+  CONSTRAINT promotion_claims_one_per_account PRIMARY KEY (promotion_id, account_id)
+);
+
+-- Lapse notices sent, once per account, kind and lapse instant (the cycle's end).
+CREATE TABLE plan_notices (
+  account_id text NOT NULL REFERENCES accounts(id),
+  kind text NOT NULL CONSTRAINT plan_notices_kind_valid CHECK (kind IN ('plan.lapsing', 'plan.lapsed')),
+  lapses_at timestamptz NOT NULL,
+  sent_at timestamptz NOT NULL,
+  CONSTRAINT plan_notices_once_per_lapse PRIMARY KEY (account_id, kind, lapses_at)
+);
+CREATE INDEX accounts_cancel_at ON accounts (cancel_at) WHERE cancel_at IS NOT NULL;
+`,
+  },
+  {
+    id: 9,
+    name: 'webhook endpoints and deliveries',
+    sql: `
+-- Webhook endpoints: an account's (account_id) or the operator's (account_id NULL: every
+-- account's events). The signing secret is kept as issued (whsec_…): it must sign every
+-- delivery, so it cannot be hashed; no API answer after the creation shows it (docs/webhooks.md).
+CREATE TABLE webhook_endpoints (
+  id text PRIMARY KEY,
+  account_id text REFERENCES accounts (id),
+  url text NOT NULL,
+  event_types jsonb,
+  secret text NOT NULL,
+  created_at timestamptz NOT NULL,
+  failing_since timestamptz,
+  disabled_at timestamptz,
+  disabled_reason text
+);
+CREATE INDEX webhook_endpoints_account ON webhook_endpoints (account_id);
+-- One delivery per (endpoint, event): the fan-out may run twice (a crash after it, before the
+-- outbox row is marked) and still gives each endpoint the event once.
+CREATE TABLE webhook_deliveries (
+  id text PRIMARY KEY,
+  endpoint_id text NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+  event_id bigint NOT NULL REFERENCES outbox (id),
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL,
+  leased_until timestamptz,
+  created_at timestamptz NOT NULL,
+  completed_at timestamptz,
+  CONSTRAINT webhook_deliveries_once UNIQUE (endpoint_id, event_id),
+  CONSTRAINT webhook_deliveries_status CHECK (status IN ('pending', 'succeeded', 'failed'))
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+-- Every attempt, kept for the delivery log.
+CREATE TABLE webhook_attempts (
+  id bigserial PRIMARY KEY,
+  delivery_id text NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+  attempt integer NOT NULL,
+  status_code integer,
+  error text,
+  duration_ms integer NOT NULL,
+  attempted_at timestamptz NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+-- Outbox rows not yet fanned out to endpoints; rows older than this migration had no endpoint.
+ALTER TABLE outbox ADD COLUMN fanned_out_at timestamptz;
+UPDATE outbox SET fanned_out_at = created_at;
+CREATE INDEX outbox_fan_out ON outbox (id) WHERE fanned_out_at IS NULL;
+`,
+  },
+  {
+    id: 10,
+    name: 'stripe',
+    sql: `
+-- The account's customer at the card provider (Stripe's cus_…), made with its first card.
+CREATE TABLE payment_customers (
+  account_id text NOT NULL REFERENCES accounts(id),
+  provider text NOT NULL,
+  customer_ref text NOT NULL,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (account_id, provider)
+);
+-- The provider's webhook events already applied: the same event delivered twice is applied once.
+CREATE TABLE provider_events (
+  provider text NOT NULL,
+  id text NOT NULL,
+  type text NOT NULL,
+  account_id text,
+  received_at timestamptz NOT NULL,
+  PRIMARY KEY (provider, id)
+);
+-- A purchase waiting for the person's bank (3-D Secure): the payment intent and what the page needs.
+ALTER TABLE purchases ADD COLUMN action jsonb;
+`,
+  },
+  {
+    id: 11,
+    name: 'API organizations: members, API keys, tiers',
+    sql: `
+-- An API organization is an account of kind 'api_org' (no plan): its wallet holds its API
+-- credits. Its members have roles of their own; its API keys are stored only as SHA-256 hashes.
+CREATE TABLE org_members (
+  org_id text NOT NULL REFERENCES accounts(id),
+  user_id text NOT NULL REFERENCES users(id),
+  role text NOT NULL CONSTRAINT org_members_role_valid CHECK (role IN ('admin', 'billing', 'developer')),
+  created_at timestamptz NOT NULL,
+  CONSTRAINT org_members_once PRIMARY KEY (org_id, user_id)
+);
+CREATE INDEX org_members_user ON org_members (user_id);
+-- A key's own monthly counters, locked (FOR UPDATE) with its org's wallet by every metering batch
+-- that uses it, so a revocation committed before a batch locks the row is seen by that batch.
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES accounts(id),
+  name text NOT NULL,
+  prefix text NOT NULL,
+  key_hash text NOT NULL CONSTRAINT api_keys_hash_unique UNIQUE,
+  monthly_limit_micros bigint CONSTRAINT api_keys_limit_nonnegative CHECK (monthly_limit_micros >= 0),
+  spent_month_micros bigint NOT NULL DEFAULT 0 CONSTRAINT api_keys_spent_nonnegative CHECK (spent_month_micros >= 0),
+  spent_month_start timestamptz NOT NULL,
+  held_micros bigint NOT NULL DEFAULT 0 CONSTRAINT api_keys_held_nonnegative CHECK (held_micros >= 0),
+  late_held_micros bigint NOT NULL DEFAULT 0 CONSTRAINT api_keys_late_held_nonnegative CHECK (late_held_micros >= 0),
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL,
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+CREATE INDEX api_keys_org ON api_keys (org_id, id);
+ALTER TABLE authorizations ADD COLUMN api_key_id text;
+ALTER TABLE usage_records ADD COLUMN api_key_id text;
+CREATE INDEX usage_records_api_org_time ON usage_records (account_id, occurred_at) INCLUDE (api_key_id) WHERE api_key_id IS NOT NULL;
+-- Usage tiers of API organizations (SPEC §1.9), the operator's to change: an org is in the
+-- highest tier whose purchased_micros_min its cumulative credit purchases reach.
+CREATE TABLE api_tiers (
+  tier integer PRIMARY KEY CONSTRAINT api_tiers_tier_nonnegative CHECK (tier >= 0),
+  purchased_micros_min bigint NOT NULL CONSTRAINT api_tiers_min_nonnegative CHECK (purchased_micros_min >= 0),
+  requests_per_minute integer NOT NULL CONSTRAINT api_tiers_rpm_positive CHECK (requests_per_minute > 0),
+  input_tokens_per_minute bigint NOT NULL CONSTRAINT api_tiers_itpm_positive CHECK (input_tokens_per_minute > 0),
+  output_tokens_per_minute bigint NOT NULL CONSTRAINT api_tiers_otpm_positive CHECK (output_tokens_per_minute > 0)
+);
+INSERT INTO api_tiers (tier, purchased_micros_min, requests_per_minute, input_tokens_per_minute, output_tokens_per_minute) VALUES
+  (0, 0, 5, 10000, 2000),
+  (1, 5000000, 50, 50000, 10000),
+  (2, 40000000, 1000, 450000, 90000),
+  (3, 200000000, 2000, 800000, 160000),
+  (4, 400000000, 4000, 2000000, 400000);
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7270001;
@@ -358,7 +549,9 @@ export async function migrate(db: Db): Promise<number[]> {
     // run by two sessions at once can fail in one of them with a unique violation.
     const did = await db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-      await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await tx.query(
+        `CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
       const done = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [migration.id]);
       if (done.length > 0) return false;
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);

@@ -5,7 +5,21 @@ import type { Book } from '../domain/ledger';
 import type { Funding } from '../domain/funding';
 import { usageOf, type TokenUsage } from '../domain/pricing';
 import type { WalletState } from '../domain/wallet';
-import type { AccountRecord, AuthorizationRecord, GrantRecord, InvitationRecord, PaymentMethodRecord, PurchaseRecord, ReloadEvent, TokenRecord, TransferRow, UsageRecord, UserRecord } from '../app/ports';
+import type {
+  AccountRecord,
+  AuditEntry,
+  AuthorizationRecord,
+  GrantRecord,
+  InvitationRecord,
+  PaymentMethodRecord,
+  PaymentAction,
+  PurchaseRecord,
+  ReloadEvent,
+  TokenRecord,
+  TransferRow,
+  UsageRecord,
+  UserRecord,
+} from '../domain/records';
 import { ms, msOrNull, parseJson } from './sql-kit';
 
 type Timestamp = Date | string;
@@ -62,6 +76,7 @@ export interface WindowDbRow {
 
 export interface AuthorizationRow {
   id: string;
+  api_key_id?: string | null;
   account_id: string;
   idempotency_key: string | null;
   request_hash: string;
@@ -94,6 +109,7 @@ export interface AuthorizationRow {
 
 export interface UsageRow {
   id: string;
+  api_key_id?: string | null;
   account_id: string;
   authorization_id: string | null;
   event_id: string | null;
@@ -137,6 +153,7 @@ export interface PurchaseRow {
   created_at: Timestamp;
   completed_at: Timestamp | null;
   next_attempt_at: Timestamp | null;
+  action: unknown;
 }
 
 export interface PaymentMethodRow {
@@ -282,7 +299,15 @@ export function fromDbReloadEvent(value: unknown): ReloadEvent | null {
 }
 
 export function fromDbGrant(r: GrantRow): GrantRecord {
-  return { id: r.id, account_id: r.account_id, amount_micros: r.amount_micros, remaining_micros: r.remaining_micros, expires_at_ms: msOrNull(r.expires_at), reason: r.reason, created_at_ms: ms(r.created_at) };
+  return {
+    id: r.id,
+    account_id: r.account_id,
+    amount_micros: r.amount_micros,
+    remaining_micros: r.remaining_micros,
+    expires_at_ms: msOrNull(r.expires_at),
+    reason: r.reason,
+    created_at_ms: ms(r.created_at),
+  };
 }
 
 export function fromDbAuthorization(r: AuthorizationRow): AuthorizationRecord {
@@ -318,6 +343,7 @@ export function fromDbAuthorization(r: AuthorizationRow): AuthorizationRecord {
     charged_micros: r.charged_micros,
     settled_allowance_tokens: r.settled_allowance_tokens,
     beyond_hold: r.beyond_hold,
+    ...(r.api_key_id ? { api_key_id: r.api_key_id } : {}),
   };
 }
 
@@ -334,7 +360,13 @@ export function fromDbUsage(r: UsageRow): UsageRecord {
     price_id: r.price_id,
     source: r.source,
     reason: r.reason,
-    usage: usageOf({ input_tokens: r.input_tokens, output_tokens: r.output_tokens, cache_creation_input_tokens: r.cache_creation_input_tokens, cache_read_input_tokens: r.cache_read_input_tokens, cache_creation_1h_input_tokens: r.cache_creation_1h_input_tokens }),
+    usage: usageOf({
+      input_tokens: r.input_tokens,
+      output_tokens: r.output_tokens,
+      cache_creation_input_tokens: r.cache_creation_input_tokens,
+      cache_read_input_tokens: r.cache_read_input_tokens,
+      cache_creation_1h_input_tokens: r.cache_creation_1h_input_tokens,
+    }),
     allowance_tokens: r.allowance_tokens,
     cost_micros: r.cost_micros,
     extra_usage_micros: r.extra_usage_micros,
@@ -344,6 +376,7 @@ export function fromDbUsage(r: UsageRow): UsageRecord {
     late: r.late,
     actor: r.actor,
     request_id: r.request_id,
+    ...(r.api_key_id ? { api_key_id: r.api_key_id } : {}),
   };
 }
 
@@ -365,11 +398,22 @@ export function fromDbPurchase(r: PurchaseRow): PurchaseRecord {
     created_at_ms: ms(r.created_at),
     completed_at_ms: msOrNull(r.completed_at),
     next_attempt_at_ms: msOrNull(r.next_attempt_at),
+    action: r.action === null || r.action === undefined ? null : parseJson<PaymentAction>(r.action),
   };
 }
 
 export function fromDbPaymentMethod(r: PaymentMethodRow): PaymentMethodRecord {
-  return { id: r.id, account_id: r.account_id, provider: r.provider, provider_ref: r.provider_ref, brand: r.brand, last4: r.last4, exp_month: r.exp_month, exp_year: r.exp_year, created_at_ms: ms(r.created_at) };
+  return {
+    id: r.id,
+    account_id: r.account_id,
+    provider: r.provider,
+    provider_ref: r.provider_ref,
+    brand: r.brand,
+    last4: r.last4,
+    exp_month: r.exp_month,
+    exp_year: r.exp_year,
+    created_at_ms: ms(r.created_at),
+  };
 }
 
 export function fromDbInvitation(r: InvitationRow): InvitationRecord {
@@ -392,9 +436,40 @@ export function fromDbUser(r: UserRow): UserRecord {
 }
 
 export function fromDbTransfer(r: TransferDbRow): TransferRow {
-  return { id: r.id, account_id: r.account_id, kind: r.kind, debit_book: r.debit_book, credit_book: r.credit_book, amount_micros: r.amount_micros, grant_id: r.grant_id, reference_id: r.reference_id, created_at_ms: ms(r.created_at) };
+  return {
+    id: r.id,
+    account_id: r.account_id,
+    kind: r.kind,
+    debit_book: r.debit_book,
+    credit_book: r.credit_book,
+    amount_micros: r.amount_micros,
+    grant_id: r.grant_id,
+    reference_id: r.reference_id,
+    created_at_ms: ms(r.created_at),
+  };
 }
 
 export function fromDbToken(r: TokenRow): TokenRecord {
-  return { id: r.id, kind: r.kind, user_id: r.user_id, name: r.name, token_hash: r.token_hash, created_at_ms: ms(r.created_at), expires_at_ms: msOrNull(r.expires_at), revoked_at_ms: msOrNull(r.revoked_at) };
+  return {
+    id: r.id,
+    kind: r.kind,
+    user_id: r.user_id,
+    name: r.name,
+    token_hash: r.token_hash,
+    created_at_ms: ms(r.created_at),
+    expires_at_ms: msOrNull(r.expires_at),
+    revoked_at_ms: msOrNull(r.revoked_at),
+  };
+}
+
+export function fromDbAudit(r: AuditLogRow): AuditEntry & { id: number } {
+  return {
+    id: r.id,
+    account_id: r.account_id,
+    actor: r.actor,
+    action: r.action,
+    request_id: r.request_id,
+    details: parseJson<Record<string, unknown>>(r.details),
+    created_at_ms: ms(r.created_at),
+  };
 }

@@ -33,30 +33,42 @@ import type {
   WindowRow,
 } from '../app/ports';
 import { auditSums } from './audit-sums';
+import { readCatalog, writeCatalog } from './catalog';
+import * as invitations from './invitations';
+import { PgWebhookStore } from './webhooks';
+import { PgOrgStore, PgOrgTx } from './orgs';
 import { constraintError } from './constraints';
+import { PgPaymentsReads, PgPaymentsTx } from './payments';
 import type { Db, Sql } from './db';
 import * as history from './history';
 import { loadAccounts } from './locks';
-import { grantsUpdate, outboxInsert, transfersInsert, usageDailyAdd, usageRecordsInsert, walletsUpdate, windowsUpsert, authorizationsInsert, authorizationsUpdate, writeMeterBatch, type WalletWrite } from './meter-writes';
+import {
+  grantsUpdate,
+  outboxInsert,
+  transfersInsert,
+  usageDailyAdd,
+  usageRecordsInsert,
+  walletsUpdate,
+  windowsUpsert,
+  authorizationsInsert,
+  authorizationsUpdate,
+  writeMeterBatch,
+  type WalletWrite,
+} from './meter-writes';
 import {
   fromDbAccount,
+  fromDbAudit,
   fromDbAuthorization,
   fromDbGrant,
-  fromDbInvitation,
   fromDbPaymentMethod,
   fromDbPurchase,
   fromDbToken,
   fromDbUsage,
   fromDbUser,
   type AccountRow,
-  type AppRow,
   type AuditLogRow,
-  type ModelPriceRow,
-  type ModelRow,
-  type PlanRow,
   type AuthorizationRow,
   type GrantRow,
-  type InvitationRow,
   type PaymentMethodRow,
   type PurchaseRow,
   type TokenRow,
@@ -67,8 +79,12 @@ import { columnsOf, iso, json, ms, parseJson, runParts } from './sql-kit';
 
 export { constraintError } from './constraints';
 
-export class PgStoreTx implements StoreTx {
-  constructor(private readonly sql: Sql) {}
+export class PgStoreTx extends PgPaymentsTx implements StoreTx {
+  readonly orgs: PgOrgTx;
+  constructor(sql: Sql) {
+    super(sql);
+    this.orgs = new PgOrgTx(sql);
+  }
 
   lockAccounts(account_ids: string[]) {
     return loadAccounts(this.sql, account_ids, true);
@@ -100,8 +116,11 @@ export class PgStoreTx implements StoreTx {
   }
 
   async findAuditByIdempotencyKey(account_id: string, action: string, idempotency_key: string) {
-    const [r] = await this.sql.query<AuditLogRow>(`SELECT * FROM audit_log WHERE account_id = $1 AND action = $2 AND details->>'idempotency_key' = $3 ORDER BY id LIMIT 1`, [account_id, action, idempotency_key]);
-    return r ? { account_id: r.account_id, actor: r.actor, action: r.action, request_id: r.request_id, details: parseJson<Record<string, unknown>>(r.details), created_at_ms: ms(r.created_at) } : undefined;
+    const [r] = await this.sql.query<AuditLogRow>(
+      `SELECT * FROM audit_log WHERE account_id = $1 AND action = $2 AND details->>'idempotency_key' = $3 ORDER BY id LIMIT 1`,
+      [account_id, action, idempotency_key],
+    );
+    return r ? fromDbAudit(r) : undefined;
   }
 
   async getAuthorizations(ids: string[]) {
@@ -165,9 +184,28 @@ export class PgStoreTx implements StoreTx {
       `INSERT INTO accounts (id, kind, name, plan_id, seats, anchor_at, cancel_at, extra_usage_enabled, monthly_spend_limit_micros,
           auto_reload_enabled, auto_reload_amount_micros, auto_reload_threshold_micros, default_payment_method_id, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [account.id, account.kind, account.name, account.plan_id, account.seats, iso(account.anchor_ms), iso(account.cancel_at_ms), account.extra_usage_enabled, account.monthly_spend_limit_micros, account.auto_reload.enabled, account.auto_reload.amount_micros, account.auto_reload.threshold_micros, account.default_payment_method_id, iso(account.created_at_ms)],
+      [
+        account.id,
+        account.kind,
+        account.name,
+        account.plan_id,
+        account.seats,
+        iso(account.anchor_ms),
+        iso(account.cancel_at_ms),
+        account.extra_usage_enabled,
+        account.monthly_spend_limit_micros,
+        account.auto_reload.enabled,
+        account.auto_reload.amount_micros,
+        account.auto_reload.threshold_micros,
+        account.default_payment_method_id,
+        iso(account.created_at_ms),
+      ],
     );
-    await this.sql.query(`INSERT INTO wallets (account_id, spent_cycle_start, updated_at) VALUES ($1, $2, $3)`, [account.id, iso(account.anchor_ms), iso(now_ms)]);
+    await this.sql.query(`INSERT INTO wallets (account_id, spent_cycle_start, updated_at) VALUES ($1, $2, $3)`, [
+      account.id,
+      iso(account.anchor_ms),
+      iso(now_ms),
+    ]);
   }
 
   async updateAccount(account_id: string, changes: AccountChanges) {
@@ -194,7 +232,12 @@ export class PgStoreTx implements StoreTx {
   }
 
   async insertUser(user: UserRecord) {
-    await this.sql.query(`INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)`, [user.id, user.email, user.password_hash, iso(user.created_at_ms)]);
+    await this.sql.query(`INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)`, [
+      user.id,
+      user.email,
+      user.password_hash,
+      iso(user.created_at_ms),
+    ]);
   }
 
   async insertMembership(account_id: string, user_id: string, role: Role, now_ms: number) {
@@ -210,32 +253,20 @@ export class PgStoreTx implements StoreTx {
     return rows.map((r) => r.user_id);
   }
 
-  async upsertInvitation(i: InvitationRecord) {
-    const rows = await this.sql.query<InvitationRow>(
-      `INSERT INTO invitations (id, account_id, email, role, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (account_id, email) WHERE accepted_at IS NULL AND declined_at IS NULL
-       DO UPDATE SET role = EXCLUDED.role, invited_by = EXCLUDED.invited_by, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-       RETURNING *`,
-      [i.id, i.account_id, i.email, i.role, i.invited_by, iso(i.created_at_ms), iso(i.expires_at_ms)],
-    );
-    return fromDbInvitation(rows[0]!);
+  upsertInvitation(i: InvitationRecord) {
+    return invitations.upsertInvitation(this.sql, i);
   }
 
-  async lockInvitation(id: string) {
-    const rows = await this.sql.query<InvitationRow>(`SELECT * FROM invitations WHERE id = $1 FOR UPDATE`, [id]);
-    return rows[0] ? fromDbInvitation(rows[0]) : undefined;
+  lockInvitation(id: string) {
+    return invitations.lockInvitation(this.sql, id);
   }
 
-  async updateInvitation(i: InvitationRecord) {
-    await this.sql.query(`UPDATE invitations SET accepted_at = $2, accepted_by = $3, declined_at = $4 WHERE id = $1`, [i.id, iso(i.accepted_at_ms), i.accepted_by, iso(i.declined_at_ms)]);
+  updateInvitation(i: InvitationRecord) {
+    return invitations.updateInvitation(this.sql, i);
   }
 
-  async countPendingInvitations(account_id: string, now_ms: number, except_email: string) {
-    const rows = await this.sql.query<{ n: number }>(
-      `SELECT COUNT(*)::bigint AS n FROM invitations WHERE account_id = $1 AND accepted_at IS NULL AND declined_at IS NULL AND expires_at > $2 AND email <> $3`,
-      [account_id, iso(now_ms), except_email],
-    );
-    return rows[0]!.n;
+  countPendingInvitations(account_id: string, now_ms: number, except_email: string) {
+    return invitations.countPendingInvitations(this.sql, account_id, now_ms, except_email);
   }
 
   async insertGrants(rows: GrantRecord[]) {
@@ -243,7 +274,15 @@ export class PgStoreTx implements StoreTx {
     await this.sql.query(
       `INSERT INTO grants (id, account_id, amount_micros, remaining_micros, expires_at, reason, created_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::text[], $7::timestamptz[])`,
-      columnsOf(rows, [(r) => r.id, (r) => r.account_id, (r) => r.amount_micros, (r) => r.remaining_micros, (r) => iso(r.expires_at_ms), (r) => r.reason, (r) => iso(r.created_at_ms)]),
+      columnsOf(rows, [
+        (r) => r.id,
+        (r) => r.account_id,
+        (r) => r.amount_micros,
+        (r) => r.remaining_micros,
+        (r) => iso(r.expires_at_ms),
+        (r) => r.reason,
+        (r) => iso(r.created_at_ms),
+      ]),
     );
   }
 
@@ -262,14 +301,42 @@ export class PgStoreTx implements StoreTx {
       `INSERT INTO purchases (id, account_id, kind, idempotency_key, request_hash, amount_micros, payment_method_id, status, attempts,
           failure_type, failure_message, provider_charge_id, actor, created_at, completed_at, next_attempt_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-      [p.id, p.account_id, p.kind, p.idempotency_key, p.request_hash, p.amount_micros, p.payment_method_id, p.status, p.attempts, p.failure_type, p.failure_message, p.provider_charge_id, p.actor, iso(p.created_at_ms), iso(p.completed_at_ms), iso(p.next_attempt_at_ms)],
+      [
+        p.id,
+        p.account_id,
+        p.kind,
+        p.idempotency_key,
+        p.request_hash,
+        p.amount_micros,
+        p.payment_method_id,
+        p.status,
+        p.attempts,
+        p.failure_type,
+        p.failure_message,
+        p.provider_charge_id,
+        p.actor,
+        iso(p.created_at_ms),
+        iso(p.completed_at_ms),
+        iso(p.next_attempt_at_ms),
+      ],
     );
   }
 
   async updatePurchase(p: PurchaseRecord) {
     await this.sql.query(
-      `UPDATE purchases SET status = $2, attempts = $3, failure_type = $4, failure_message = $5, provider_charge_id = $6, completed_at = $7, next_attempt_at = $8 WHERE id = $1`,
-      [p.id, p.status, p.attempts, p.failure_type, p.failure_message, p.provider_charge_id, iso(p.completed_at_ms), iso(p.next_attempt_at_ms)],
+      `UPDATE purchases SET status = $2, attempts = $3, failure_type = $4, failure_message = $5, provider_charge_id = $6, completed_at = $7,
+          next_attempt_at = $8, action = $9 WHERE id = $1`,
+      [
+        p.id,
+        p.status,
+        p.attempts,
+        p.failure_type,
+        p.failure_message,
+        p.provider_charge_id,
+        iso(p.completed_at_ms),
+        iso(p.next_attempt_at_ms),
+        json(p.action ?? null),
+      ],
     );
   }
 
@@ -293,7 +360,10 @@ export class PgStoreTx implements StoreTx {
   }
 
   async revokeToken(id: string, now_ms: number) {
-    const rows = await this.sql.query<{ id: string }>(`UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, iso(now_ms)]);
+    const rows = await this.sql.query<{ id: string }>(`UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [
+      id,
+      iso(now_ms),
+    ]);
     return rows.length > 0;
   }
 
@@ -305,53 +375,30 @@ export class PgStoreTx implements StoreTx {
     return rows.map((r) => r.id as string);
   }
 
-  async replaceCatalog(data: CatalogData) {
-    for (const p of data.plans) {
-      await this.sql.query(
-        `INSERT INTO plans (id, name, price_micros, per_seat, extra_usage_allowed, windows, requests_per_minute, tokens_per_minute)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
-         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, price_micros = EXCLUDED.price_micros, per_seat = EXCLUDED.per_seat,
-           extra_usage_allowed = EXCLUDED.extra_usage_allowed, windows = EXCLUDED.windows,
-           requests_per_minute = EXCLUDED.requests_per_minute, tokens_per_minute = EXCLUDED.tokens_per_minute`,
-        [p.id, p.name, p.price_micros, p.per_seat, p.extra_usage_allowed, JSON.stringify(p.windows), p.requests_per_minute, p.tokens_per_minute],
-      );
-    }
-    for (const m of data.models) {
-      await this.sql.query(
-        `INSERT INTO models (id, tier, allowance_multiplier_milli) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET tier = EXCLUDED.tier, allowance_multiplier_milli = EXCLUDED.allowance_multiplier_milli`,
-        [m.id, m.tier, m.allowance_multiplier_milli],
-      );
-    }
-    // Price versions are insert-only: a version that authorizations refer to never changes.
-    for (const [i, p] of data.prices.entries()) {
-      await this.sql
-        .query(
-          `INSERT INTO model_prices (id, model_id, effective_at, input_micros_per_mtok, output_micros_per_mtok, cache_write_micros_per_mtok, cache_write_1h_micros_per_mtok, cache_read_micros_per_mtok)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-          [p.id, p.model_id, iso(p.effective_at_ms), p.input_micros_per_mtok, p.output_micros_per_mtok, p.cache_write_micros_per_mtok, p.cache_write_1h_micros_per_mtok, p.cache_read_micros_per_mtok],
-        )
-        .catch((error: unknown) => {
-          throw constraintError(error, `prices[${i}]`);
-        });
-    }
-    for (const a of data.apps) {
-      await this.sql.query(`INSERT INTO apps (id, kind) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind`, [a.id, a.kind]);
-    }
+  replaceCatalog(data: CatalogData) {
+    return writeCatalog(this.sql, data);
   }
 }
 
-export class PgStore implements Store {
-  constructor(readonly db: Db) {}
+export class PgStore extends PgPaymentsReads implements Store {
+  readonly webhooks: PgWebhookStore;
+  readonly orgs: PgOrgStore;
+  constructor(db: Db) {
+    super(db);
+    this.webhooks = new PgWebhookStore(db);
+    this.orgs = new PgOrgStore(db);
+  }
 
   get engine() {
     return this.db.engine;
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.db.transaction((sql) => fn(new PgStoreTx(sql))).catch((error: unknown) => {
-      throw constraintError(error);
-    });
+    return this.db
+      .transaction((sql) => fn(new PgStoreTx(sql)))
+      .catch((error: unknown) => {
+        throw constraintError(error);
+      });
   }
 
   async meterBatchCommitted(probe: MeterCommitProbe) {
@@ -365,25 +412,18 @@ export class PgStore implements Store {
     }
     const changed = probe.changed_authorizations[0];
     if (changed) {
-      const rows = await this.db.query(`SELECT 1 FROM authorizations WHERE id = $1 AND status = $2 AND finished_at IS NOT DISTINCT FROM $3::timestamptz`, [changed.id, changed.status, iso(changed.finished_at_ms)]);
+      const rows = await this.db.query(`SELECT 1 FROM authorizations WHERE id = $1 AND status = $2 AND finished_at IS NOT DISTINCT FROM $3::timestamptz`, [
+        changed.id,
+        changed.status,
+        iso(changed.finished_at_ms),
+      ]);
       return rows.length > 0;
     }
     return true; // it wrote nothing: its answers (refusals, replays) stand either way
   }
 
-  async loadCatalog(): Promise<CatalogData> {
-    const [plans, models, prices, apps] = await Promise.all([
-      this.db.query<PlanRow>(`SELECT * FROM plans ORDER BY id`),
-      this.db.query<ModelRow>(`SELECT * FROM models ORDER BY id`),
-      this.db.query<ModelPriceRow>(`SELECT * FROM model_prices ORDER BY model_id, effective_at`),
-      this.db.query<AppRow>(`SELECT * FROM apps ORDER BY id`),
-    ]);
-    return {
-      plans: plans.map((p) => ({ id: p.id, name: p.name, price_micros: p.price_micros, per_seat: p.per_seat, extra_usage_allowed: p.extra_usage_allowed, windows: parseJson(p.windows), requests_per_minute: p.requests_per_minute, tokens_per_minute: p.tokens_per_minute })),
-      models: models.map((m) => ({ id: m.id, tier: m.tier, allowance_multiplier_milli: m.allowance_multiplier_milli })),
-      prices: prices.map((p) => ({ id: p.id, model_id: p.model_id, effective_at_ms: ms(p.effective_at), input_micros_per_mtok: p.input_micros_per_mtok, output_micros_per_mtok: p.output_micros_per_mtok, cache_write_micros_per_mtok: p.cache_write_micros_per_mtok, cache_write_1h_micros_per_mtok: p.cache_write_1h_micros_per_mtok, cache_read_micros_per_mtok: p.cache_read_micros_per_mtok })),
-      apps: apps.map((a) => ({ id: a.id, kind: a.kind })),
-    };
+  loadCatalog(): Promise<CatalogData> {
+    return readCatalog(this.db);
   }
 
   async getAccount(id: string) {
@@ -397,7 +437,7 @@ export class PgStore implements Store {
 
   async listAccounts(options: { search?: string; limit: number; after?: string }) {
     const rows = await this.db.query<AccountRow>(
-      `SELECT * FROM accounts WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR id = $1) AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      `SELECT * FROM accounts WHERE kind = 'plan' AND ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR id = $1) AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`,
       [options.search ?? null, options.after ?? null, options.limit],
     );
     return rows.map(fromDbAccount);
@@ -419,37 +459,35 @@ export class PgStore implements Store {
   }
 
   async listMemberships(user_id: string) {
-    const rows = await this.db.query<AccountRow & { membership_role: Role }>(`SELECT a.*, m.role AS membership_role FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1 ORDER BY a.created_at, a.id`, [user_id]);
+    const rows = await this.db.query<AccountRow & { membership_role: Role }>(
+      `SELECT a.*, m.role AS membership_role FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1 ORDER BY a.created_at, a.id`,
+      [user_id],
+    );
     return rows.map((r) => ({ account: fromDbAccount(r), role: r.membership_role }));
   }
 
   async listAccountMembers(account_id: string) {
-    const rows = await this.db.query<{ user_id: string; email: string; role: Role }>(`SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 ORDER BY m.created_at, u.email`, [account_id]);
+    const rows = await this.db.query<{ user_id: string; email: string; role: Role }>(
+      `SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 ORDER BY m.created_at, u.email`,
+      [account_id],
+    );
     return rows.map((r) => ({ user_id: r.user_id, email: r.email, role: r.role }));
   }
 
-  async getInvitation(id: string) {
-    const rows = await this.db.query<InvitationRow>(`SELECT * FROM invitations WHERE id = $1`, [id]);
-    return rows[0] ? fromDbInvitation(rows[0]) : undefined;
+  getInvitation(id: string) {
+    return invitations.getInvitation(this.db, id);
   }
 
-  async listPendingInvitations(email: string, now_ms: number, limit: number, after_id?: string) {
-    // The cursor is looked up among this email's invitations only: someone else's id must page
-    // like an id never issued (empty), or the answer tells that it exists and when it was made.
-    const rows = await this.db.query<InvitationRow & { account_name: string }>(
-      `SELECT i.*, a.name AS account_name FROM invitations i JOIN accounts a ON a.id = i.account_id
-        WHERE i.email = $1 AND i.accepted_at IS NULL AND i.declined_at IS NULL AND i.expires_at > $2
-          AND ($4::text IS NULL OR (i.created_at, i.id) > (SELECT c.created_at, c.id FROM invitations c WHERE c.id = $4 AND c.email = $1))
-        ORDER BY i.created_at, i.id LIMIT $3`,
-      [email.toLowerCase(), iso(now_ms), limit, after_id ?? null],
-    );
-    return rows.map((r) => ({ invitation: fromDbInvitation(r), account_name: r.account_name }));
+  listPendingInvitations(email: string, now_ms: number, limit: number, after_id?: string) {
+    return invitations.listPendingInvitations(this.db, email, now_ms, limit, after_id);
   }
 
   async authorizationAccounts(ids: string[]) {
     const out = new Map<string, string>();
     if (ids.length === 0) return out;
-    const rows = await this.db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM authorizations WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
+    const rows = await this.db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM authorizations WHERE id = ANY($1::text[])`, [
+      [...new Set(ids)],
+    ]);
     for (const r of rows) out.set(r.id, r.account_id);
     return out;
   }
@@ -460,12 +498,18 @@ export class PgStore implements Store {
   }
 
   async lateWindowsEnded(expired_before_ms: number, limit: number) {
-    const rows = await this.db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM authorizations WHERE late_counted AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(expired_before_ms), limit]);
+    const rows = await this.db.query<{ id: string; account_id: string }>(
+      `SELECT id, account_id FROM authorizations WHERE late_counted AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+      [iso(expired_before_ms), limit],
+    );
     return rows.map((r) => ({ id: r.id, account_id: r.account_id }));
   }
 
   async expiredHolds(now_ms: number, limit: number) {
-    const rows = await this.db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM authorizations WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(now_ms), limit]);
+    const rows = await this.db.query<{ id: string; account_id: string }>(
+      `SELECT id, account_id FROM authorizations WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+      [iso(now_ms), limit],
+    );
     return rows.map((r) => ({ id: r.id, account_id: r.account_id }));
   }
 
@@ -483,6 +527,7 @@ export class PgStore implements Store {
     const rows = await this.db.query<PurchaseRow>(
       `SELECT * FROM purchases WHERE status = 'pending'
           AND ((kind = 'auto_reload' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) OR (kind = 'manual' AND created_at <= $2))
+          AND (action IS NULL OR next_attempt_at <= $1)
         ORDER BY created_at LIMIT $3`,
       [iso(now_ms), iso(now_ms - grace_ms), limit],
     );
@@ -495,7 +540,10 @@ export class PgStore implements Store {
   }
 
   async expiredGrants(now_ms: number, limit: number) {
-    const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE remaining_micros > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [iso(now_ms), limit]);
+    const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE remaining_micros > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [
+      iso(now_ms),
+      limit,
+    ]);
     return rows.map(fromDbGrant);
   }
 
@@ -546,4 +594,3 @@ export class PgStore implements Store {
     return this.db.close();
   }
 }
-

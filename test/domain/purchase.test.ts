@@ -2,7 +2,7 @@
 // and 100 % spend-limit notifications.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkPurchase, planCompletion, spendLimitCrossings, type PurchaseBounds } from '../../src/domain/purchase';
+import { checkPurchase, isDueForCharge, planCompletion, providerOutcomeApplies, spendLimitCrossings, type PurchaseBounds } from '../../src/domain/purchase';
 import { limits } from '../../src/domain/limits';
 import { addRedeemed } from '../../src/domain/wallet';
 import { AppError } from '../../src/domain/refusals';
@@ -126,6 +126,54 @@ describe('completing a purchase is a plan the app only writes (SPEC §1.5, §1.7
     const last = planCompletion(pending('auto_reload', limits.reload_attempts_max - 1), w, { ok: false, type: 'insufficient_funds', message: 'no' }, NOW);
     assert.deepEqual([last.purchase.status, last.turn_auto_reload_off, w.reload_in_flight, w.redeemed_day_micros], ['failed', true, false, 0]);
     assert.deepEqual(last.events.map((e) => e.type), ['auto_reload.disabled', 'auto_reload.failed']);
+    assert.equal(last.events[1]!.payload.retried, false, 'the last attempt says it is not tried again');
     assert.deepEqual(last.reload_event, { type: 'failed', reason: 'insufficient_funds', amount_micros: $(20), at_ms: NOW });
+  });
+});
+
+describe('the bank asks the cardholder to confirm (3-D Secure): decided here, not in the provider', () => {
+  const pending = (kind: 'manual' | 'auto_reload') => ({ id: 'pur_3ds', account_id: 'acct_1', kind, amount_micros: $(20), attempts: 0, created_at_ms: NOW });
+  const reserved = () => wallet({ purchased_micros: $(1), redeemed_day: new Date(NOW).toISOString().slice(0, 10), redeemed_day_micros: $(20), reload_in_flight: true });
+  const action = { payment_intent_id: 'pi_1', client_secret: 'pi_1_secret', next_action_url: 'https://bank.example/3ds' };
+  const needs = { ok: false as const, type: 'authentication_required' as const, message: 'confirm', action };
+
+  it('a manual purchase waits: pending with what the page needs, nothing credited, the cap kept, the attempt not counted', () => {
+    const w = reserved();
+    const plan = planCompletion(pending('manual'), w, needs, NOW);
+    assert.deepEqual([plan.purchase.status, plan.purchase.action, plan.purchase.attempts, plan.transfers.length, plan.events.length], ['pending', action, 0, 0, 0]);
+    assert.deepEqual([w.purchased_micros, w.redeemed_day_micros], [$(1), $(20)]);
+    assert.equal(plan.purchase.next_attempt_at_ms, NOW + limits.authentication_wait_ms, 'the job ends the wait then');
+    assert.equal(plan.audit.action, 'credits.authentication_required');
+  });
+
+  it('a reload fails at once with that reason (no backoff), is told, gives the cap back and turns auto-reload off', () => {
+    const w = reserved();
+    const plan = planCompletion(pending('auto_reload'), w, needs, NOW);
+    assert.deepEqual([plan.purchase.status, plan.purchase.next_attempt_at_ms, plan.turn_auto_reload_off, w.reload_in_flight, w.redeemed_day_micros], ['failed', null, true, false, 0]);
+    assert.deepEqual(plan.events.map((e) => [e.type, e.payload.reason]), [['auto_reload.disabled', 'authentication_required'], ['auto_reload.failed', 'authentication_required']]);
+  });
+
+  it('the confirmed payment completes the waiting purchase and clears its action; the job takes a waiting one only after the wait', () => {
+    const w = reserved();
+    const plan = planCompletion(pending('manual'), w, { ok: true, charge_id: 'pi_1' }, NOW);
+    assert.deepEqual([plan.purchase.status, plan.purchase.action, w.purchased_micros], ['succeeded', null, $(21)]);
+    const waiting = { status: 'pending', kind: 'manual' as const, created_at_ms: NOW - 3_600_000, next_attempt_at_ms: NOW + 1000, action };
+    assert.equal(isDueForCharge(waiting, NOW, 0), false);
+    assert.equal(isDueForCharge(waiting, NOW + 1000, 0), true);
+  });
+});
+
+describe("the provider's word on a payment (Stripe's webhooks)", () => {
+  const waiting = { status: 'pending', action: { payment_intent_id: 'pi_1', client_secret: 'pi_1_secret', next_action_url: null } as never };
+  it('a success completes a pending purchase, unless it waits for the bank on another payment', () => {
+    assert.equal(providerOutcomeApplies({ status: 'pending', action: null }, { kind: 'payment_succeeded', payment_intent_id: 'pi_9' }), true);
+    assert.equal(providerOutcomeApplies(waiting, { kind: 'payment_succeeded', payment_intent_id: 'pi_1' }), true);
+    assert.equal(providerOutcomeApplies(waiting, { kind: 'payment_succeeded', payment_intent_id: 'pi_2' }), false);
+  });
+  it('a failure ends only a purchase waiting for the bank on that payment; a finished purchase takes neither', () => {
+    assert.equal(providerOutcomeApplies(waiting, { kind: 'payment_failed', payment_intent_id: 'pi_1' }), true);
+    assert.equal(providerOutcomeApplies(waiting, { kind: 'payment_failed', payment_intent_id: 'pi_2' }), false);
+    assert.equal(providerOutcomeApplies({ status: 'pending', action: null }, { kind: 'payment_failed', payment_intent_id: 'pi_1' }), false);
+    assert.equal(providerOutcomeApplies({ ...waiting, status: 'succeeded' }, { kind: 'payment_succeeded', payment_intent_id: 'pi_1' }), false);
   });
 });

@@ -7,10 +7,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { BIN, ROOT, runCli, type Run } from '../fixtures/cli';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { configFromEnv, start } from '../../src/main';
@@ -21,16 +22,8 @@ import { openPglite } from '../../src/store/db';
 import { freshPostgres, closeAll, postgresUrlOf } from '../fixtures/databases';
 import { harness, makeAccount } from '../fixtures/tokenbank';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/tokenbank.mjs');
 const OPERATOR = 'test-operator-token-0123456789';
 const DEMO = { email: 'demo@tokenbank.local', password: 'demo-password' };
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let server: Awaited<ReturnType<typeof start>> | null = null;
 let url = '';
@@ -47,26 +40,7 @@ function home(name: string): string {
 
 /** Runs the CLI as a child process; never a TTY, NO_COLOR set, only the environment given. */
 function cli(args: string[], options: { home?: string; env?: Record<string, string>; input?: string } = {}): Promise<Run> {
-  const h = options.home ?? home('user');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: h,
-    XDG_CONFIG_HOME: join(h, 'config'),
-    NO_COLOR: '1',
-    TZ: 'UTC',
-    TOKENBANK_URL: url,
-    ...options.env,
-  };
-  return new Promise((resolve_run, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve_run({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+  return runCli(args, { url, ...options, home: options.home ?? home('user') });
 }
 
 /**

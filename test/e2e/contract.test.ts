@@ -142,7 +142,7 @@ describe('the contract', () => {
     });
 
     it('documents Request-Id on every success, and Idempotent-Replayed on the calls that take Idempotency-Key', () => {
-      const keyed = ['POST /v1/accounts/{id}/extra-usage/credits', 'POST /v1/authorizations', 'PATCH /v1/accounts/{id}/extra-usage', 'POST /v1/accounts/{id}/grants', 'PUT /v1/accounts/{id}/subscription'];
+      const keyed = ['POST /v1/accounts/{id}/extra-usage/credits', 'POST /v1/authorizations', 'PATCH /v1/accounts/{id}/extra-usage', 'POST /v1/accounts/{id}/grants', 'PUT /v1/accounts/{id}/subscription', 'POST /v1/accounts/{id}/refunds', 'PATCH /v1/orgs/{id}', 'POST /v1/orgs/{id}/credits', 'POST /v1/orgs/{id}/grants'];
       for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
         for (const [method, op] of Object.entries(ops)) {
           const where = `${method.toUpperCase()} ${path}`;
@@ -329,6 +329,11 @@ describe('the contract', () => {
     it('grants', async () => {
       const a = await api.account();
       await assertReplay('POST', `/v1/accounts/${a.id}/grants`, api.operator, { amount_micros: 2_000_000, reason: 'sorry' }, 201);
+    });
+
+    it('refunds', async () => {
+      const a = await api.account({ credits_micros: 20_000_000 });
+      await assertReplay('POST', `/v1/accounts/${a.id}/refunds`, a.owner.token, { amount_micros: 2_000_000 }, 201);
     });
 
     it('subscription changes', async () => {

@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import { closeAll, databaseEngines } from '../fixtures/databases';
 import { apiHarness, email, PASSWORD, type Api, type Reply, type TestAccount } from '../fixtures/http';
 import { OPERATOR } from '../fixtures/tokenbank';
+import { signedEvent, signPayload } from '../fixtures/fake-stripe';
 import { limits } from '../../src/domain/limits';
 
 after(closeAll);
@@ -309,6 +310,9 @@ interface Fixture {
   spare_service_token_id: string;
   hold_to_settle: string;
   hold_to_release: string;
+  /** An API organization (issue 12) with a card and one API key. */
+  org_id: string;
+  org_key_id: string;
 }
 
 type Who = 'none' | 'operator' | 'service' | 'owner' | 'invitee' | 'victim';
@@ -362,7 +366,43 @@ const PLANS: Record<string, Plan> = {
     refs: ['account_id', 'app', 'model'],
   },
   putCatalog: { who: 'operator', body: () => structuredClone(catalog_body), refs: ['model_id'] },
+  refundCredits: { who: 'owner', id: (f) => f.a.id, body: () => ({ amount_micros: 1_000_000 }), other: () => ({ amount_micros: 2_000_000 }), headers: { 'idempotency-key': 'fuzz-refund' } },
+  createPromotion: { who: 'operator', body: () => ({ code: 'FUZZ-NEW', amount_micros: 1_000_000, expires_at: '2027-01-01T00:00:00Z', credit_expires_in_days: 30, claims_max: 5 }) },
+  claimPromotion: { who: 'owner', id: (f) => f.a.id, body: () => ({ code: 'FUZZ-CODE' }), refs: ['code'] },
+  createWebhookEndpoint: { who: 'owner', id: (f) => f.a.id, body: () => ({ url: 'http://127.0.0.1:9/fuzz', events: ['balance.low', 'credits.purchased'] }) },
+  createWebhookEndpointOperator: { who: 'operator', body: () => ({ url: 'http://127.0.0.1:9/fuzz-operator' }) },
+  // Redelivery before deletion: the last pass sends every valid body once, in this order.
+  redeliverWebhook: { who: 'owner', id: (f) => f.a.id, body: () => ({}) },
+  redeliverWebhookOperator: { who: 'operator', body: () => ({}) },
+  deleteWebhookEndpoint: { who: 'owner', id: (f) => f.a.id, body: () => ({}) },
+  deleteWebhookEndpointOperator: { who: 'operator', body: () => ({}) },
+  // The card provider: confirming a completed purchase answers it as it is; a Stripe event is valid only with its signature (made afresh per call).
+  confirmCredits: { who: 'owner', id: (f) => f.a.id, body: () => ({}) },
+  receiveStripeWebhook: {
+    who: 'none',
+    body: () => STRIPE_EVENT,
+    get headers() {
+      return { 'stripe-signature': signPayload(JSON.stringify(STRIPE_EVENT)) };
+    },
+  },
+  // API organizations (issue 12)
+  createOrg: { who: 'operator', body: (f) => ({ name: 'Fuzz API', admin_email: f.a.owner.email, monthly_limit_micros: 10_000_000 }) },
+  updateOrg: { who: 'operator', id: (f) => f.org_id, body: () => ({ monthly_limit_micros: 40_000_000, auto_reload: { enabled: false, amount_micros: 20_000_000, threshold_micros: 5_000_000 } }), other: () => ({ monthly_limit_micros: 30_000_000 }) },
+  addOrgMember: { who: 'operator', id: (f) => f.org_id, body: () => ({ email: 'fuzz.org.member@example.com', role: 'developer' }) },
+  createApiKey: { who: 'operator', id: (f) => f.org_id, body: () => ({ name: 'fuzz', monthly_limit_micros: 1_000_000 }) },
+  revokeApiKey: { who: 'operator', id: (f) => f.org_id, body: () => ({}) },
+  addOrgPaymentMethod: { who: 'operator', id: (f) => f.org_id, body: () => ({ token: 'tok_mastercard' }), refs: ['token'] },
+  addOrgCredits: { who: 'operator', id: (f) => f.org_id, body: () => ({ amount_micros: 10_000_000 }), refs: ['payment_method_id'], other: () => ({ amount_micros: 15_000_000 }), headers: { 'idempotency-key': 'fuzz-org-credits' } },
+  putApiTiers: { who: 'operator', body: () => ({ tiers: [{ tier: 0, purchased_micros_min: 0, requests_per_minute: 5, input_tokens_per_minute: 10_000, output_tokens_per_minute: 2000 }, { tier: 1, purchased_micros_min: 5_000_000, requests_per_minute: 50, input_tokens_per_minute: 50_000, output_tokens_per_minute: 10_000 }] }) },
+  grantOrgCredits: { who: 'operator', id: (f) => f.org_id, body: () => ({ amount_micros: 1_000_000, expires_at: '2027-01-01T00:00:00Z', reason: 'fuzz' }), other: () => ({ amount_micros: 2_000_000 }) },
 };
+const STRIPE_EVENT = JSON.parse(signedEvent('customer.created', { id: 'cus_fuzz', object: 'customer' }, { id: 'evt_fuzz' }).payload);
+/** The purchase the confirm route is called with ({purchase_id}). */
+const fuzz_purchase = { id: '' };
+/** The other path ids ({endpoint_id}, {delivery_id}), by scope: an account's endpoint or the operator's. */
+const path_ids = { account: { endpoint_id: '', delivery_id: '' }, operator: { endpoint_id: '', delivery_id: '' } };
+/** {key_id} of DELETE /v1/orgs/{id}/keys/{key_id}. */
+let org_key_path_id = '';
 
 function tokenOf(f: Fixture, who: Who): string | undefined {
   switch (who) {
@@ -381,7 +421,15 @@ function tokenOf(f: Fixture, who: Who): string | undefined {
   }
 }
 
-const urlOf = (route: Route, id: string) => route.path.replace('{id}', id);
+const urlOf = (route: Route, id: string) => {
+  const ids = route.path.startsWith('/v1/accounts/') ? path_ids.account : path_ids.operator;
+  return route.path
+    .replace('{id}', id)
+    .replace('{endpoint_id}', ids.endpoint_id)
+    .replace('{delivery_id}', ids.delivery_id)
+    .replace('{purchase_id}', fuzz_purchase.id)
+    .replace('{key_id}', org_key_path_id);
+};
 
 // ---- asserting a refusal ---------------------------------------------------------------------
 
@@ -485,6 +533,19 @@ for (const engine of databaseEngines()) {
         f[which] = held.body.id;
       }
       catalog_body = await catalogBody(api);
+      fuzz_purchase.id = (await api.tb.purchaseCredits(f.a.id, { amount_micros: 5_000_000 }, 'fuzz-confirm', OPERATOR)).purchase.id;
+      await api.tb.createPromotion({ code: 'FUZZ-CODE', amount_micros: 1_000_000, claims_max: 5 }, OPERATOR);
+      // Webhook endpoints with one delivery each (an attempt at a port nobody listens on).
+      const endpoint = await api.tb.createWebhookEndpoint(f.a.id, { url: 'http://127.0.0.1:9/fuzz' });
+      const operator_endpoint = await api.tb.createWebhookEndpoint(null, { url: 'http://127.0.0.1:9/fuzz' });
+      assert.ok((await api.tb.grantCredits(f.a.id, { amount_micros: 1_000_000 }, OPERATOR)) && (await api.tb.deliverWebhooks()) >= 2);
+      for (const [scope, e] of [['account', endpoint], ['operator', operator_endpoint]] as const)
+        path_ids[scope] = { endpoint_id: e.id, delivery_id: (await api.tb.listWebhookDeliveries(e.account_id, e.id, {})).data[0]!.id };
+      const org = (await api.tb.createOrg({ name: 'Fuzz org', admin_email: f.a.owner.email }, OPERATOR)).org;
+      f.org_id = org.id;
+      await api.user('fuzz.org.member@example.com'); // addOrgMember adds registered users
+      await api.tb.addPaymentMethod(org.id, { token: 'tok_visa' }, OPERATOR);
+      f.org_key_id = org_key_path_id = (await api.tb.createApiKey(org.id, { name: 'fuzz' }, OPERATOR)).key.id;
       const doc = await api.call('GET', '/openapi.json');
       routes = routesOf(doc.body);
       // The first call of each keyed route, so the fuzz can reuse its key with another body.
@@ -580,8 +641,8 @@ for (const engine of databaseEngines()) {
           const other = plan.other(f);
           await check(`${operation} reused key`, base_seed + index * 7 + 2, fc.tuple(fc.nat(), fc.boolean()), async ([n, merge]) => {
             const body = merge ? { ...plan.body(f), ...other } : other;
-            // Vary an amount or token count so each run is another body.
-            for (const k of ['amount_micros', 'monthly_spend_limit_micros', 'input_tokens']) if (typeof body[k] === 'number') body[k] = (body[k] as number) + (k === 'input_tokens' ? 1 : 1_000_000) * (1 + (n % 50));
+            // Vary an amount (by whole cents, up to 50¢) or a token count so each run is another body, never the first one again.
+            for (const k of ['amount_micros', 'monthly_spend_limit_micros', 'input_tokens']) if (typeof body[k] === 'number') body[k] = (body[k] as number) + (k === 'input_tokens' ? 1 : 10_000) * (1 + (n % 50));
             const r = await send(url, serialize(body), key);
             assertRefused(r, { fields: null }, `${route.method} ${url} reusing its Idempotency-Key with ${serialize(body)}`);
           }, Math.max(3, Math.ceil(runs / 4)));

@@ -24,6 +24,7 @@ import { limits } from '../../src/domain/limits';
 import { closeAll, databaseEngines } from '../fixtures/databases';
 import { apiHarness, assertError, email, OPERATOR_TOKEN, PASSWORD, type Api, type Reply, type TestAccount, withoutIds } from '../fixtures/http';
 import { OPERATOR } from '../fixtures/tokenbank';
+import { signedEvent } from '../fixtures/fake-stripe';
 
 const WHO = ['anonymous', 'operator', 'service', 'owner', 'billing', 'member', 'outsider', 'revoked', 'expired', 'foreign'] as const;
 type Who = (typeof WHO)[number];
@@ -54,6 +55,10 @@ for (const engine of databaseEngines()) {
     let b: TestAccount;
     let auth_id: string;
     const tokens = {} as Record<Who, string | undefined>;
+    const hooks = { endpoint: '', operator_endpoint: '', delivery: '', operator_delivery: '' };
+    /** API organizations (issue 12): org X with an admin, billing and developer, org Y with its admin, and a key of X. */
+    const org = { x: '', y: '', key: '', key_id: '' };
+    const org_people = {} as Record<'x_admin' | 'x_billing' | 'x_developer' | 'y_admin', string>;
     /** Every secret this run handed out or sent: none may be in the log. */
     const secrets = new Set<string>([OPERATOR_TOKEN, PASSWORD, WRONG_PASSWORD]);
     const log: string[] = [];
@@ -79,6 +84,28 @@ for (const engine of databaseEngines()) {
       const foreign = await foreign_api.account();
       Object.assign(tokens, { anonymous: undefined, operator: api.operator, service: api.service, owner: a.owner.token, billing: a.billing!.token, member: a.member!.token, outsider: b.owner.token, revoked: revoked.body.token, expired, foreign: foreign.owner.token });
       for (const t of [...Object.values(tokens), b.billing!.token, b.member!.token, foreign_api.service]) if (t) secrets.add(t);
+      // Webhook endpoints with a delivery each (one attempt, to a port nobody listens on).
+      const endpoint = await api.tb.createWebhookEndpoint(a.id, { url: 'http://127.0.0.1:9/matrix' });
+      const operator_endpoint = await api.tb.createWebhookEndpoint(null, { url: 'http://127.0.0.1:9/operator' });
+      for (const e of [endpoint, operator_endpoint]) secrets.add(e.secret);
+      await api.tb.grantCredits(a.id, { amount_micros: 1_000_000 }, OPERATOR);
+      assert.ok((await api.tb.deliverWebhooks()) >= 2);
+      const first = async (account_id: string | null, endpoint_id: string) => (await api.tb.listWebhookDeliveries(account_id, endpoint_id, {})).data[0]!.id;
+      Object.assign(hooks, { endpoint: endpoint.id, operator_endpoint: operator_endpoint.id, delivery: await first(a.id, endpoint.id), operator_delivery: await first(null, operator_endpoint.id) });
+      // API organizations: X (admin, billing, developer, one key) and Y (its admin).
+      for (const [name, which] of [['X', 'x'], ['Y', 'y']] as const) {
+        const admin = await api.user(email(`${which}-admin`));
+        org[which] = (await api.tb.createOrg({ name: `Org ${name}`, admin_email: admin.email }, OPERATOR)).org.id;
+        org_people[`${which}_admin`] = await api.signIn(admin.email);
+      }
+      for (const role of ['billing', 'developer'] as const) {
+        const user = await api.user(email(`x-${role}`));
+        await api.tb.addOrgMember(org.x, { email: user.email, role }, OPERATOR);
+        org_people[`x_${role}`] = await api.signIn(user.email);
+      }
+      const key = await api.tb.createApiKey(org.x, { name: 'matrix' }, OPERATOR);
+      Object.assign(org, { key: key.secret, key_id: key.key.id });
+      for (const t of [...Object.values(org_people), key.secret]) secrets.add(t);
     });
     after(async () => {
       await api?.close();
@@ -110,6 +137,10 @@ for (const engine of databaseEngines()) {
     };
     /** An invitation to A for an email no column has: only its invitee may answer it. */
     const invitation = async () => (await api.tb.inviteMember(a.id, { email: email('invitee'), role: 'member' }, OPERATOR)).id;
+    /** A fresh campaign code, so each principal's claim is its first. */
+    const promotion = async () => (await api.tb.createPromotion({ code: `CODE-${next()}`, amount_micros: 1_000_000, claims_max: 100 }, OPERATOR)).code;
+    const orgMember = async () => ({ email: (await api.user(email('org-joiner'))).email, role: 'developer' });
+    const orgKey = async () => (await api.tb.createApiKey(org.x, { name: `k-${next()}` }, OPERATOR)).key.id;
     const event = () => ({ events: [{ id: `ev-${next()}`, account_id: a.id, app: 'web', model: 'claude-haiku-4-5', usage: { input_tokens: 10, output_tokens: 10 }, timestamp: '2026-11-02T08:00:00Z' }] });
 
     interface Row {
@@ -162,7 +193,70 @@ for (const engine of databaseEngines()) {
       { route: 'PUT /v1/catalog', statuses: '                               401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'PUT', url: '/v1/catalog', body: catalogBody() }) },
       { route: 'GET /v1/audit', statuses: '                                 401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'GET', url: '/v1/audit' }) },
       { route: 'GET /v1/audit-log', statuses: '                             401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'GET', url: '/v1/audit-log' }) },
+      // Refunds: the owner (or the operator) gives money back; billing may read them. Codes: the operator makes them, billing claims one (a fresh code per call).
+      { route: 'POST /v1/accounts/{id}/refunds', statuses: '                401 201 403 201 403 403 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/accounts/${a.id}/refunds`, body: { amount_micros: 1_000_000 }, headers: { 'idempotency-key': `r-${next()}` } }) },
+      { route: 'GET /v1/accounts/{id}/refunds', statuses: '                 401 200 403 200 200 403 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/accounts/${a.id}/refunds` }) },
+      { route: 'GET /v1/accounts/{id}/grants', statuses: '                  401 200 403 200 200 200 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/accounts/${a.id}/grants` }) },
+      { route: 'POST /v1/accounts/{id}/promotions/claim', statuses: '       401 201 403 201 201 403 404 401 401 401', make: async () => ({ method: 'POST', url: `/v1/accounts/${a.id}/promotions/claim`, body: { code: await promotion() } }) },
+      { route: 'POST /v1/promotions', statuses: '                           401 201 403 403 403 403 403 401 401 401', make: () => ({ method: 'POST', url: '/v1/promotions', body: { code: `NEW-${next()}`, amount_micros: 1_000_000, claims_max: 10 } }) },
+      { route: 'GET /v1/promotions', statuses: '                            401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'GET', url: '/v1/promotions' }) },
+      // Webhooks: an account's endpoints are managed by its owner and billing users (docs/webhooks.md); the operator's by the operator.
+      { route: 'POST /v1/accounts/{id}/webhook-endpoints', statuses: '      401 201 403 201 201 403 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/accounts/${a.id}/webhook-endpoints`, body: { url: 'http://127.0.0.1:9/matrix' } }) },
+      { route: 'GET /v1/accounts/{id}/webhook-endpoints', statuses: '       401 200 403 200 200 403 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/accounts/${a.id}/webhook-endpoints` }) },
+      { route: 'DELETE /v1/accounts/{id}/webhook-endpoints/{endpoint_id}', statuses: '401 200 403 200 200 403 404 401 401 401', make: async () => ({ method: 'DELETE', url: `/v1/accounts/${a.id}/webhook-endpoints/${(await api.tb.createWebhookEndpoint(a.id, { url: 'http://127.0.0.1:9/d' })).id}` }) },
+      { route: 'GET /v1/accounts/{id}/webhook-endpoints/{endpoint_id}/deliveries', statuses: '401 200 403 200 200 403 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/accounts/${a.id}/webhook-endpoints/${hooks.endpoint}/deliveries` }) },
+      { route: 'POST /v1/accounts/{id}/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver', statuses: '401 202 403 202 202 403 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/accounts/${a.id}/webhook-endpoints/${hooks.endpoint}/deliveries/${hooks.delivery}/redeliver` }) },
+      { route: 'POST /v1/webhook-endpoints', statuses: '                    401 201 403 403 403 403 403 401 401 401', make: () => ({ method: 'POST', url: '/v1/webhook-endpoints', body: { url: 'http://127.0.0.1:9/operator', events: ['balance.low'] } }) },
+      { route: 'GET /v1/webhook-endpoints', statuses: '                     401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'GET', url: '/v1/webhook-endpoints' }) },
+      { route: 'DELETE /v1/webhook-endpoints/{endpoint_id}', statuses: '    401 200 403 403 403 403 403 401 401 401', make: async () => ({ method: 'DELETE', url: `/v1/webhook-endpoints/${(await api.tb.createWebhookEndpoint(null, { url: 'http://127.0.0.1:9/d' })).id}` }) },
+      { route: 'GET /v1/webhook-endpoints/{endpoint_id}/deliveries', statuses: '401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'GET', url: `/v1/webhook-endpoints/${hooks.operator_endpoint}/deliveries` }) },
+      { route: 'POST /v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver', statuses: '401 202 403 403 403 403 403 401 401 401', make: () => ({ method: 'POST', url: `/v1/webhook-endpoints/${hooks.operator_endpoint}/deliveries/${hooks.operator_delivery}/redeliver` }) },
+      // The card provider (docs/payments.md): confirming a purchase is billing's, like buying; Stripe's webhooks need no credential, only their signature.
+      { route: 'POST /v1/accounts/{id}/extra-usage/credits/{purchase_id}/confirm', statuses: '401 200 403 200 200 403 404 401 401 401', make: async () => ({ method: 'POST', url: `/v1/accounts/${a.id}/extra-usage/credits/${(await api.tb.purchaseCredits(a.id, { amount_micros: 5_000_000 }, `c-${next()}`, OPERATOR)).purchase.id}/confirm` }) },
+      { route: 'POST /v1/webhooks/stripe', statuses: '                      200 200 200 200 200 200 200 200 200 200', make: () => { const e = signedEvent('customer.created', { id: 'cus_isolation', object: 'customer' }); return { method: 'POST', url: '/v1/webhooks/stripe', body: JSON.parse(e.payload), headers: { 'stripe-signature': e.signature } }; } },
+      // API organizations (issue 12): A's users belong to no org, so X is "not found" for them; the org's own principals are the matrix below.
+      { route: 'POST /v1/orgs', statuses: '                                 401 201 403 403 403 403 403 401 401 401', make: async () => ({ method: 'POST', url: '/v1/orgs', body: { name: 'New org', admin_email: (await api.user(email('new-org'))).email } }) },
+      { route: 'GET /v1/orgs', statuses: '                                  401 200 403 200 200 200 200 401 401 401', make: () => ({ method: 'GET', url: '/v1/orgs' }) },
+      { route: 'GET /v1/orgs/{id}', statuses: '                             401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}` }) },
+      { route: 'PATCH /v1/orgs/{id}', statuses: '                           401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'PATCH', url: `/v1/orgs/${org.x}`, body: { monthly_limit_micros: null } }) },
+      { route: 'GET /v1/orgs/{id}/members', statuses: '                     401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/members` }) },
+      { route: 'POST /v1/orgs/{id}/members', statuses: '                    401 201 403 404 404 404 404 401 401 401', make: async () => ({ method: 'POST', url: `/v1/orgs/${org.x}/members`, body: await orgMember() }) },
+      { route: 'POST /v1/orgs/{id}/keys', statuses: '                       401 201 403 404 404 404 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/orgs/${org.x}/keys`, body: { name: 'matrix' } }) },
+      { route: 'GET /v1/orgs/{id}/keys', statuses: '                        401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/keys` }) },
+      { route: 'DELETE /v1/orgs/{id}/keys/{key_id}', statuses: '            401 200 403 404 404 404 404 401 401 401', make: async () => ({ method: 'DELETE', url: `/v1/orgs/${org.x}/keys/${await orgKey()}` }) },
+      { route: 'POST /v1/orgs/{id}/payment-methods', statuses: '            401 201 403 404 404 404 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/orgs/${org.x}/payment-methods`, body: { token: 'tok_visa' } }) },
+      { route: 'GET /v1/orgs/{id}/payment-methods', statuses: '             401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/payment-methods` }) },
+      { route: 'POST /v1/orgs/{id}/credits', statuses: '                    401 201 403 404 404 404 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/orgs/${org.x}/credits`, body: { amount_micros: 5_000_000 }, headers: { 'idempotency-key': `o-${next()}` } }) },
+      { route: 'POST /v1/orgs/{id}/grants', statuses: '                     401 201 403 403 403 403 403 401 401 401', make: () => ({ method: 'POST', url: `/v1/orgs/${org.x}/grants`, body: { amount_micros: 1_000_000 } }) },
+      { route: 'GET /v1/orgs/{id}/usage', statuses: '                       401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/usage?group_by=key` }) },
+      { route: 'GET /v1/orgs/{id}/transactions', statuses: '                401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/transactions` }) },
+      { route: 'GET /v1/orgs/{id}/events', statuses: '                      401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/events` }) },
+      { route: 'GET /v1/api-tiers', statuses: '                             401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'GET', url: '/v1/api-tiers' }) },
+      { route: 'PUT /v1/api-tiers', statuses: '                             401 200 403 403 403 403 403 401 401 401', make: async () => ({ method: 'PUT', url: '/v1/api-tiers', body: { tiers: (await api.tb.listApiTiers()) } }) },
     ];
+    /** The org principals × the org routes: admin, billing, developer of X, the admin of Y, and X's API key sent as a bearer token. */
+    const ORG_WHO = ['x_admin', 'x_billing', 'x_developer', 'y_admin', 'x_api_key'] as const;
+    //                                                          xad xbi xde yad key
+    const org_table: Record<string, string> = {
+      'POST /v1/orgs': '                                         403 403 403 403 401',
+      'GET /v1/orgs': '                                          200 200 200 200 401',
+      'GET /v1/orgs/{id}': '                                     200 200 200 404 401',
+      'PATCH /v1/orgs/{id}': '                                   200 200 403 404 401',
+      'GET /v1/orgs/{id}/members': '                             200 200 200 404 401',
+      'POST /v1/orgs/{id}/members': '                            201 403 403 404 401',
+      'POST /v1/orgs/{id}/keys': '                               201 403 403 404 401',
+      'GET /v1/orgs/{id}/keys': '                                200 200 200 404 401',
+      'DELETE /v1/orgs/{id}/keys/{key_id}': '                    200 403 403 404 401',
+      'POST /v1/orgs/{id}/payment-methods': '                    201 201 403 404 401',
+      'GET /v1/orgs/{id}/payment-methods': '                     200 200 403 404 401',
+      'POST /v1/orgs/{id}/credits': '                            201 201 403 404 401',
+      'POST /v1/orgs/{id}/grants': '                             403 403 403 403 401',
+      'GET /v1/orgs/{id}/usage': '                               200 200 200 404 401',
+      'GET /v1/orgs/{id}/transactions': '                        200 200 200 404 401',
+      'GET /v1/orgs/{id}/events': '                              200 200 200 404 401',
+      'GET /v1/api-tiers': '                                     403 403 403 403 401',
+      'PUT /v1/api-tiers': '                                     403 403 403 403 401',
+    };
 
     describe('route × principal → status', () => {
       for (const row of table) {
@@ -188,6 +282,7 @@ for (const engine of databaseEngines()) {
               for (const what of leaks) assert.ok(!r.text.includes(what), `${who} on ${row.route} sees ${what}: ${r.text}`);
             }
             if (r.body && typeof r.body.token === 'string') secrets.add(r.body.token);
+            if (r.body && typeof r.body.secret === 'string') secrets.add(r.body.secret);
           }
           assert.deepEqual(actual, expected);
         });
@@ -208,7 +303,34 @@ for (const engine of databaseEngines()) {
         }
       });
 
-      it.todo('API key of org X: every route (SPEC §1.11: an API key sees only its org) — API organizations (issue 12) are not built yet; add a column when /v1/orgs lands');
+      it('the org routes × admin, billing, developer of org X, the admin of org Y, and X\'s API key as a bearer token', async () => {
+        const actual: Record<string, string> = {};
+        const expected: Record<string, string> = {};
+        for (const row of table.filter((r) => r.route in org_table)) {
+          expected[row.route] = org_table[row.route]!.trim().split(/\s+/).join(' ');
+          const cells: number[] = [];
+          for (const who of ORG_WHO) {
+            const request = await row.make();
+            const r = await callAs('anonymous', request, who === 'x_api_key' ? org.key : org_people[who]);
+            if (r.status === 404 && who === 'y_admin') assert.ok(!r.text.includes(org.x) || JSON.stringify(request).includes(org.x), r.text);
+            cells.push(r.status);
+          }
+          actual[row.route] = cells.join(' ');
+        }
+        assert.deepEqual(actual, expected);
+      });
+
+      it("API key of org X: every route answers it as no credential at all (SPEC §1.11: a key only meters its org, sent as api_key by the gateway)", async () => {
+        const differences: string[] = [];
+        for (const row of table) {
+          const request = await row.make();
+          const r = await callAs('anonymous', request, org.key);
+          // No credential at all: answered as without a token (401, or what a route needing none answers).
+          const expected = Number(row.statuses.trim().split(/\s+/)[0]);
+          if (r.status !== expected) differences.push(`${row.route}: ${r.status}`);
+        }
+        assert.deepEqual(differences, []);
+      });
 
       it('a credential of another server is unknown here, whatever its kind (session, personal, service)', async () => {
         const personal = (await foreign_api.call('POST', '/v1/tokens', { token: tokens.foreign, body: { name: 'elsewhere' } })).body.token as string;
@@ -241,7 +363,16 @@ for (const engine of databaseEngines()) {
         'PATCH /v1/accounts/{id}/extra-usage': () => ({ body: { enabled: true } }),
         'POST /v1/accounts/{id}/extra-usage/credits': () => ({ body: { amount_micros: 5_000_000 }, headers: key() }),
         'POST /v1/accounts/{id}/grants': () => ({ body: { amount_micros: 1_000_000 } }),
+        'POST /v1/accounts/{id}/refunds': () => ({ body: { amount_micros: 1_000_000 }, headers: key() }),
+        'POST /v1/accounts/{id}/promotions/claim': () => ({ body: { code: 'NO-SUCH-CODE' } }),
         'POST /v1/authorizations/{id}/settle': () => ({ body: { input_tokens: 1, output_tokens: 1 } }),
+        'POST /v1/accounts/{id}/webhook-endpoints': () => ({ body: { url: 'http://127.0.0.1:9/tenancy' } }),
+        'PATCH /v1/orgs/{id}': () => ({ body: { monthly_limit_micros: 1_000_000 } }),
+        'POST /v1/orgs/{id}/members': () => ({ body: { email: 'someone@example.com', role: 'developer' } }),
+        'POST /v1/orgs/{id}/keys': () => ({ body: { name: 'tenancy' } }),
+        'POST /v1/orgs/{id}/payment-methods': () => ({ body: { token: 'tok_visa' } }),
+        'POST /v1/orgs/{id}/credits': () => ({ body: { amount_micros: 5_000_000 }, headers: key() }),
+        'POST /v1/orgs/{id}/grants': () => ({ body: { amount_micros: 1_000_000 } }),
       };
       /** The ids of A's (or of someone else's) that each kind of path id can be, and a never-issued one. */
       const ID_OF: Record<string, { theirs: () => Array<[label: string, id: string]>; ghost: string }> = {
@@ -250,6 +381,7 @@ for (const engine of databaseEngines()) {
         '/v1/tokens/{id}': { theirs: () => [["A's owner's personal token", ids.personal_token!], ["A's owner's session", ids.session!]], ghost: 'tok_ghost00000001' },
         '/v1/service-tokens/{id}': { theirs: () => [['a service token', ids.service_token!]], ghost: 'tok_ghost00000001' },
         '/v1/invitations/{id}': { theirs: () => [["an invitation of A's", ids.invitation!], ["an invitation B's owner sent to someone else", ids.sent_by_b!]], ghost: 'inv_ghost00000001' },
+        '/v1/orgs/{id}': { theirs: () => [['API organization X', org.x]], ghost: 'org_ghost00000001' },
       };
       const AS = { "B's owner": () => b.owner.token, "B's billing": () => b.billing!.token, "B's member": () => b.member!.token };
 
@@ -362,6 +494,15 @@ for (const engine of databaseEngines()) {
           assert.equal(pm.status, 201, pm.text);
           const bought = await api.call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: personal.body.token, body: { amount_micros: 5_000_000, payment_method_id: pm.body.id }, headers: { 'idempotency-key': `log-${next()}` } });
           assert.ok([201, 402].includes(bought.status), bought.text);
+        }
+        // API keys in metering bodies: the key of X (201, or 402 when X has no credits left), a revoked one (401), an event with each.
+        const dead = await api.tb.createApiKey(org.x, { name: 'log-dead' }, OPERATOR);
+        secrets.add(dead.secret);
+        await api.tb.revokeApiKey(org.x, dead.key.id, OPERATOR);
+        for (const api_key of [org.key, dead.secret]) {
+          assert.ok([201, 401, 402].includes((await api.call('POST', '/v1/authorizations', { token: service.body.token, body: { api_key, model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 } })).status));
+          const ev = { id: `log-${next()}`, api_key, model: 'claude-haiku-4-5', usage: { input_tokens: 1, output_tokens: 1 }, timestamp: '2026-11-02T08:00:00Z' };
+          assert.equal((await api.call('POST', '/v1/usage-events', { token: service.body.token, body: { events: [ev] } })).status, 200);
         }
         // A bad request whose body carries a password, and an unknown card token.
         assert.equal((await api.call('POST', '/v1/sessions', { body: { email: a.owner.email, password: PASSWORD, extra: PASSWORD } })).status, 400);

@@ -7,11 +7,8 @@
 // every other authorization is refused with 402 spend_limit_reached, and the ledger audits clean.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closeAll, freshPostgres, postgresUrlOf } from '../fixtures/databases';
+import { freePort, pool, request, startServer, stopServer, waitHealthy, type Server } from '../fixtures/servers';
 import { defaultCatalogData } from '../../src/domain/catalog';
 import { ensureOperatorToken } from '../../src/app/auth';
 import { randomIds, systemClock } from '../../src/app/system';
@@ -20,104 +17,19 @@ import { SandboxPayments } from '../../src/payments/sandbox';
 import { openPostgres } from '../../src/store/db';
 import { PgStore } from '../../src/store/store';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_TOKEN = 'multiprocess-admin-token-0123456789';
 const PAIRS = 1000;
 const IN_FLIGHT_MAX = 100;
 const LIMIT_MICROS = 5_000_000;
 const PAIR_MICROS = 105_000; // SPEC §4 example 4
 const CHARGED_PAIRS_MAX = Math.floor(LIMIT_MICROS / PAIR_MICROS); // 47
-const server_start_ms_max = 60_000;
-const request_timeout_ms = 30_000;
 
 const LOAD_PLAN = { id: 'load', name: 'Load', price_micros: 20_000_000, per_seat: false, extra_usage_allowed: true, windows: [{ kind: 'rolling_5h' as const, limit_tokens: 500_000 }], requests_per_minute: 1_000_000, tokens_per_minute: 1_000_000_000 };
 
 const skip = process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL not set: the multi-process test needs PostgreSQL';
 
-interface Server {
-  child: ChildProcess;
-  base: string;
-  output: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function startServer(database_url: string, port: number, extra_env: NodeJS.ProcessEnv = {}): Server {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: database_url,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    TOKENBANK_ADMIN_TOKEN: ADMIN_TOKEN,
-    TOKENBANK_DEMO: '0',
-    TOKENBANK_JOBS: '0',
-    LOG_LEVEL: 'warn',
-    REDIS_URL: process.env.TEST_REDIS_URL ?? '',
-    ...extra_env,
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  child.stdout!.on('data', (d) => output.push(String(d)));
-  child.stderr!.on('data', (d) => output.push(String(d)));
-  return { child, base: `http://127.0.0.1:${port}`, output };
-}
-
-async function waitHealthy(server: Server): Promise<void> {
-  const deadline = Date.now() + server_start_ms_max;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`server exited with ${server.child.exitCode}:\n${server.output.join('')}`);
-    try {
-      const r = await fetch(`${server.base}/healthz`);
-      if (r.ok && ((await r.json()) as { engine?: string }).engine === 'postgres') return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server at ${server.base} not healthy after ${server_start_ms_max} ms:\n${server.output.join('')}`);
-}
-
-async function stopServer(server: Server | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function request(base: string, method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(request_timeout_ms),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** Runs `task(i)` for i in [0, n) with at most `limit` in flight. */
-async function pool<T>(n: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results = new Array<T>(n);
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      results[i] = await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
-  return results;
+function startServerOn(database_url: string, port: number, extra_env: NodeJS.ProcessEnv = {}): Server {
+  return startServer(port, { DATABASE_URL: database_url, TOKENBANK_ADMIN_TOKEN: ADMIN_TOKEN, ...extra_env });
 }
 
 describe('two server processes on one PostgreSQL', { skip }, () => {
@@ -129,8 +41,8 @@ describe('two server processes on one PostgreSQL', { skip }, () => {
     const ports = [await freePort(), await freePort()];
     // Started together, on a database that has never seen a server: both migrate, load the
     // catalog and register the operator token at the same moment.
-    for (const port of ports) servers.push(startServer(url, port));
-    await Promise.all(servers.map(waitHealthy));
+    for (const port of ports) servers.push(startServerOn(url, port));
+    await Promise.all(servers.map((s) => waitHealthy(s, 'postgres')));
   });
 
   after(async () => {
@@ -224,9 +136,9 @@ describe('two server processes on one PostgreSQL', { skip }, () => {
   it('two servers started at the same moment on a database no server has seen, demo on: both come up, one demo account, one catalog', async () => {
     const db = (await freshPostgres({ migrated: false }))!;
     const url = postgresUrlOf(db);
-    const pair = [startServer(url, await freePort(), { TOKENBANK_DEMO: '1' }), startServer(url, await freePort(), { TOKENBANK_DEMO: '1' })];
+    const pair = [startServerOn(url, await freePort(), { TOKENBANK_DEMO: '1' }), startServerOn(url, await freePort(), { TOKENBANK_DEMO: '1' })];
     try {
-      await Promise.all(pair.map(waitHealthy));
+      await Promise.all(pair.map((s) => waitHealthy(s, 'postgres')));
       const [accounts] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM accounts`);
       assert.equal(accounts!.n, 1, 'one demo account');
       const [migrations] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM schema_migrations`);

@@ -38,7 +38,12 @@ function run(env: Record<string, string>): Run {
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (signal) err += `[ended by ${signal}]`;
+      resolve(code);
+    }),
+  );
   return { child, out: () => out, err: () => err, exited };
 }
 
@@ -58,7 +63,7 @@ async function stop(r: Run): Promise<void> {
 }
 
 function assertOneLineRefusal(r: { err: () => string }, code: number | null, pattern: RegExp) {
-  assert.equal(code, 2, r.err());
+  assert.equal(code, 2, `exit ${code}: ${r.err() || '(nothing on stderr)'}`);
   const lines = r.err().trim().split('\n');
   assert.equal(lines.length, 1, `one line, no stack trace:\n${r.err()}`);
   assert.match(lines[0]!, /^tokenbank: cannot start: /);

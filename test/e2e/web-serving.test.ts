@@ -20,11 +20,13 @@ describe('the page served by the API server', () => {
   let db: Db;
   let app: FastifyInstance;
   let bare: FastifyInstance;
+  let tb_for_startup: Tokenbank;
   before(async () => {
     ensureWebBuilt();
     db = await freshPglite();
     const tb = new Tokenbank({ store: new PgStore(db), clock: new ManualClock(), ids: sequentialIds(), payments: new SandboxPayments() });
     await tb.ensureCatalog();
+    tb_for_startup = tb;
     app = await buildServer({ tb, web_root: WEB_ROOT });
     bare = await buildServer({ tb });
   });
@@ -32,6 +34,24 @@ describe('the page served by the API server', () => {
     await app?.close();
     await bare?.close();
     await db?.close();
+  });
+
+  it('503 starting: until the first start’s work is done, the API answers starting with Retry-After; the page and /healthz still answer', async () => {
+    const startup = { done: false };
+    const starting = await buildServer({ tb: tb_for_startup, startup, web_root: WEB_ROOT });
+    try {
+      const early = await starting.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'a@b.c', password: 'whatever-password' } });
+      assert.equal(early.statusCode, 503);
+      assert.equal(early.json().error.type, 'starting');
+      assert.equal(early.headers['retry-after'], '1');
+      assert.equal((await starting.inject({ method: 'GET', url: '/healthz' })).json().status, 'starting');
+      assert.equal((await starting.inject({ method: 'GET', url: '/' })).statusCode, 200);
+      startup.done = true;
+      const later = await starting.inject({ method: 'POST', url: '/v1/sessions', payload: { email: 'a@b.c', password: 'whatever-password' } });
+      assert.equal(later.statusCode, 401, later.body);
+    } finally {
+      await starting.close();
+    }
   });
 
   it('200: / and page paths answer the page (index.html), revalidated on every load', async () => {

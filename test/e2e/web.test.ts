@@ -161,6 +161,28 @@ describe('the usage page in Chromium', { skip: BROWSER_SKIP }, () => {
     await see(/Suggested: auto-reload/, '#forecast');
   });
 
+  it('refunds part of the unspent purchased credits to the card and claims a promotion code', async () => {
+    await server.tb.createPromotion({ code: 'WEBTEST5', amount_micros: 5_000_000, claims_max: 10 }, { id: 'operator', request_id: 'web-test' });
+    const credits = section('Refunds and promotions');
+    const before = await server.tb.getExtraUsage(server.demo_account_id);
+    assert.ok(before.refundable_micros >= 10_000_000, `refundable ${before.refundable_micros}`);
+    await credits.getByLabel('Refund amount (USD, empty: everything refundable)').fill('10');
+    await credits.getByRole('button', { name: 'Refund to the card' }).click();
+    await see(/Refunded \$10\.00 to the card\./);
+    const after_refund = await server.tb.getExtraUsage(server.demo_account_id);
+    assert.equal(before.purchased_micros - after_refund.purchased_micros, 10_000_000, 'the purchased balance went down by exactly $10');
+    await credits.getByTestId('refunds').getByText(/\$10\.00 · succeeded/).waitFor({ timeout: WAIT_MS });
+
+    await credits.getByLabel('Promotion code').fill('webtest5');
+    await credits.getByRole('button', { name: 'Claim' }).click();
+    await see(/Code WEBTEST5: \$5\.00 of promotional credit added/);
+    await credits.getByLabel('Promotion code').fill('WEBTEST5');
+    await credits.getByRole('button', { name: 'Claim' }).click();
+    await credits.getByRole('alert').filter({ hasText: 'Not claimed' }).waitFor({ timeout: WAIT_MS });
+    const after_claim = await server.tb.getExtraUsage(server.demo_account_id);
+    assert.equal(after_claim.promotional_micros - after_refund.promotional_micros, 5_000_000, 'claimed once');
+  });
+
   it('switches to the work account, where a member sees usage but no money controls; the choice is remembered', async () => {
     await page.getByLabel('Account').selectOption({ label: `${WORK.name} (member)` });
     await page.waitForFunction((name) => document.querySelector('[data-testid="showing"]')?.textContent?.includes(name), WORK.name);

@@ -26,6 +26,8 @@ import { assertAuditClean, harness, OPERATOR, type Harness } from '../fixtures/t
 import { AppError } from '../../src/domain/refusals';
 import type { Db } from '../../src/store/db';
 import type { AuthorizationRecord } from '../../src/app/ports';
+// The pricing arithmetic of the independent model, shared with the simulation's (test/sim/model.ts).
+import { ceilShare, cost as expectedCost, FIRST_PARTY, PRICES, THIRD_PARTY, type Usage } from '../sim/model';
 
 /** SPEC §1.6's late-settlement window, as the model knows it: one hour after a hold's expiry. */
 const LATE_WINDOW_MS = 60 * 60 * 1000;
@@ -38,17 +40,7 @@ const ACCOUNTS = 3;
 
 // ---- the independent model -------------------------------------------------------------------
 
-type Usage = { input_tokens: number; output_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number };
-
-/** SPEC §1.4 default models, micros per million tokens; cache write 1.25× and cache read 0.1× input. */
-const PRICES: Record<string, { input: number; output: number }> = {
-  'claude-haiku-4-5': { input: 1_000_000, output: 5_000_000 },
-  'claude-sonnet-4-5': { input: 3_000_000, output: 15_000_000 },
-  'claude-opus-4-5': { input: 5_000_000, output: 25_000_000 },
-};
 const MODEL_IDS = Object.keys(PRICES);
-const FIRST_PARTY = ['web', 'mobile', 'desktop'];
-const THIRD_PARTY = ['claude-code', 'cursor', 'windsurf', 'cline'];
 const HOLD_TTL_DEFAULT_MS = 10 * 60 * 1000;
 const PURCHASE_MIN = 5_000_000;
 const PURCHASE_MAX = 2_500_000_000;
@@ -56,23 +48,6 @@ const DAILY_CAP = 2_000_000_000;
 const DEFAULT_LIMIT = 50_000_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-/** round_half_up(Σ tokens × price / 10^6), exactly (SPEC §1.1, examples 1–3). */
-function expectedCost(model_id: string, u: Usage): number {
-  const p = PRICES[model_id]!;
-  const sum =
-    BigInt(u.input_tokens) * BigInt(p.input) +
-    BigInt(u.output_tokens) * BigInt(p.output) +
-    BigInt(u.cache_creation_input_tokens) * BigInt((p.input * 5) / 4) +
-    BigInt(u.cache_read_input_tokens) * BigInt(p.input / 10);
-  const whole = sum / 1_000_000n;
-  return Number(sum % 1_000_000n >= 500_000n ? whole + 1n : whole);
-}
-
-/** ⌈amount × part / whole⌉ (SPEC §1.4 mixed funding, example 7). */
-function ceilShare(amount: number, part: number, whole: number): number {
-  return Number((BigInt(amount) * BigInt(part) + BigInt(whole) - 1n) / BigInt(whole));
-}
 
 /** Allowance tokens with every multiplier 1: input + output + cache write (cache reads count 0). */
 function tokensOf(u: Usage): number {

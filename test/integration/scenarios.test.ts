@@ -279,6 +279,9 @@ for (const engine of databaseEngines()) {
         await h.tb.cancelSubscription(account.id, OPERATOR);
         const canceling = await extra(account.id);
         assert.equal(canceling.plan_status, 'canceling');
+        assert.equal((await outbox(account.id)).find((e) => e.type === 'plan.lapsing'), undefined, 'a month ahead: not yet');
+        h.clock.ms = Date.parse(canceling.cycle_end) - 7 * DAY_MS;
+        assert.equal(await h.tb.sendLapseNotices(), 1);
         const warning = (await outbox(account.id)).find((e) => e.type === 'plan.lapsing');
         assert.equal(warning?.payload.balance_micros, $(20), 'the owner is warned, with the balance that will be kept');
 

@@ -5,8 +5,10 @@ import type { MeBody } from '../../src/contract/views';
 import { api, ApiError } from './api';
 import { AccountPage } from './page';
 import { OperatorConsole } from './operator';
+import { OrgConsole } from './orgs';
+import type { OrgListBody } from '../../src/contract/orgs';
 import { viewerZone } from './time';
-import { Loading, Problem } from './ui';
+import { Loading, Problem, useLoad } from './ui';
 
 const REMEMBERED = 'tokenbank.account';
 
@@ -52,8 +54,18 @@ function UserArea({ go }: { go: (p: string) => void }) {
   useEffect(() => {
     void load();
   }, []);
-  if (error) return <main id="main" className="narrow"><Problem error={error} title="Could not reach Tokenbank" /></main>;
-  if (me === undefined) return <main id="main" className="narrow"><Loading what="your session" /></main>;
+  if (error)
+    return (
+      <main id="main" className="narrow">
+        <Problem error={error} title="Could not reach Tokenbank" />
+      </main>
+    );
+  if (me === undefined)
+    return (
+      <main id="main" className="narrow">
+        <Loading what="your session" />
+      </main>
+    );
   if (me === null) return <SignIn onDone={() => void load()} go={go} />;
   return <Signed me={me} onSignOut={() => setMe(null)} />;
 }
@@ -94,7 +106,11 @@ function SignIn({ onDone, go }: { onDone: () => void; go: (p: string) => void })
         </button>
         <Problem error={problem} title="Not signed in" />
         <p className="muted small">
-          Running the demo? Sign in as demo@tokenbank.local / demo-password. Operators: <a href="/operator" onClick={(e) => (e.preventDefault(), go('/operator'))}>operator console</a>.
+          Running the demo? Sign in as demo@tokenbank.local / demo-password. Operators:{' '}
+          <a href="/operator" onClick={(e) => (e.preventDefault(), go('/operator'))}>
+            operator console
+          </a>
+          .
         </p>
       </form>
     </main>
@@ -118,6 +134,9 @@ function Signed({ me, onSignOut }: { me: MeBody; onSignOut: () => void }) {
     }
   };
   const role = account?.role ?? 'member';
+  const orgs = useLoad(() => api<OrgListBody>('GET', '/v1/orgs'), 'orgs');
+  const [view, setView] = useState<'usage' | 'console'>('usage');
+  const hasOrgs = (orgs.data?.data.length ?? 0) > 0;
   return (
     <>
       <header className="top">
@@ -139,20 +158,42 @@ function Signed({ me, onSignOut }: { me: MeBody; onSignOut: () => void }) {
           </button>
         </div>
       </header>
-      <main id="main">
-        <h1>Settings › Usage</h1>
-        {account ? (
-          <>
-            <p className="showing" role="status" data-testid="showing">
-              Showing <strong>{account.name}</strong> · {account.plan ?? 'no plan'} plan · you are {role === 'owner' ? 'the owner' : role === 'billing' ? 'a billing member' : 'a member'}
-              {me.accounts.length > 1 ? ' · credits and limits belong to this account only' : ''}
-            </p>
-            <AccountPage key={account.id} account_id={account.id} caller={{ as_operator: false, can_money: role === 'owner' || role === 'billing' }} />
-          </>
-        ) : (
-          <p>You do not belong to any account yet. Ask an owner to invite you.</p>
-        )}
-      </main>
+      {hasOrgs ? (
+        <nav aria-label="Pages" className="tabs">
+          <button type="button" aria-pressed={view === 'usage'} onClick={() => setView('usage')}>
+            Account usage
+          </button>{' '}
+          <button type="button" aria-pressed={view === 'console'} onClick={() => setView('console')}>
+            API console
+          </button>
+        </nav>
+      ) : null}
+      {hasOrgs && view === 'console' ? (
+        <main id="main">
+          <h1>API console</h1>
+          <OrgConsole orgs={orgs.data?.data ?? []} />
+        </main>
+      ) : (
+        <main id="main">
+          <h1>Settings › Usage</h1>
+          {account ? (
+            <>
+              <p className="showing" role="status" data-testid="showing">
+                Showing <strong>{account.name}</strong> · {account.plan ?? 'no plan'} plan · you are{' '}
+                {role === 'owner' ? 'the owner' : role === 'billing' ? 'a billing member' : 'a member'}
+                {me.accounts.length > 1 ? ' · credits and limits belong to this account only' : ''}
+              </p>
+              <AccountPage
+                key={account.id}
+                account_id={account.id}
+                caller={{ as_operator: false, can_money: role === 'owner' || role === 'billing', can_refund: role === 'owner' }}
+              />
+            </>
+          ) : (
+            <p>You do not belong to any account yet. Ask an owner to invite you.</p>
+          )}
+        </main>
+      )}
     </>
   );
 }

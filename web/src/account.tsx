@@ -3,19 +3,23 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { ExtraUsageBody } from '../../src/contract/schemas';
 import type { AccountBody, CatalogBodyView, CreditsBody, PaymentMethodBody, UsageBody } from '../../src/contract/views';
-import { api, newKey } from './api';
+import { api, ApiError, newKey } from './api';
 import { dollars, parseUsd, percent, roundUpTo, tokens, usd, usdInput, usdShort } from './money';
 import { day, fromNow, when } from './time';
 import { Bar, Body, Done, Problem, Section, type Loaded } from './ui';
+import { ConfirmPayment, pendingPaymentOf, type PendingPayment } from './confirm-payment';
 import { reloadEventWords, TEST_CARDS, WINDOW_WORDS } from './words';
 
 export interface Caller {
   /** As which principal the calls go: the signed-in person (cookie) or the operator token. */
   as_operator: boolean;
   can_money: boolean;
+  /** Refunds to the card: the owner and the operator only (SPEC §1.7). */
+  can_refund: boolean;
 }
 
-const call = <T,>(caller: Caller, method: string, path: string, body?: unknown, key?: string) => api<T>(method, path, body, { as_operator: caller.as_operator, ...(key ? { idempotency_key: key } : {}) });
+const call = <T,>(caller: Caller, method: string, path: string, body?: unknown, key?: string) =>
+  api<T>(method, path, body, { as_operator: caller.as_operator, ...(key ? { idempotency_key: key } : {}) });
 
 export function PlanSection({ account, catalog }: { account: Loaded<AccountBody>; catalog: Loaded<CatalogBodyView> }) {
   return (
@@ -47,7 +51,9 @@ export function PlanSection({ account, catalog }: { account: Loaded<AccountBody>
                     </span>
                   </div>
                   <Bar value={w.used} max={w.limit} label={`${WINDOW_WORDS[w.kind] ?? w.kind} allowance used`} />
-                  <div className="muted small">{w.resets_at ? `Resets ${when(w.resets_at)} (${fromNow(w.resets_at)})` : 'Opens at your next request and lasts 5 hours'}</div>
+                  <div className="muted small">
+                    {w.resets_at ? `Resets ${when(w.resets_at)} (${fromNow(w.resets_at)})` : 'Opens at your next request and lasts 5 hours'}
+                  </div>
                 </li>
               ))}
             </ul>
@@ -74,7 +80,13 @@ function AppsPolicy({ catalog }: { catalog: CatalogBodyView }) {
   );
 }
 
-export function ExtraUsageSection(props: { account_id: string; caller: Caller; extra: Loaded<ExtraUsageBody>; cards: Loaded<{ data: PaymentMethodBody[] }> | null; changed: () => void }) {
+export function ExtraUsageSection(props: {
+  account_id: string;
+  caller: Caller;
+  extra: Loaded<ExtraUsageBody>;
+  cards: Loaded<{ data: PaymentMethodBody[] }> | null;
+  changed: () => void;
+}) {
   const { extra, caller } = props;
   const [problem, setProblem] = useState<unknown>(undefined);
   const toggle = async (enabled: boolean) => {
@@ -94,7 +106,8 @@ export function ExtraUsageSection(props: { account_id: string; caller: Caller; e
         extra.data ? (
           caller.can_money ? (
             <label className="switch">
-              <input type="checkbox" role="switch" checked={extra.data.enabled} onChange={(e) => void toggle(e.target.checked)} /> Extra usage {extra.data.enabled ? 'on' : 'off'}
+              <input type="checkbox" role="switch" checked={extra.data.enabled} onChange={(e) => void toggle(e.target.checked)} /> Extra usage{' '}
+              {extra.data.enabled ? 'on' : 'off'}
             </label>
           ) : (
             <span className={`pill ${extra.data.enabled ? 'on' : ''}`}>{extra.data.enabled ? 'On' : 'Off'}</span>
@@ -124,7 +137,9 @@ export function ExtraUsageSection(props: { account_id: string; caller: Caller; e
                 <dd data-testid="available">{usd(x.available_micros)}</dd>
               </dl>
             </div>
-            {!caller.can_money && !caller.as_operator ? <p className="muted">You are a member of this account: you see its usage; an owner or billing member adds credits and sets limits.</p> : null}
+            {!caller.can_money && !caller.as_operator ? (
+              <p className="muted">You are a member of this account: you see its usage; an owner or billing member adds credits and sets limits.</p>
+            ) : null}
           </>
         )}
       </Body>
@@ -143,6 +158,7 @@ function AddCredits(props: { account_id: string; caller: Caller; cards: Loaded<{
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<CreditsBody | undefined>(undefined);
   const [problem, setProblem] = useState<unknown>(undefined);
+  const [pending, setPending] = useState<PendingPayment | null>(null);
   const ids = useId();
   const cards = props.cards.data?.data ?? [];
   // A newly added card becomes the default: the choice follows it.
@@ -153,17 +169,32 @@ function AddCredits(props: { account_id: string; caller: Caller; cards: Loaded<{
     e.preventDefault();
     setResult(undefined);
     setProblem(undefined);
+    setPending(null);
     if (amount === null) return setProblem(new Error('Type an amount in dollars, e.g. 25 or 12.50.'));
     setBusy(true);
     try {
-      const r = await call<CreditsBody>(props.caller, 'POST', `/v1/accounts/${props.account_id}/extra-usage/credits`, { amount_micros: amount, ...(chosen ? { payment_method_id: chosen } : {}) }, newKey());
+      const r = await call<CreditsBody>(
+        props.caller,
+        'POST',
+        `/v1/accounts/${props.account_id}/extra-usage/credits`,
+        { amount_micros: amount, ...(chosen ? { payment_method_id: chosen } : {}) },
+        newKey(),
+      );
       setResult(r);
       props.changed();
     } catch (err) {
-      setProblem(err);
+      // The bank wants the person to confirm (3-D Secure): the purchase waits for them.
+      const waiting = err instanceof ApiError && err.type === 'authentication_required' ? pendingPaymentOf(err.figures) : null;
+      if (waiting) setPending(waiting);
+      else setProblem(err);
     } finally {
       setBusy(false);
     }
+  };
+  const confirmed = (r: CreditsBody) => {
+    setPending(null);
+    setResult(r);
+    props.changed();
   };
   return (
     <form className="subform" onSubmit={submit} aria-labelledby={`${ids}-h`}>
@@ -204,6 +235,7 @@ function AddCredits(props: { account_id: string; caller: Caller; cards: Loaded<{
           Added {usd(result.amount_micros)} to your extra usage. New balance: {usd(result.balance_micros)}.
         </Done>
       ) : null}
+      {pending ? <ConfirmPayment pending={pending} as_operator={props.caller.as_operator} done={confirmed} /> : null}
       <Problem error={problem} title="Not added" />
     </form>
   );
@@ -238,7 +270,8 @@ function Cards(props: { account_id: string; caller: Caller; cards: Loaded<{ data
             <ul className="plain">
               {c.data.map((m) => (
                 <li key={m.id}>
-                  {m.brand} ending {m.last4}, expires {String(m.exp_month).padStart(2, '0')}/{m.exp_year} {m.default ? <span className="pill">default</span> : null}
+                  {m.brand} ending {m.last4}, expires {String(m.exp_month).padStart(2, '0')}/{m.exp_year}{' '}
+                  {m.default ? <span className="pill">default</span> : null}
                 </li>
               ))}
             </ul>
@@ -259,7 +292,9 @@ function Cards(props: { account_id: string; caller: Caller; cards: Loaded<{ data
         </label>
         <button type="submit">Add card</button>
       </form>
-      <p className="muted small">Sandbox test tokens: {TEST_CARDS.map((t) => `${t.token} (${t.label.toLowerCase()})`).join(', ')}. Card numbers never reach Tokenbank.</p>
+      <p className="muted small">
+        Sandbox test tokens: {TEST_CARDS.map((t) => `${t.token} (${t.label.toLowerCase()})`).join(', ')}. Card numbers never reach Tokenbank.
+      </p>
       {added ? (
         <Done>
           Added {added.brand} ending {added.last4}; it is now the default card.
@@ -304,13 +339,16 @@ export function LimitSection(props: { account_id: string; caller: Caller; extra:
             <>
               <div className="row-between">
                 <span>
-                  <strong data-testid="spent">{usd(counted)}</strong> spent of {limit === null ? <strong>no limit (unlimited)</strong> : <strong data-testid="limit">{usd(limit)}</strong>}
+                  <strong data-testid="spent">{usd(counted)}</strong> spent of{' '}
+                  {limit === null ? <strong>no limit (unlimited)</strong> : <strong data-testid="limit">{usd(limit)}</strong>}
                   {limit !== null ? ` · ${percent(counted, limit)}%` : ''}
                 </span>
                 <span className="muted small">Resets on {day(x.cycle_end)}</span>
               </div>
               {limit !== null ? <Bar value={counted} max={limit} label="Monthly spend limit used" /> : <div className="bar unlimited" aria-hidden="true" />}
-              {x.held_micros + x.late_held_micros > 0 ? <p className="muted small">Plus {usd(x.held_micros + x.late_held_micros)} held for requests in progress, counted against the limit.</p> : null}
+              {x.held_micros + x.late_held_micros > 0 ? (
+                <p className="muted small">Plus {usd(x.held_micros + x.late_held_micros)} held for requests in progress, counted against the limit.</p>
+              ) : null}
             </>
           );
         }}
@@ -320,7 +358,12 @@ export function LimitSection(props: { account_id: string; caller: Caller; extra:
           <form className="inline-form" onSubmit={submit}>
             <label className="field">
               New monthly limit (USD)
-              <input inputMode="decimal" value={text} onChange={(e) => setText(e.target.value)} placeholder={props.extra.data?.monthly_spend_limit_micros ? usdInput(props.extra.data.monthly_spend_limit_micros) : '50.00'} />
+              <input
+                inputMode="decimal"
+                value={text}
+                onChange={(e) => setText(e.target.value)}
+                placeholder={props.extra.data?.monthly_spend_limit_micros ? usdInput(props.extra.data.monthly_spend_limit_micros) : '50.00'}
+              />
             </label>
             <button type="submit">Set limit</button>
             <button type="button" onClick={() => setConfirming(true)}>
@@ -332,7 +375,9 @@ export function LimitSection(props: { account_id: string; caller: Caller; extra:
               <p id="unlimited-q">
                 <strong>Remove the monthly cap?</strong>
               </p>
-              <p id="unlimited-why">With no limit, extra usage (and auto-reload, when on) can spend without a ceiling during heavy sessions. You can set a limit again at any time.</p>
+              <p id="unlimited-why">
+                With no limit, extra usage (and auto-reload, when on) can spend without a ceiling during heavy sessions. You can set a limit again at any time.
+              </p>
               <button type="button" className="danger" onClick={() => void save(null)}>
                 Yes, remove the limit
               </button>{' '}
@@ -358,7 +403,9 @@ export function AutoReloadSection(props: { account_id: string; caller: Caller; e
   const [done, setDone] = useState<string | undefined>(undefined);
   const on = enabled ?? x?.auto_reload.enabled ?? false;
   const amount_text = amount ?? (x?.auto_reload.amount_micros ? usdInput(x.auto_reload.amount_micros) : '20.00');
-  const threshold_text = threshold ?? (x?.auto_reload.threshold_micros !== null && x?.auto_reload.threshold_micros !== undefined ? usdInput(x.auto_reload.threshold_micros) : '5.00');
+  const threshold_text =
+    threshold ??
+    (x?.auto_reload.threshold_micros !== null && x?.auto_reload.threshold_micros !== undefined ? usdInput(x.auto_reload.threshold_micros) : '5.00');
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setProblem(undefined);
@@ -367,7 +414,9 @@ export function AutoReloadSection(props: { account_id: string; caller: Caller; e
     const t = parseUsd(threshold_text);
     if (a === null || t === null) return setProblem(new Error('Type both amounts in dollars, e.g. 20 and 5.'));
     try {
-      await call(props.caller, 'PATCH', `/v1/accounts/${props.account_id}/extra-usage`, { auto_reload: { enabled: on, amount_micros: a, threshold_micros: t } });
+      await call(props.caller, 'PATCH', `/v1/accounts/${props.account_id}/extra-usage`, {
+        auto_reload: { enabled: on, amount_micros: a, threshold_micros: t },
+      });
       setDone(on ? `Auto-reload is on: ${usd(a)} whenever the available balance falls below ${usd(t)}.` : 'Auto-reload is off.');
       setEnabled(undefined);
       setAmount(undefined);
@@ -442,10 +491,26 @@ export function ForecastSection({ extra, recent }: { extra: Loaded<ExtraUsageBod
                 Last 7 days: <strong>{usd(week)}</strong> of extra usage, about <strong>{usd(per_day)}</strong> a day.
               </p>
               <ul className="plain">
-                <li>At this pace your available balance runs out around <strong>{runs_out.getTime() > cycle_end + 365 * 86_400_000 ? 'more than a year from now' : day(runs_out.toISOString())}</strong>.</li>
-                <li>{limit === null ? 'There is no monthly limit to reach.' : limit_at && limit_at.getTime() < cycle_end ? <>The {usd(limit)} monthly limit is reached around <strong>{day(limit_at.toISOString())}</strong>, before the cycle resets.</> : <>You stay under the {usd(limit)} limit this cycle (about {usd(projected)} projected).</>}</li>
                 <li>
-                  Suggested: auto-reload <strong>{usd(reload)}</strong> when below <strong>{usd(threshold)}</strong>, and a monthly limit of <strong>{usd(suggested_limit)}</strong>.
+                  At this pace your available balance runs out around{' '}
+                  <strong>{runs_out.getTime() > cycle_end + 365 * 86_400_000 ? 'more than a year from now' : day(runs_out.toISOString())}</strong>.
+                </li>
+                <li>
+                  {limit === null ? (
+                    'There is no monthly limit to reach.'
+                  ) : limit_at && limit_at.getTime() < cycle_end ? (
+                    <>
+                      The {usd(limit)} monthly limit is reached around <strong>{day(limit_at.toISOString())}</strong>, before the cycle resets.
+                    </>
+                  ) : (
+                    <>
+                      You stay under the {usd(limit)} limit this cycle (about {usd(projected)} projected).
+                    </>
+                  )}
+                </li>
+                <li>
+                  Suggested: auto-reload <strong>{usd(reload)}</strong> when below <strong>{usd(threshold)}</strong>, and a monthly limit of{' '}
+                  <strong>{usd(suggested_limit)}</strong>.
                 </li>
               </ul>
             </>

@@ -1,12 +1,13 @@
-// Recent requests with their receipt (which pool paid and why), transactions and events.
+// Recent requests with their receipt (which pool paid and why), and transactions.
 import { useEffect, useRef, useState } from 'react';
-import type { EventBody, Page, TransactionBody, UsageRecordBody } from '../../src/contract/views';
+import type { Page, TransactionBody, UsageRecordBody } from '../../src/contract/views';
 import { tokens, usd } from './money';
 import { when } from './time';
 import { Body, Section, type Loaded } from './ui';
-import { BOOK_WORDS, EVENT_WORDS, REASON_WORDS, SOURCE_WORDS, TRANSACTION_WORDS } from './words';
+import { BOOK_WORDS, REASON_WORDS, SOURCE_WORDS, TRANSACTION_WORDS } from './words';
 
-const totalTokens = (r: UsageRecordBody) => r.usage.input_tokens + r.usage.output_tokens + (r.usage.cache_creation_input_tokens ?? 0) + (r.usage.cache_read_input_tokens ?? 0);
+const totalTokens = (r: UsageRecordBody) =>
+  r.usage.input_tokens + r.usage.output_tokens + (r.usage.cache_creation_input_tokens ?? 0) + (r.usage.cache_read_input_tokens ?? 0);
 
 export function RequestsSection({ records, transactions }: { records: Loaded<Page<UsageRecordBody>>; transactions: Loaded<Page<TransactionBody>> }) {
   const [open, setOpen] = useState<UsageRecordBody | null>(null);
@@ -56,7 +57,9 @@ export function RequestsSection({ records, transactions }: { records: Loaded<Pag
           )
         }
       </Body>
-      {open ? <Receipt record={open} transfers={(transactions.data?.data ?? []).filter((t) => t.reference_id === open.id)} onClose={() => setOpen(null)} /> : null}
+      {open ? (
+        <Receipt record={open} transfers={(transactions.data?.data ?? []).filter((t) => t.reference_id === open.id)} onClose={() => setOpen(null)} />
+      ) : null}
     </Section>
   );
 }
@@ -163,37 +166,6 @@ export function TransactionsSection({ transactions }: { transactions: Loaded<Pag
             </div>
           );
         }}
-      </Body>
-    </Section>
-  );
-}
-
-function eventDetail(e: EventBody): string {
-  const p = e.payload;
-  const parts: string[] = [];
-  for (const key of ['amount_micros', 'spent_micros', 'limit_micros', 'balance_micros']) if (typeof p[key] === 'number') parts.push(`${key.replace(/_micros$/, '')} ${usd(p[key] as number)}`);
-  if (typeof p.reason === 'string') parts.push(p.reason.replace(/_/g, ' '));
-  if (typeof p.window === 'string') parts.push(String(p.window));
-  return parts.join(' · ');
-}
-
-export function EventsSection({ events }: { events: Loaded<Page<EventBody>> }) {
-  return (
-    <Section title="Events" id="events">
-      <Body loaded={events} what="events" lines={4}>
-        {(page) =>
-          page.data.length === 0 ? (
-            <p className="muted">No events yet.</p>
-          ) : (
-            <ul className="events">
-              {page.data.map((e) => (
-                <li key={e.id}>
-                  <span className="muted small">{when(e.created_at)}</span> <strong>{EVENT_WORDS[e.type] ?? e.type}</strong> <span className="small">{eventDetail(e)}</span>
-                </li>
-              ))}
-            </ul>
-          )
-        }
       </Body>
     </Section>
   );

@@ -29,7 +29,8 @@ function periods(u: UsageBody): string[] {
     for (let t = Date.parse(`${u.from}T00:00:00Z`); t <= Date.parse(`${u.to}T00:00:00Z`) && out.length < 400; t += 86_400_000) out.push(ymd(new Date(t)));
   } else {
     const [fy, fm] = u.from.split('-').map(Number) as [number, number];
-    for (let d = new Date(Date.UTC(fy, fm - 1, 1)); ymd(d) <= u.to && out.length < 40; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) out.push(ymd(d));
+    for (let d = new Date(Date.UTC(fy, fm - 1, 1)); ymd(d) <= u.to && out.length < 40; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)))
+      out.push(ymd(d));
   }
   return out;
 }
@@ -46,7 +47,7 @@ function tableOf(u: UsageBody, measure: Measure): Table {
   return { starts, groups, values };
 }
 
-const groupLabel = (by: UsageGroupBy, g: string) => (by === 'source' ? SOURCE_WORDS[g] ?? g : g);
+const groupLabel = (by: UsageGroupBy, g: string) => (by === 'source' ? (SOURCE_WORDS[g] ?? g) : g);
 
 function range(granularity: 'day' | 'month'): { from: string; to: string } {
   const now = new Date();
@@ -62,19 +63,17 @@ export function HistorySection({ account_id, caller, version = 0 }: { account_id
   const [measure, setMeasure] = useState<Measure>('cost');
   const [view, setView] = useState<'chart' | 'table'>('chart');
   const { from, to } = range(granularity);
-  const usage = useLoad(() => api<UsageBody>('GET', `/v1/accounts/${account_id}/usage?from=${from}&to=${to}&granularity=${granularity}&group_by=${group_by}`, undefined, { as_operator: caller.as_operator }), `${account_id}|${granularity}|${group_by}|${from}|${version}`);
+  const usage = useLoad(
+    () =>
+      api<UsageBody>('GET', `/v1/accounts/${account_id}/usage?from=${from}&to=${to}&granularity=${granularity}&group_by=${group_by}`, undefined, {
+        as_operator: caller.as_operator,
+      }),
+    `${account_id}|${granularity}|${group_by}|${from}|${version}`,
+  );
   const table = useMemo(() => (usage.data ? tableOf(usage.data, measure) : undefined), [usage.data, measure]);
   const fmt = measure === 'cost' ? usd : tokens;
   const csv = () => {
-    if (!table || !usage.data) return;
-    const head = ['period_start', group_by, measure === 'cost' ? 'cost_usd' : 'tokens'];
-    const rows = table.starts.flatMap((s, i) => table.groups.map((g, gi) => [s, g, measure === 'cost' ? decimalUsd(table.values[gi]![i]!) : String(table.values[gi]![i])]));
-    const text = [head, ...rows].map((r) => r.join(',')).join('\n') + '\n';
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-    a.download = `usage-${account_id}-${granularity}-${group_by}-${from}-${to}.csv`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    if (table) downloadCsv(table, measure, `usage-${account_id}-${granularity}-${group_by}-${from}-${to}.csv`, group_by);
   };
   return (
     <Section title="Usage history" id="history">
@@ -120,13 +119,20 @@ export function HistorySection({ account_id, caller, version = 0 }: { account_id
         <Body loaded={usage} what="usage history" lines={10}>
           {(u) =>
             !table || u.buckets.length === 0 ? (
-              <p className="muted">No usage between {from} and {to}.</p>
+              <p className="muted">
+                No usage between {from} and {to}.
+              </p>
             ) : (
               <>
                 <p className="muted small">
-                  {from} – {to} (UTC days): {u.totals.requests} requests, {usd(u.totals.cost_micros)} in total, {usd(u.totals.extra_usage_micros)} of it paid by extra usage.
+                  {from} – {to} (UTC days): {u.totals.requests} requests, {usd(u.totals.cost_micros)} in total, {usd(u.totals.extra_usage_micros)} of it paid by
+                  extra usage.
                 </p>
-                {view === 'chart' ? <Chart table={table} by={group_by} monthly={granularity === 'month'} fmt={fmt} /> : <UsageTable table={table} by={group_by} monthly={granularity === 'month'} fmt={fmt} />}
+                {view === 'chart' ? (
+                  <Chart table={table} by={group_by} monthly={granularity === 'month'} fmt={fmt} />
+                ) : (
+                  <UsageTable table={table} by={group_by} monthly={granularity === 'month'} fmt={fmt} />
+                )}
               </>
             )
           }
@@ -134,6 +140,20 @@ export function HistorySection({ account_id, caller, version = 0 }: { account_id
       </div>
     </Section>
   );
+}
+
+/** The table as a CSV file the browser saves: one row per period and group, cost in dollars (exact). */
+function downloadCsv(table: Table, measure: Measure, file_name: string, group_by: UsageGroupBy) {
+  const head = ['period_start', group_by, measure === 'cost' ? 'cost_usd' : 'tokens'];
+  const rows = table.starts.flatMap((s, i) =>
+    table.groups.map((g, gi) => [s, g, measure === 'cost' ? decimalUsd(table.values[gi]![i]!) : String(table.values[gi]![i])]),
+  );
+  const text = [head, ...rows].map((r) => r.join(',')).join('\n') + '\n';
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+  a.download = file_name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 function Chart({ table, by, monthly, fmt }: { table: Table; by: UsageGroupBy; monthly: boolean; fmt: (n: number) => string }) {
@@ -154,10 +174,25 @@ function Chart({ table, by, monthly, fmt }: { table: Table; by: UsageGroupBy; mo
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false, range: [-0.6, table.starts.length - 0.4] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] } },
       axes: [
-        { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) && table.starts[s] ? calendarDay(table.starts[s]!, monthly) : '')), incrs: [1, 2, 3, 5, 7, 10, 15], space: 56, grid: { show: false } },
+        {
+          values: (_u, splits) => splits.map((s) => (Number.isInteger(s) && table.starts[s] ? calendarDay(table.starts[s]!, monthly) : '')),
+          incrs: [1, 2, 3, 5, 7, 10, 15],
+          space: 56,
+          grid: { show: false },
+        },
         { values: (_u, splits) => splits.map((s) => fmt(s)), size: 70 },
       ],
-      series: [{}, ...order.map((g) => ({ label: table.groups[g], fill: COLORS[g % COLORS.length], stroke: COLORS[g % COLORS.length], width: 0, paths: bars, points: { show: false } }))],
+      series: [
+        {},
+        ...order.map((g) => ({
+          label: table.groups[g],
+          fill: COLORS[g % COLORS.length],
+          stroke: COLORS[g % COLORS.length],
+          width: 0,
+          paths: bars,
+          points: { show: false },
+        })),
+      ],
     };
     const plot = new uPlot(opts, [xs, ...order.map((g) => cumulative[g]!)] as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height: 260 }));
@@ -204,17 +239,20 @@ function UsageTable({ table, by, monthly, fmt }: { table: Table; by: UsageGroupB
           </tr>
         </thead>
         <tbody>
-          {table.starts.map((s, i) => ({ s, i })).filter(({ i }) => table.values.some((row) => row[i]! > 0)).map(({ s, i }) => (
-            <tr key={s}>
-              <th scope="row">{calendarDay(s, monthly)}</th>
-              {table.groups.map((g, gi) => (
-                <td key={g} className="num">
-                  {fmt(table.values[gi]![i]!)}
-                </td>
-              ))}
-              <td className="num">{fmt(table.values.reduce((sum, row) => sum + row[i]!, 0))}</td>
-            </tr>
-          ))}
+          {table.starts
+            .map((s, i) => ({ s, i }))
+            .filter(({ i }) => table.values.some((row) => row[i]! > 0))
+            .map(({ s, i }) => (
+              <tr key={s}>
+                <th scope="row">{calendarDay(s, monthly)}</th>
+                {table.groups.map((g, gi) => (
+                  <td key={g} className="num">
+                    {fmt(table.values[gi]![i]!)}
+                  </td>
+                ))}
+                <td className="num">{fmt(table.values.reduce((sum, row) => sum + row[i]!, 0))}</td>
+              </tr>
+            ))}
         </tbody>
       </table>
     </div>

@@ -1,20 +1,24 @@
 // The operator console: sign in with the operator token; accounts list and search; an account
 // as its owner sees it, with its ledger and audit status and a promotional grant; the catalog;
-// service tokens.
+// service tokens; campaign codes; the operator-wide webhook endpoints.
 import { useState, type FormEvent } from 'react';
 import type { AccountSummary, AuditBody, AuditLogEntry, CatalogBodyView, GrantBody, ServiceTokenBody } from '../../src/contract/views';
 import { api, newKey, operatorToken, setOperatorToken } from './api';
 import { parseUsd, tokens, usd } from './money';
 import { AccountPage } from './page';
 import { when } from './time';
-import { Body, Done, Problem, Section, useLoad } from './ui';
+import { Body, Done, Problem, Section, useLoad, useSubmit } from './ui';
+import { Organizations } from './org-operator';
+import { WebhooksSection } from './webhooks';
+import { Promotions } from './promotions';
 import { WINDOW_WORDS } from './words';
 
-const op = <T,>(method: string, path: string, body?: unknown, key?: string) => api<T>(method, path, body, { as_operator: true, ...(key ? { idempotency_key: key } : {}) });
+const op = <T,>(method: string, path: string, body?: unknown, key?: string) =>
+  api<T>(method, path, body, { as_operator: true, ...(key ? { idempotency_key: key } : {}) });
 
 export function OperatorConsole({ go }: { go: (p: string) => void }) {
   const [token, setToken] = useState(operatorToken());
-  const [tab, setTab] = useState<'accounts' | 'catalog' | 'tokens'>('accounts');
+  const [tab, setTab] = useState<'accounts' | 'catalog' | 'tokens' | 'codes' | 'webhooks' | 'orgs'>('accounts');
   if (!token)
     return (
       <OperatorSignIn
@@ -30,9 +34,9 @@ export function OperatorConsole({ go }: { go: (p: string) => void }) {
       <header className="top">
         <div className="brand">Tokenbank · Operator</div>
         <nav className="seg" aria-label="Operator sections">
-          {(['accounts', 'catalog', 'tokens'] as const).map((t) => (
+          {(['accounts', 'catalog', 'tokens', 'codes', 'webhooks', 'orgs'] as const).map((t) => (
             <button key={t} type="button" aria-pressed={tab === t} onClick={() => setTab(t)}>
-              {t === 'tokens' ? 'Service tokens' : t[0]!.toUpperCase() + t.slice(1)}
+              {t === 'tokens' ? 'Service tokens' : t === 'codes' ? 'Campaign codes' : t === 'orgs' ? 'Organizations' : t[0]!.toUpperCase() + t.slice(1)}
             </button>
           ))}
         </nav>
@@ -50,7 +54,19 @@ export function OperatorConsole({ go }: { go: (p: string) => void }) {
       </header>
       <main id="main">
         <h1>Operator console</h1>
-        {tab === 'accounts' ? <Accounts /> : tab === 'catalog' ? <Catalog /> : <ServiceTokens />}
+        {tab === 'accounts' ? (
+          <Accounts />
+        ) : tab === 'catalog' ? (
+          <Catalog />
+        ) : tab === 'tokens' ? (
+          <ServiceTokens />
+        ) : tab === 'codes' ? (
+          <Promotions />
+        ) : tab === 'orgs' ? (
+          <Organizations />
+        ) : (
+          <WebhooksSection scope={{ account_id: null, as_operator: true, can_manage: true }} />
+        )}
       </main>
     </>
   );
@@ -171,7 +187,7 @@ function OperatorAccount({ account }: { account: AccountSummary }) {
         <Grant account_id={account.id} onGranted={() => setVersion((v) => v + 1)} />
         <AuditStatus account_id={account.id} version={version} />
       </div>
-      <AccountPage key={version} account_id={account.id} caller={{ as_operator: true, can_money: false }} />
+      <AccountPage key={version} account_id={account.id} caller={{ as_operator: true, can_money: false, can_refund: true }} />
     </>
   );
 }
@@ -180,22 +196,18 @@ function Grant({ account_id, onGranted }: { account_id: string; onGranted: () =>
   const [amount, setAmount] = useState('10.00');
   const [reason, setReason] = useState('goodwill credit');
   const [expires, setExpires] = useState('');
-  const [done, setDone] = useState<GrantBody | undefined>(undefined);
-  const [problem, setProblem] = useState<unknown>(undefined);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setDone(undefined);
-    setProblem(undefined);
+  const { done, problem, submit } = useSubmit(async () => {
     const micros = parseUsd(amount);
-    if (micros === null) return setProblem(new Error('Type the amount in dollars, e.g. 10 or 12.50.'));
-    try {
-      const g = await op<GrantBody>('POST', `/v1/accounts/${account_id}/grants`, { amount_micros: micros, ...(reason.trim() ? { reason: reason.trim() } : {}), ...(expires ? { expires_at: new Date(`${expires}T23:59:59`).toISOString() } : {}) }, newKey());
-      setDone(g);
-      onGranted();
-    } catch (err) {
-      setProblem(err);
-    }
-  };
+    if (micros === null) throw new Error('Type the amount in dollars, e.g. 10 or 12.50.');
+    const body = {
+      amount_micros: micros,
+      ...(reason.trim() ? { reason: reason.trim() } : {}),
+      ...(expires ? { expires_at: new Date(`${expires}T23:59:59`).toISOString() } : {}),
+    };
+    const g = await op<GrantBody>('POST', `/v1/accounts/${account_id}/grants`, body, newKey());
+    onGranted();
+    return g;
+  });
   return (
     <Section title="Grant promotional credits" id="grant">
       <form onSubmit={submit} className="stack">
@@ -235,7 +247,9 @@ function AuditStatus({ account_id, version }: { account_id: string; version: num
           const mine = a.findings.filter((f) => JSON.stringify(f).includes(account_id));
           return (
             <p data-testid="audit-status">
-              {a.ok ? '✓ Ledger balanced: every currency sums to zero and every wallet equals its entries.' : `✗ ${a.findings.length} finding(s) in the ledger, ${mine.length} about this account.`}
+              {a.ok
+                ? '✓ Ledger balanced: every currency sums to zero and every wallet equals its entries.'
+                : `✗ ${a.findings.length} finding(s) in the ledger, ${mine.length} about this account.`}
               {mine.map((f, i) => (
                 <span key={i} className="problem block">
                   {f.message}

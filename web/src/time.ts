@@ -11,7 +11,9 @@ export const day = (iso: string) => dateOnly.format(new Date(iso));
 export function calendarDay(ymd: string, monthly = false): string {
   const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
   const date = new Date(y, m - 1, d);
-  return monthly ? date.toLocaleDateString(undefined, { month: 'short', year: 'numeric' }) : date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  return monthly
+    ? date.toLocaleDateString(undefined, { month: 'short', year: 'numeric' })
+    : date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
 }
 
 /** "in 3 h 20 min", "in 4 days". */

@@ -1,5 +1,5 @@
 // Small pieces every section uses: loading and error states, a refusal in words, a bar.
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from './api';
 import { REMEDY_WORDS } from './words';
 
@@ -40,6 +40,35 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
   }, [key, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload };
+}
+
+export interface Submitted<T> {
+  done: T | undefined;
+  problem: unknown;
+  busy: boolean;
+  /** A form's onSubmit: clears the last outcome, runs `action`; what it answers is `done`, what it throws `problem`. */
+  submit: (e: FormEvent) => Promise<void>;
+}
+
+/** A form that sends one request: its outcome (done or the problem, shown by <Done>/<Problem>) and whether it is under way. */
+export function useSubmit<T>(action: () => Promise<T>): Submitted<T> {
+  const [done, setDone] = useState<T | undefined>(undefined);
+  const [problem, setProblem] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setDone(undefined);
+    setProblem(undefined);
+    setBusy(true);
+    try {
+      setDone(await action());
+    } catch (err) {
+      setProblem(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { done, problem, busy, submit };
 }
 
 export function Section(props: { title: string; id: string; children: ReactNode; aside?: ReactNode }) {

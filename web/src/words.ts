@@ -12,9 +12,11 @@ export const SOURCE_WORDS: Record<string, string> = {
 /** Why this pool paid: the answer to "why did this come out of my credits?". */
 export const REASON_WORDS: Record<string, string> = {
   first_party_allowance: 'This app is a first-party app (web, desktop, mobile): your plan allowance had room, so it paid.',
-  first_party_mixed: 'First-party app, but the plan allowance had room for only part of the request: the allowance took what it had and extra usage paid the rest.',
+  first_party_mixed:
+    'First-party app, but the plan allowance had room for only part of the request: the allowance took what it had and extra usage paid the rest.',
   first_party_overflow: 'First-party app, but a plan allowance window was full: the request overflowed to your extra usage credits.',
-  third_party_extra_usage_only: 'This is a third-party app (such as Claude Code or Cursor): third-party apps are paid from extra usage only, even when your plan allowance has room.',
+  third_party_extra_usage_only:
+    'This is a third-party app (such as Claude Code or Cursor): third-party apps are paid from extra usage only, even when your plan allowance has room.',
   api_key: 'An API-key request: API credits pay for it.',
 };
 
@@ -33,28 +35,6 @@ export const TRANSACTION_WORDS: Record<string, string> = {
   grant_expiry: 'Grant expired',
   refund: 'Refund',
   usage: 'Usage',
-};
-
-export const EVENT_WORDS: Record<string, string> = {
-  'credits.purchased': 'Credits purchased',
-  'credits.refunded': 'Credits refunded',
-  'grant.added': 'Promotional credits granted',
-  'grant.expired': 'Promotional credits expired',
-  'auto_reload.succeeded': 'Auto-reload added credits',
-  'auto_reload.failed': 'Auto-reload failed',
-  'auto_reload.skipped': 'Auto-reload skipped',
-  'auto_reload.disabled': 'Auto-reload turned off',
-  'balance.low': 'Balance is low',
-  'spend_limit.warning': 'Spend limit almost reached',
-  'spend_limit.reached': 'Spend limit reached',
-  'allowance.warning': 'Plan allowance at 80%',
-  'allowance.exhausted': 'Plan allowance used up',
-  'allowance.reset': 'Plan allowance reset',
-  'extra_usage.started': 'Extra usage started paying',
-  'plan.lapsing': 'Plan is about to lapse',
-  'plan.lapsed': 'Plan lapsed',
-  'member.invited': 'Member invited',
-  'member.joined': 'Member joined',
 };
 
 /** What a person can do about a refusal (the API's message says what happened). */
@@ -81,7 +61,8 @@ export function reloadEventWords(extra: ExtraUsageBody): string | null {
   if (!last) return null;
   const amount = usd(last.amount_micros);
   if (last.type === 'succeeded') return `added ${amount}`;
-  if (last.type === 'failed') return `failed: ${last.reason ? cardFailure(last.reason) : 'the card was not charged'}${extra.auto_reload.enabled ? '' : '; auto-reload turned itself off'}`;
+  if (last.type === 'failed')
+    return `failed: ${last.reason ? cardFailure(last.reason) : 'the card was not charged'}${extra.auto_reload.enabled ? '' : '; auto-reload turned itself off'}`;
   const limit = extra.monthly_spend_limit_micros;
   switch (last.reason) {
     case 'limit':
@@ -99,7 +80,7 @@ export function reloadEventWords(extra: ExtraUsageBody): string | null {
   }
 }
 
-function cardFailure(reason: string): string {
+export function cardFailure(reason: string): string {
   switch (reason) {
     case 'card_declined':
       return 'the card was declined';
@@ -118,4 +99,7 @@ export const TEST_CARDS = [
   { token: 'tok_chargeDeclined', label: 'Declined at charge' },
   { token: 'tok_insufficientFunds', label: 'Insufficient funds at charge' },
   { token: 'tok_expiredCard', label: 'Expired card at charge' },
+  { token: 'tok_chargeCustomerFail', label: 'Attaches, declined at charge' },
+  { token: 'tok_chargeDeclinedInsufficientFunds', label: 'Insufficient funds (Stripe test mode name)' },
+  { token: 'tok_threeDSecure2Required', label: 'Bank asks to confirm (3-D Secure)' },
 ];

@@ -1,7 +1,7 @@
 // `accounts` (list, the active one marked) and `accounts use <id|name>`.
 import type { Command } from 'commander';
 import { writeConfig } from '../config';
-import { matchAccount, type ApiAccountSummary } from '../context';
+import { matchAccount } from '../context';
 import { CliError, EXIT } from '../errors';
 import { examples, type Kit } from '../kit';
 import { renderTable } from '../output';
@@ -16,7 +16,7 @@ export function register(program: Command, kit: Kit): void {
     .option('--json', "print the API's object")
     .action(async (options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      const body = await ctx.api.request<{ data: ApiAccountSummary[]; has_more: boolean; next_cursor: string | null }>('GET', '/v1/accounts');
+      const body = await ctx.api.call('GET /v1/accounts');
       if (options.json) return ctx.out.json(body);
       const active = ctx.accountChoice?.value;
       const activeId = active ? (matchAccount(body.data, active)?.id ?? null) : body.data.length === 1 ? body.data[0]!.id : null;
@@ -38,10 +38,17 @@ export function register(program: Command, kit: Kit): void {
       if (!found) throw new CliError('not_found', `You do not belong to an account "${value}".`, EXIT.failed, 'Run `tokenbank accounts` to list them.');
       const stored = ctx.config;
       if (stored && stored.server !== ctx.server && stored.token) {
-        throw new CliError('config_conflict', `The config file belongs to ${stored.server}; this command talks to ${ctx.server}.`, EXIT.failed, `Sign in to ${ctx.server} first (tokenbank --server ${ctx.server} login), or pass --account on each command.`);
+        throw new CliError(
+          'config_conflict',
+          `The config file belongs to ${stored.server}; this command talks to ${ctx.server}.`,
+          EXIT.failed,
+          `Sign in to ${ctx.server} first (tokenbank --server ${ctx.server} login), or pass --account on each command.`,
+        );
       }
       writeConfig(ctx.config_path, { ...(stored ?? {}), server: ctx.server, account: found.id });
-      ctx.out.line(`${ctx.out.style.green('✓')} Active account: ${ctx.out.style.bold(found.name)} (${found.id}) · ${found.plan ?? 'no'} plan · you are ${found.role ?? 'operator'}`);
+      ctx.out.line(
+        `${ctx.out.style.green('✓')} Active account: ${ctx.out.style.bold(found.name)} (${found.id}) · ${found.plan ?? 'no'} plan · you are ${found.role ?? 'operator'}`,
+      );
     });
   examples(use, ['tokenbank accounts use "Acme Inc"', 'tokenbank accounts use acct_…']);
 }

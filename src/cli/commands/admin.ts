@@ -1,31 +1,41 @@
 // Operator commands, under `admin`: accounts (list, search, create), the catalog (plans, models
 // with dated prices, apps and who pays for them) and the gateway's service tokens. Later operator
 // commands (grants, refunds) register here beside them.
-import type { CatalogBodyView } from '../../contract/views';
 import type { Command } from 'commander';
 import { limits } from '../../domain/limits';
-import type { ApiAccountSummary, Ctx } from '../context';
+import type { Ctx } from '../context';
 import { CliError, EXIT } from '../errors';
 import { formatInt, formatUsd, formatUsdPrecise, utcMinute } from '../format';
 import { integer } from '../input';
 import { confirm, examples, group, promptHidden, readStdin, type Kit } from '../kit';
 import { renderTable } from '../output';
 import { WINDOW_LABEL } from '../views';
+import { registerAdminCredits } from './admin-credits';
 
 /** Refuses before any call when the token is not the operator's (a user would see only their own accounts). */
 export async function requireOperator(ctx: Ctx): Promise<void> {
-  const me = await ctx.api.request<{ kind: string; user?: { email: string } }>('GET', '/v1/me');
+  const me = await ctx.api.call('GET /v1/me');
   if (me.kind !== 'operator') {
-    throw new CliError('forbidden', `This needs the operator token; you are signed in as ${me.user?.email ?? `a ${me.kind} token`}.`, EXIT.failed, 'Pass the operator token with --token or TOKENBANK_TOKEN.');
+    throw new CliError(
+      'forbidden',
+      `This needs the operator token; you are signed in as ${me.user?.email ?? `a ${me.kind} token`}.`,
+      EXIT.failed,
+      'Pass the operator token with --token or TOKENBANK_TOKEN.',
+    );
   }
 }
 
 export function register(program: Command, kit: Kit): void {
   const admin = group(program, 'admin', 'Operator commands: accounts, catalog, service tokens (need the operator token)');
-  examples(admin, ['TOKENBANK_TOKEN=tbo_… tokenbank admin accounts --search acme', 'tokenbank admin catalog', 'tokenbank admin service-tokens create "gateway eu-1"']);
+  examples(admin, [
+    'TOKENBANK_TOKEN=tbo_… tokenbank admin accounts --search acme',
+    'tokenbank admin catalog',
+    'tokenbank admin service-tokens create "gateway eu-1"',
+  ]);
   registerAccounts(admin, kit);
   registerCatalog(admin, kit);
   registerServiceTokens(admin, kit);
+  registerAdminCredits(admin, kit);
 }
 
 function operatorLine(ctx: Ctx): void {
@@ -34,7 +44,11 @@ function operatorLine(ctx: Ctx): void {
 
 function registerAccounts(admin: Command, kit: Kit): void {
   const accounts = admin.command('accounts').description('List, search and create customer accounts');
-  examples(accounts, ['tokenbank admin accounts', 'tokenbank admin accounts --search acme', 'tokenbank admin accounts create --name "Acme Inc" --plan team --seats 5 --owner-email ops@acme.example']);
+  examples(accounts, [
+    'tokenbank admin accounts',
+    'tokenbank admin accounts --search acme',
+    'tokenbank admin accounts create --name "Acme Inc" --plan team --seats 5 --owner-email ops@acme.example',
+  ]);
 
   const list = accounts
     .command('list', { isDefault: true })
@@ -46,50 +60,65 @@ function registerAccounts(admin: Command, kit: Kit): void {
       const limit = integer('--limit', options.limit, 1, limits.page_size_max);
       const ctx = kit.context(command);
       await requireOperator(ctx);
-      const body = await ctx.api.request<{ data: ApiAccountSummary[] }>('GET', '/v1/accounts', { query: { search: options.search, limit: String(limit) } });
+      const body = await ctx.api.call('GET /v1/accounts', { query: { search: options.search, limit: String(limit) } });
       if (options.json) return ctx.out.json(body);
       operatorLine(ctx);
       if (body.data.length === 0) return ctx.out.line(options.search ? `No account matches "${options.search}".` : 'No accounts yet.');
       const rows = body.data.map((a) => [a.id, a.name, a.kind, a.plan ?? '—', String(a.seats), a.created_at.slice(0, 10)]);
-      ctx.out.line(renderTable(['ID', 'NAME', 'KIND', 'PLAN', 'SEATS', 'CREATED'], rows, { style: ctx.out.style, align: ['left', 'left', 'left', 'left', 'right', 'left'] }));
+      ctx.out.line(
+        renderTable(['ID', 'NAME', 'KIND', 'PLAN', 'SEATS', 'CREATED'], rows, {
+          style: ctx.out.style,
+          align: ['left', 'left', 'left', 'left', 'right', 'left'],
+        }),
+      );
       if (body.data.length === limit) ctx.out.line(ctx.out.style.dim(`Showing the first ${limit}; narrow with --search or raise --limit.`));
     });
   examples(list, ['tokenbank admin accounts', 'tokenbank admin accounts list --search acme --json']);
 
   const create = accounts
     .command('create')
-    .description("Create an account with its owner (a new owner needs a password)")
+    .description('Create an account with its owner (a new owner needs a password)')
     .requiredOption('--name <name>', 'account name')
     .requiredOption('--plan <plan>', 'plan id (see `tokenbank admin catalog`)')
     .requiredOption('--owner-email <email>', "the owner's email; an existing user is reused")
     .option('--owner-password-stdin', "read a new owner's password from stdin")
     .option('--seats <n>', 'seats, for per-seat plans')
     .option('--json', "print the API's account object")
-    .action(async (options: { name: string; plan: string; ownerEmail: string; ownerPasswordStdin?: boolean; seats?: string; json?: boolean }, command: Command) => {
-      const seats = options.seats === undefined ? undefined : integer('--seats', options.seats, 1, limits.seats_max);
-      const ctx = kit.context(command);
-      await requireOperator(ctx);
-      let password: string | undefined;
-      if (options.ownerPasswordStdin) password = await readStdin(kit.stdin);
-      else if (kit.stdin.isTTY) password = (await promptHidden(kit, `Password for ${options.ownerEmail} (leave empty if the user exists): `)) || undefined;
-      const body = { name: options.name, plan: options.plan, owner_email: options.ownerEmail, ...(password ? { owner_password: password } : {}), ...(seats !== undefined ? { seats } : {}) };
-      const account = await ctx.api.request<{ id: string; name: string; plan: { id: string; name: string } | null; seats: number; owner: { id: string; email: string } }>('POST', '/v1/accounts', { body });
-      if (options.json) return ctx.out.json(account);
-      const s = ctx.out.style;
-      ctx.out.line(`${s.green('✓')} Created ${s.bold(account.name)} (${account.id}) · ${account.plan?.id ?? 'no'} plan · ${account.seats} seat${account.seats === 1 ? '' : 's'} · owner ${account.owner.email} (${account.owner.id})`);
-    });
+    .action(
+      async (options: { name: string; plan: string; ownerEmail: string; ownerPasswordStdin?: boolean; seats?: string; json?: boolean }, command: Command) => {
+        const seats = options.seats === undefined ? undefined : integer('--seats', options.seats, 1, limits.seats_max);
+        const ctx = kit.context(command);
+        await requireOperator(ctx);
+        let password: string | undefined;
+        if (options.ownerPasswordStdin) password = await readStdin(kit.stdin);
+        else if (kit.stdin.isTTY) password = (await promptHidden(kit, `Password for ${options.ownerEmail} (leave empty if the user exists): `)) || undefined;
+        const body = {
+          name: options.name,
+          plan: options.plan,
+          owner_email: options.ownerEmail,
+          ...(password ? { owner_password: password } : {}),
+          ...(seats !== undefined ? { seats } : {}),
+        };
+        const account = await ctx.api.call('POST /v1/accounts', { body });
+        if (options.json) return ctx.out.json(account);
+        const s = ctx.out.style;
+        ctx.out.line(
+          `${s.green('✓')} Created ${s.bold(account.name)} (${account.id}) · ${account.plan?.id ?? 'no'} plan · ${account.seats} seat${account.seats === 1 ? '' : 's'} · owner ${account.owner?.email ?? '?'} (${account.owner?.id ?? '?'})`,
+        );
+      },
+    );
   examples(create, [
     'tokenbank admin accounts create --name "Ada Lovelace" --plan pro --owner-email ada@example.com',
     'echo "$PASSWORD" | tokenbank admin accounts create --name "Acme Inc" --plan team --seats 5 --owner-email ops@acme.example --owner-password-stdin',
   ]);
 }
 
-type CatalogBody = CatalogBodyView;
-
 /** 1000 → "×1", 1500 → "×1.5": thousandths as an exact decimal. */
 function multiplier(milli: number): string {
   const whole = Math.trunc(milli / 1000);
-  const fraction = String(milli % 1000).padStart(3, '0').replace(/0+$/, '');
+  const fraction = String(milli % 1000)
+    .padStart(3, '0')
+    .replace(/0+$/, '');
   return `×${whole}${fraction ? `.${fraction}` : ''}`;
 }
 
@@ -105,7 +134,7 @@ function registerCatalog(admin: Command, kit: Kit): void {
     .option('--json', "print the API's catalog object")
     .action(async (options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      const body = await ctx.api.request<CatalogBody>('GET', '/v1/catalog');
+      const body = await ctx.api.call('GET /v1/catalog');
       if (options.json) return ctx.out.json(body);
       const s = ctx.out.style;
       ctx.out.line(`${s.dim('Account:')} none — the catalog of ${ctx.server} applies to every account`);
@@ -114,7 +143,15 @@ function registerCatalog(admin: Command, kit: Kit): void {
       ctx.out.line(
         renderTable(
           ['ID', 'NAME', 'PRICE', 'EXTRA USAGE', 'ALLOWANCE WINDOWS (tokens)', 'REQ/MIN', 'TOKENS/MIN'],
-          body.plans.map((p) => [p.id, p.name, `${formatUsd(p.price_micros)}${p.per_seat ? '/seat' : ''}`, p.extra_usage_allowed ? 'allowed' : 'no', p.windows.map((w) => `${WINDOW_LABEL[w.kind] ?? w.kind} ${formatInt(w.limit_tokens)}`).join(', ') || '—', formatInt(p.requests_per_minute), formatInt(p.tokens_per_minute)]),
+          body.plans.map((p) => [
+            p.id,
+            p.name,
+            `${formatUsd(p.price_micros)}${p.per_seat ? '/seat' : ''}`,
+            p.extra_usage_allowed ? 'allowed' : 'no',
+            p.windows.map((w) => `${WINDOW_LABEL[w.kind] ?? w.kind} ${formatInt(w.limit_tokens)}`).join(', ') || '—',
+            formatInt(p.requests_per_minute),
+            formatInt(p.tokens_per_minute),
+          ]),
           { style: s, indent: '  ', align: ['left', 'left', 'right', 'left', 'left', 'right', 'right'] },
         ),
       );
@@ -139,17 +176,33 @@ function registerCatalog(admin: Command, kit: Kit): void {
           in_force.get(m.id) === p.id ? s.green('in force') : p.effective_at > now ? s.yellow('scheduled') : s.dim('superseded'),
         ]);
       });
-      ctx.out.line(renderTable(['MODEL', 'TIER', 'ALLOWANCE', 'PRICE VERSION', 'EFFECTIVE', 'INPUT', 'OUTPUT', 'CACHE WRITE', 'CACHE READ', ''], rows, { style: s, indent: '  ', align: ['left', 'left', 'right', 'left', 'left', 'right', 'right', 'right', 'right', 'left'] }));
+      ctx.out.line(
+        renderTable(['MODEL', 'TIER', 'ALLOWANCE', 'PRICE VERSION', 'EFFECTIVE', 'INPUT', 'OUTPUT', 'CACHE WRITE', 'CACHE READ', ''], rows, {
+          style: s,
+          indent: '  ',
+          align: ['left', 'left', 'right', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
+        }),
+      );
       ctx.out.line();
       ctx.out.line(s.bold('Apps and who pays'));
-      ctx.out.line(renderTable(['APP', 'KIND', 'FUNDING POLICY'], body.apps.map((a) => [a.id, a.kind, WHO_PAYS[a.kind] ?? '—']), { style: s, indent: '  ' }));
+      ctx.out.line(
+        renderTable(
+          ['APP', 'KIND', 'FUNDING POLICY'],
+          body.apps.map((a) => [a.id, a.kind, WHO_PAYS[a.kind] ?? '—']),
+          { style: s, indent: '  ' },
+        ),
+      );
     });
   examples(catalog, ['tokenbank admin catalog', 'tokenbank admin catalog --json | jq ".prices[]"']);
 }
 
 function registerServiceTokens(admin: Command, kit: Kit): void {
   const tokens = admin.command('service-tokens').description("The model gateway's service tokens (metering calls only)");
-  examples(tokens, ['tokenbank admin service-tokens', 'tokenbank admin service-tokens create "gateway eu-1"', 'tokenbank admin service-tokens revoke tok_… --yes']);
+  examples(tokens, [
+    'tokenbank admin service-tokens',
+    'tokenbank admin service-tokens create "gateway eu-1"',
+    'tokenbank admin service-tokens revoke tok_… --yes',
+  ]);
 
   const list = tokens
     .command('list', { isDefault: true })
@@ -157,11 +210,17 @@ function registerServiceTokens(admin: Command, kit: Kit): void {
     .option('--json', "print the API's object")
     .action(async (options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      const body = await ctx.api.request<{ data: Array<{ id: string; name: string; created_at: string }> }>('GET', '/v1/service-tokens');
+      const body = await ctx.api.call('GET /v1/service-tokens');
       if (options.json) return ctx.out.json(body);
       operatorLine(ctx);
       if (body.data.length === 0) return ctx.out.line('No service tokens. Create one with `tokenbank admin service-tokens create <name>`.');
-      ctx.out.line(renderTable(['ID', 'NAME', 'CREATED'], body.data.map((t) => [t.id, t.name, utcMinute(t.created_at)]), { style: ctx.out.style }));
+      ctx.out.line(
+        renderTable(
+          ['ID', 'NAME', 'CREATED'],
+          body.data.map((t) => [t.id, t.name ?? '', utcMinute(t.created_at)]),
+          { style: ctx.out.style },
+        ),
+      );
     });
   examples(list, ['tokenbank admin service-tokens', 'tokenbank admin service-tokens list --json']);
 
@@ -172,7 +231,7 @@ function registerServiceTokens(admin: Command, kit: Kit): void {
     .option('--json', "print the API's object (with the secret)")
     .action(async (name: string, options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      const body = await ctx.api.request<{ id: string; token: string; name: string }>('POST', '/v1/service-tokens', { body: { name } });
+      const body = await ctx.api.call('POST /v1/service-tokens', { body: { name } });
       if (options.json) return ctx.out.json(body);
       operatorLine(ctx);
       const s = ctx.out.style;
@@ -190,8 +249,9 @@ function registerServiceTokens(admin: Command, kit: Kit): void {
     .option('--json', "print the API's object")
     .action(async (id: string, options: { yes?: boolean; json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      if (!(await confirm(kit, `Revoke service token ${id}? A gateway using it is refused from now on.`, options.yes))) throw new CliError('cancelled', 'Nothing was revoked.', EXIT.failed);
-      const body = await ctx.api.request<{ id: string; revoked: boolean }>('DELETE', `/v1/service-tokens/${encodeURIComponent(id)}`);
+      if (!(await confirm(kit, `Revoke service token ${id}? A gateway using it is refused from now on.`, options.yes)))
+        throw new CliError('cancelled', 'Nothing was revoked.', EXIT.failed);
+      const body = await ctx.api.call('DELETE /v1/service-tokens/{id}', { params: { id } });
       if (options.json) return ctx.out.json(body);
       operatorLine(ctx);
       ctx.out.line(`${ctx.out.style.green('✓')} Revoked service token ${body.id}.`);

@@ -28,13 +28,24 @@ export function register(program: Command, kit: Kit): void {
         result = await ctx.out.spin(`Auditing ${where}…`, () => localAudit(target));
       } else {
         where = ctx.server;
-        result = await ctx.api.request<AuditResult>('GET', '/v1/audit', { label: `Auditing the ledger of ${ctx.server}…` });
+        result = await ctx.api.call('GET /v1/audit', { label: `Auditing the ledger of ${ctx.server}…` });
       }
       if (options.json) ctx.out.json(result);
       else print(ctx.out, result, where);
-      if (!result.ok) throw new CliError('audit_failed', `The ledger does not balance: ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in ${where}.`, EXIT.failed, 'Keep the database as it is and report the findings; nothing repairs itself.');
+      if (!result.ok)
+        throw new CliError(
+          'audit_failed',
+          `The ledger does not balance: ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in ${where}.`,
+          EXIT.failed,
+          'Keep the database as it is and report the findings; nothing repairs itself.',
+        );
     });
-  examples(audit, ['TOKENBANK_TOKEN=tbo_… tokenbank audit', 'tokenbank audit --json', 'TOKENBANK_DATA_DIR=./data tokenbank audit        # the embedded database, server stopped', 'DATABASE_URL=postgres://… tokenbank audit --local']);
+  examples(audit, [
+    'TOKENBANK_TOKEN=tbo_… tokenbank audit',
+    'tokenbank audit --json',
+    'TOKENBANK_DATA_DIR=./data tokenbank audit        # the embedded database, server stopped',
+    'DATABASE_URL=postgres://… tokenbank audit --local',
+  ]);
 }
 
 function print(out: import('../output').Output, result: AuditResult, where: string): void {
@@ -50,11 +61,18 @@ function print(out: import('../output').Output, result: AuditResult, where: stri
   }
   out.line(`  ${s.dim('transfers checked'.padEnd(20))}${formatInt(result.transfers_checked)}`);
   out.line(`  ${s.dim('accounts checked'.padEnd(20))}${formatInt(result.accounts_checked)}`);
-  for (const [currency, c] of currencies) out.line(`  ${s.dim(`Σ ${currency}`.padEnd(20))}${formatInt(c.sum)} micros over ${c.books} books ${c.sum === 0 ? s.green('✓') : s.red('✗')}`);
+  for (const [currency, c] of currencies)
+    out.line(`  ${s.dim(`Σ ${currency}`.padEnd(20))}${formatInt(c.sum)} micros over ${c.books} books ${c.sum === 0 ? s.green('✓') : s.red('✗')}`);
   if (result.ok) {
     out.line(`${s.green('✓')} The ledger balances: every currency sums to zero and every wallet, hold and grant equals its entries.`);
     return;
   }
   out.line(`${s.red('✗')} ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'}:`);
-  out.line(renderTable(['CHECK', 'ACCOUNT', 'EXPECTED', 'ACTUAL', 'MESSAGE'], result.findings.map((f) => [f.check, f.account_id ?? '—', formatInt(f.expected), formatInt(f.actual), f.message]), { style: s, indent: '  ', align: ['left', 'left', 'right', 'right', 'left'] }));
+  out.line(
+    renderTable(
+      ['CHECK', 'ACCOUNT', 'EXPECTED', 'ACTUAL', 'MESSAGE'],
+      result.findings.map((f) => [f.check, f.account_id ?? '—', formatInt(f.expected), formatInt(f.actual), f.message]),
+      { style: s, indent: '  ', align: ['left', 'left', 'right', 'right', 'left'] },
+    ),
+  );
 }

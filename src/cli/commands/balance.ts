@@ -17,17 +17,25 @@ export function register(program: Command, kit: Kit): void {
       // A prompt redraws often: no spinner there.
       const ctx = kit.context(command, { spinner: !options.statusline });
       const account = await ctx.account();
-      const path = `/v1/accounts/${encodeURIComponent(account.id)}`;
-      if (options.json) return ctx.out.json(await ctx.api.request<ExtraUsage>('GET', `${path}/extra-usage`));
+      const params = { id: account.id };
+      if (options.json) return ctx.out.json(await ctx.api.call('GET /v1/accounts/{id}/extra-usage', { params }));
       if (options.statusline) {
-        const extra = await ctx.api.request<ExtraUsage>('GET', `${path}/extra-usage`);
-        const view = extra.enabled ? null : await ctx.api.request<AccountView>('GET', path);
+        const extra = await ctx.api.call('GET /v1/accounts/{id}/extra-usage', { params });
+        const view = extra.enabled ? null : await ctx.api.call('GET /v1/accounts/{id}', { params });
         return ctx.out.line(statusline(extra, view));
       }
-      const [extra, view] = await Promise.all([ctx.api.request<ExtraUsage>('GET', `${path}/extra-usage`), ctx.api.request<AccountView>('GET', path)]);
+      const [extra, view] = await Promise.all([
+        ctx.api.call('GET /v1/accounts/{id}/extra-usage', { params }),
+        ctx.api.call('GET /v1/accounts/{id}', { params }),
+      ]);
       printBalance(ctx, account, extra, view);
     });
-  examples(balance, ['tokenbank balance', 'tokenbank balance --account "Acme Inc"', 'tokenbank balance --json | jq .available_micros', 'tokenbank balance --statusline   # $12.40 · 62% of $50 · resets Dec 1']);
+  examples(balance, [
+    'tokenbank balance',
+    'tokenbank balance --account "Acme Inc"',
+    'tokenbank balance --json | jq .available_micros',
+    'tokenbank balance --statusline   # $12.40 · 62% of $50 · resets Dec 1',
+  ]);
 }
 
 /**
@@ -46,7 +54,10 @@ export function statusline(extra: ExtraUsage, view: AccountView | null): string 
     return parts.join(' · ');
   }
   const limit = extra.monthly_spend_limit_micros;
-  const spent = limit === null ? `${formatUsdShort(extra.spent_this_cycle_micros)} spent, no limit` : `${percentFloor(extra.spent_this_cycle_micros, limit)}% of ${formatUsdShort(limit)}`;
+  const spent =
+    limit === null
+      ? `${formatUsdShort(extra.spent_this_cycle_micros)} spent, no limit`
+      : `${percentFloor(extra.spent_this_cycle_micros, limit)}% of ${formatUsdShort(limit)}`;
   return [formatUsd(extra.available_micros), spent, `resets ${shortDate(extra.cycle_end)}`].join(' · ');
 }
 
@@ -56,7 +67,10 @@ function printBalance(ctx: Ctx, account: AccountRef, extra: ExtraUsage, view: Ac
   ctx.printAccount(account);
   ctx.out.line();
   ctx.out.line(`${s.bold('Extra usage')}  ${extra.enabled ? s.green('on') : s.yellow('off')}`);
-  row('Balance', `${formatUsd(extra.balance_micros)}  ${s.dim(`(purchased ${formatUsd(extra.purchased_micros)} · promotional ${formatUsd(extra.promotional_micros)})`)}`);
+  row(
+    'Balance',
+    `${formatUsd(extra.balance_micros)}  ${s.dim(`(purchased ${formatUsd(extra.purchased_micros)} · promotional ${formatUsd(extra.promotional_micros)})`)}`,
+  );
   row('Held', `${formatUsd(extra.held_micros)}  ${s.dim('(reserved by requests in flight)')}`);
   row('Available', s.bold(extra.available_micros < 0 ? s.red(formatUsd(extra.available_micros)) : formatUsd(extra.available_micros)));
   const limit = extra.monthly_spend_limit_micros;
@@ -69,14 +83,26 @@ function printBalance(ctx: Ctx, account: AccountRef, extra: ExtraUsage, view: Ac
   }
   row('Cycle', `${shortDate(extra.cycle_start)} – ${shortDate(extra.cycle_end)} ${s.dim(`(the limit's counter resets ${shortDate(extra.cycle_end)})`)}`);
   const reload = extra.auto_reload;
-  let reload_text = reload.enabled && reload.amount_micros !== null && reload.threshold_micros !== null ? `${s.green('on')}: adds ${formatUsd(reload.amount_micros)} when available falls below ${formatUsd(reload.threshold_micros)}` : s.yellow('off');
-  if (reload.last_event) reload_text += s.dim(`  (last: ${reload.last_event.type}${reload.last_event.reason ? `, ${reload.last_event.reason}` : ''}, ${formatUsd(reload.last_event.amount_micros)}, ${shortDate(reload.last_event.at)})`);
+  let reload_text =
+    reload.enabled && reload.amount_micros !== null && reload.threshold_micros !== null
+      ? `${s.green('on')}: adds ${formatUsd(reload.amount_micros)} when available falls below ${formatUsd(reload.threshold_micros)}`
+      : s.yellow('off');
+  if (reload.last_event)
+    reload_text += s.dim(
+      `  (last: ${reload.last_event.type}${reload.last_event.reason ? `, ${reload.last_event.reason}` : ''}, ${formatUsd(reload.last_event.amount_micros)}, ${shortDate(reload.last_event.at)})`,
+    );
   row('Auto-reload', reload_text);
+  if (extra.refundable_micros > 0) row('Refundable', `${formatUsd(extra.refundable_micros)} ${s.dim('(unspent purchased credit: `tokenbank refund`)')}`);
+  if (extra.frozen && extra.frozen_reason) row('Frozen', s.yellow(extra.frozen_reason));
   ctx.out.line();
   const plan = view.plan ? `${view.plan.name} (${formatUsd(view.plan.price_micros)}/cycle${view.plan.per_seat ? ' per seat' : ''})` : 'none';
-  const status = view.plan_status === 'active' ? s.green('active') : view.plan_status === 'canceling' ? s.yellow(`cancels ${view.cancel_at ? shortDate(view.cancel_at) : ''}`.trim()) : s.red(view.plan_status);
+  const status =
+    view.plan_status === 'active'
+      ? s.green('active')
+      : view.plan_status === 'canceling'
+        ? s.yellow(`cancels ${view.cancel_at ? shortDate(view.cancel_at) : ''}`.trim())
+        : s.red(view.plan_status);
   ctx.out.line(`${s.bold('Plan')}  ${plan} · ${status}`);
-  if (view.plan_status === 'lapsed') ctx.out.line(s.dim('  The plan lapsed: the extra usage balance is kept, frozen, and refundable on request.'));
   for (const w of view.windows) {
     const pct = percentFloor(w.used, w.limit);
     const resets = w.resets_at ? `resets ${shortDateTime(w.resets_at)}` : 'opens at the next request';

@@ -2,13 +2,11 @@
 // that purchases and auto-reload charge. A card is added by the payment provider's token (in
 // the sandbox: tok_visa, tok_mastercard, tok_chargeDeclined…); the new card becomes the default.
 import type { Command } from 'commander';
-import type { AccountRef, Ctx } from '../context';
+import type { Ctx } from '../context';
 import { cardToken } from '../input';
 import { examples, group, type Kit } from '../kit';
 import { renderTable } from '../output';
 import type { PaymentMethod } from '../views';
-
-const cardsPath = (account: AccountRef) => `/v1/accounts/${encodeURIComponent(account.id)}/payment-methods`;
 
 export function cardText(card: PaymentMethod): string {
   return `${card.brand} •••• ${card.last4} (exp ${String(card.exp_month).padStart(2, '0')}/${card.exp_year})`;
@@ -25,7 +23,7 @@ export function register(program: Command, kit: Kit): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
       const account = await ctx.account();
-      const body = await ctx.api.request<{ data: PaymentMethod[] }>('GET', cardsPath(account));
+      const body = await ctx.api.call('GET /v1/accounts/{id}/payment-methods', { params: { id: account.id } });
       if (options.json) return ctx.out.json(body);
       ctx.printAccount(account);
       printCards(ctx, body.data);
@@ -41,7 +39,7 @@ export function register(program: Command, kit: Kit): void {
       const token = cardToken('<token>', text);
       const ctx = kit.context(command);
       const account = await ctx.account();
-      const card = await ctx.api.request<PaymentMethod>('POST', cardsPath(account), { body: { token }, label: 'Adding the card…' });
+      const card = await ctx.api.call('POST /v1/accounts/{id}/payment-methods', { params: { id: account.id }, body: { token }, label: 'Adding the card…' });
       if (options.json) return ctx.out.json(card);
       ctx.printAccount(account);
       const s = ctx.out.style;

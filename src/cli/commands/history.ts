@@ -34,7 +34,7 @@ export function register(program: Command, kit: Kit): void {
       const before = options.before === undefined ? undefined : transactionId('--before', options.before);
       const ctx = kit.context(command);
       const account = await ctx.account();
-      const body = await ctx.api.request<TransactionsView>('GET', `/v1/accounts/${encodeURIComponent(account.id)}/transactions`, { query: { limit: String(limit), before } });
+      const body = await ctx.api.call('GET /v1/accounts/{id}/transactions', { params: { id: account.id }, query: { limit: String(limit), before } });
       if (options.json) return ctx.out.json(body);
       ctx.printAccount(account);
       printTransactions(ctx, body);
@@ -50,7 +50,7 @@ export function register(program: Command, kit: Kit): void {
       const limit = integer('--limit', options.limit, 1, limits.page_size_max);
       const ctx = kit.context(command);
       const account = await ctx.account();
-      const body = await ctx.api.request<{ account_id: string; data: UsageRecordView[] }>('GET', `/v1/accounts/${encodeURIComponent(account.id)}/usage-records`, { query: { limit: String(limit) } });
+      const body = await ctx.api.call('GET /v1/accounts/{id}/usage-records', { params: { id: account.id }, query: { limit: String(limit) } });
       if (options.json) return ctx.out.json(body);
       ctx.printAccount(account);
       printRequests(ctx, body.data);
@@ -61,15 +61,25 @@ export function register(program: Command, kit: Kit): void {
 function transactionId(what: string, text: string): string {
   const value = text.trim();
   const shape = new RegExp(`^[1-9][0-9]{0,${history_limits.before_digits_max - 1}}$`);
-  if (!shape.test(value) || !Number.isSafeInteger(Number(value))) throw usageError(`${what}: "${text}" is not a transaction id (a whole number, as \`tokenbank transactions\` shows them)`);
+  if (!shape.test(value) || !Number.isSafeInteger(Number(value)))
+    throw usageError(`${what}: "${text}" is not a transaction id (a whole number, as \`tokenbank transactions\` shows them)`);
   return value;
 }
 
 function printTransactions(ctx: Ctx, body: TransactionsView): void {
   const s = ctx.out.style;
   if (body.data.length === 0) return ctx.out.line('No transactions yet.');
-  const rows = body.data.map((t) => [String(t.id), utcMinute(t.created_at), TRANSACTION_KIND_LABEL[t.kind] ?? t.kind, t.amount_micros > 0 ? `+${requestCost(t.amount_micros)}` : requestCost(t.amount_micros), t.book.replace(/^customer\./, ''), t.reference_id ?? '—']);
-  ctx.out.line(renderTable(['ID', 'WHEN', 'KIND', 'AMOUNT', 'BOOK', 'REFERENCE'], rows, { style: s, align: ['right', 'left', 'left', 'right', 'left', 'left'] }));
+  const rows = body.data.map((t) => [
+    String(t.id),
+    utcMinute(t.created_at),
+    TRANSACTION_KIND_LABEL[t.kind] ?? t.kind,
+    t.amount_micros > 0 ? `+${requestCost(t.amount_micros)}` : requestCost(t.amount_micros),
+    t.book.replace(/^customer\./, ''),
+    t.reference_id ?? '—',
+  ]);
+  ctx.out.line(
+    renderTable(['ID', 'WHEN', 'KIND', 'AMOUNT', 'BOOK', 'REFERENCE'], rows, { style: s, align: ['right', 'left', 'left', 'right', 'left', 'left'] }),
+  );
   if (body.next_before !== null) ctx.out.line(s.dim(`More: tokenbank transactions --before ${body.next_before}`));
 }
 
@@ -79,8 +89,22 @@ function printRequests(ctx: Ctx, records: UsageRecordView[]): void {
   const rows = records.map((r) => {
     const u = r.usage;
     const tokens = u.input_tokens + u.output_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
-    return [utcMinute(r.occurred_at), r.app, r.model, formatInt(tokens), requestCost(r.cost_micros), requestCost(r.charged_micros), FUNDING_SOURCE_LABEL[r.funding.source] ?? r.funding.source, FUNDING_REASON_TEXT[r.funding.reason] ?? r.funding.reason];
+    return [
+      utcMinute(r.occurred_at),
+      r.app,
+      r.model,
+      formatInt(tokens),
+      requestCost(r.cost_micros),
+      requestCost(r.charged_micros),
+      FUNDING_SOURCE_LABEL[r.funding.source] ?? r.funding.source,
+      FUNDING_REASON_TEXT[r.funding.reason] ?? r.funding.reason,
+    ];
   });
-  ctx.out.line(renderTable(['WHEN', 'APP', 'MODEL', 'TOKENS', 'COST', 'CHARGED', 'PAID BY', 'WHY'], rows, { style: s, align: ['left', 'left', 'left', 'right', 'right', 'right', 'left', 'left'] }));
+  ctx.out.line(
+    renderTable(['WHEN', 'APP', 'MODEL', 'TOKENS', 'COST', 'CHARGED', 'PAID BY', 'WHY'], rows, {
+      style: s,
+      align: ['left', 'left', 'left', 'right', 'right', 'right', 'left', 'left'],
+    }),
+  );
   ctx.out.line(s.dim('COST is the list price of the request; CHARGED is what extra usage paid (the rest was covered by the plan allowance).'));
 }

@@ -18,6 +18,12 @@ export const session_limits = {
 type Me = MeBody;
 
 export function register(program: Command, kit: Kit): void {
+  registerLogin(program, kit);
+  registerLogout(program, kit);
+  registerWhoami(program, kit);
+}
+
+function registerLogin(program: Command, kit: Kit): void {
   const login = program
     .command('login')
     .description('Sign in with email and password; stores a personal access token (mode 0600)')
@@ -29,21 +35,25 @@ export function register(program: Command, kit: Kit): void {
       const ttl_days = integer('--ttl-days', options.ttlDays, 1, session_limits.token_ttl_days_max);
       if (ctx.globals.token) return storeGivenToken(ctx, ctx.globals.token);
       const email = options.email ?? (kit.stdin.isTTY ? await prompt(kit, 'Email: ') : undefined);
-      if (!email) throw usageError('--email is required when there is no terminal to ask.', 'Example: tokenbank login --email you@example.com --password-stdin < password.txt');
+      if (!email)
+        throw usageError(
+          '--email is required when there is no terminal to ask.',
+          'Example: tokenbank login --email you@example.com --password-stdin < password.txt',
+        );
       let password: string;
       if (options.passwordStdin) password = await readStdin(kit.stdin);
       else if (kit.stdin.isTTY) password = await promptHidden(kit, 'Password: ');
       else throw usageError('No terminal to ask for the password.', 'Pipe it in with --password-stdin.');
       if (!password) throw usageError('The password is empty.');
 
-      const session = await ctx.api.request<{ token: string; user: { id: string; email: string } }>('POST', '/v1/sessions', { body: { email, password }, token: null, label: 'Signing in…' });
-      const created = await ctx.api.request<{ id: string; token: string; expires_at: string | null }>('POST', '/v1/tokens', {
+      const session = await ctx.api.call('POST /v1/sessions', { body: { email, password }, token: null, label: 'Signing in…' });
+      const created = await ctx.api.call('POST /v1/tokens', {
         body: { name: `tokenbank CLI on ${hostname()}`.slice(0, 100), ttl_days },
         token: session.token,
       });
       // The sign-in session was only the way to the token; end it rather than leave it valid for a week.
-      await ctx.api.request('DELETE', '/v1/sessions/current', { token: session.token }).catch(() => undefined);
-      const me = await ctx.api.request<Me>('GET', '/v1/me', { token: created.token });
+      await ctx.api.call('DELETE /v1/sessions/current', { token: session.token }).catch(() => undefined);
+      const me = await ctx.api.call('GET /v1/me', { token: created.token });
       const account = save(ctx, { token: created.token, token_id: created.id, token_expires_at: created.expires_at, user: session.user }, me);
       report(ctx, me, created.expires_at, account);
     });
@@ -53,7 +63,9 @@ export function register(program: Command, kit: Kit): void {
     'tokenbank login --token tbp_…          # store a token you already have',
     'tokenbank --server https://billing.example.com login',
   ]);
+}
 
+function registerLogout(program: Command, kit: Kit): void {
   const logout = program
     .command('logout')
     .description('Forget the stored token')
@@ -65,33 +77,41 @@ export function register(program: Command, kit: Kit): void {
       } else {
         // Revoke it on the server first, so a copy of the file is worth nothing; offline, say so.
         const revoked = stored.token_id
-          ? await ctx.api
-              .request('DELETE', `/v1/tokens/${encodeURIComponent(stored.token_id)}`, { token: stored.token })
-              .then(() => true, () => false)
+          ? await ctx.api.call('DELETE /v1/tokens/{id}', { params: { id: stored.token_id }, token: stored.token }).then(
+              () => true,
+              () => false,
+            )
           : false;
         const { token: _t, token_id: _i, token_expires_at: _e, user: _u, ...rest } = stored;
         if (rest.account) writeConfig(ctx.config_path, rest);
         else deleteConfig(ctx.config_path);
         ctx.out.line(`Signed out of ${ctx.server}${stored.user ? ` (${stored.user.email})` : ''}: the token was removed from ${ctx.config_path}.`);
         if (revoked) ctx.out.line(`The token ${stored.token_id} was revoked on the server.`);
-        else if (stored.token_expires_at) ctx.out.line(`The server could not be reached to revoke the token${stored.token_id ? ` ${stored.token_id}` : ''}; it stays valid until ${shortDate(stored.token_expires_at)}.`);
+        else if (stored.token_expires_at)
+          ctx.out.line(
+            `The server could not be reached to revoke the token${stored.token_id ? ` ${stored.token_id}` : ''}; it stays valid until ${shortDate(stored.token_expires_at)}.`,
+          );
       }
       if (ctx.streams.env.TOKENBANK_TOKEN) ctx.out.note('note: TOKENBANK_TOKEN is set in the environment and still signs you in; unset it too.');
     });
   examples(logout, ['tokenbank logout']);
+}
 
+function registerWhoami(program: Command, kit: Kit): void {
   const whoami = program
     .command('whoami')
     .description('Show who the token signs in as, and the active account')
     .option('--json', "print the API's /v1/me object")
     .action(async (options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      const me = await ctx.api.request<Me>('GET', '/v1/me');
+      const me = await ctx.api.call('GET /v1/me');
       if (options.json) return ctx.out.json(me);
       const source = ctx.token_source === 'config' ? ctx.config_path : ctx.token_source;
       if (me.kind === 'user') ctx.out.line(`${ctx.out.style.bold(me.user!.email)} (${me.user!.id}) on ${ctx.server}`);
       else ctx.out.line(`${ctx.out.style.bold(`the ${me.kind} token`)} on ${ctx.server}`);
-      ctx.out.line(`${ctx.out.style.dim('Token:')} from ${source}${ctx.configForServer?.token_expires_at && ctx.token_source === 'config' ? `, expires ${shortDate(ctx.configForServer.token_expires_at)}` : ''}`);
+      ctx.out.line(
+        `${ctx.out.style.dim('Token:')} from ${source}${ctx.configForServer?.token_expires_at && ctx.token_source === 'config' ? `, expires ${shortDate(ctx.configForServer.token_expires_at)}` : ''}`,
+      );
       if (me.kind === 'operator') {
         ctx.out.line(`${ctx.out.style.dim('Account:')} every account (operator); choose one with --account`);
         return;
@@ -109,7 +129,7 @@ export function register(program: Command, kit: Kit): void {
 
 /** `login --token X`: checks the token against the server, then stores it. */
 async function storeGivenToken(ctx: Ctx, token: string): Promise<void> {
-  const me = await ctx.api.request<Me>('GET', '/v1/me', { token });
+  const me = await ctx.api.call('GET /v1/me', { token });
   const account = save(ctx, { token, token_expires_at: null, ...(me.user ? { user: me.user } : {}) }, me);
   report(ctx, me, null, account);
 }

@@ -35,7 +35,12 @@ export function register(program: Command, kit: Kit): void {
   const usage = program
     .command('usage')
     .description('Usage and cost per day or per month, as a table and a bar chart')
-    .addOption(new Option('--days <n>', `the last n UTC days, today included (default ${usage_limits.days_default}; with --month, ${usage_limits.months_default} months)`).conflicts(['from', 'to']))
+    .addOption(
+      new Option(
+        '--days <n>',
+        `the last n UTC days, today included (default ${usage_limits.days_default}; with --month, ${usage_limits.months_default} months)`,
+      ).conflicts(['from', 'to']),
+    )
     .option('--from <YYYY-MM-DD>', 'first UTC day (with --month also YYYY-MM)')
     .option('--to <YYYY-MM-DD>', 'last UTC day, default today (with --month also YYYY-MM: its last day)')
     .option('--month', 'one row per calendar month (UTC) instead of per day')
@@ -47,7 +52,8 @@ export function register(program: Command, kit: Kit): void {
       const ctx = kit.context(command);
       const range = rangeOf(options, Date.now());
       const account = await ctx.account();
-      const body = await ctx.api.request<UsageView>('GET', `/v1/accounts/${encodeURIComponent(account.id)}/usage`, {
+      const body = await ctx.api.call('GET /v1/accounts/{id}/usage', {
+        params: { id: account.id },
         query: { from: range.from, to: range.to, granularity: options.month ? 'month' : 'day', group_by: options.by ?? options.groupBy },
       });
       if (options.json) return ctx.out.json(body);
@@ -55,7 +61,14 @@ export function register(program: Command, kit: Kit): void {
       ctx.printAccount(account);
       printUsage(ctx, body);
     });
-  examples(usage, ['tokenbank usage', 'tokenbank usage --days 7 --by app', 'tokenbank usage --month --group-by source', 'tokenbank usage --month --from 2026-01 --to 2026-06 --json', 'tokenbank usage --from 2026-11-01 --to 2026-11-30 --by model', 'tokenbank usage --by source --csv > usage.csv']);
+  examples(usage, [
+    'tokenbank usage',
+    'tokenbank usage --days 7 --by app',
+    'tokenbank usage --month --group-by source',
+    'tokenbank usage --month --from 2026-01 --to 2026-06 --json',
+    'tokenbank usage --from 2026-11-01 --to 2026-11-30 --by model',
+    'tokenbank usage --by source --csv > usage.csv',
+  ]);
 }
 
 export function rangeOf(options: UsageOptions, now_ms: number): { from: string; to: string } {
@@ -68,7 +81,12 @@ export function rangeOf(options: UsageOptions, now_ms: number): { from: string; 
   const last = (flag: string, text: string) => (monthly && /^\s*\d{4}-\d{2}\s*$/.test(text) ? lastDayOfMonth(month(flag, text)) : day(flag, text));
   const today = utcDayBefore(now_ms, 0);
   const to = options.to !== undefined ? last('--to', options.to) : today;
-  const from = options.from !== undefined ? first('--from', options.from) : monthly ? monthsBefore(to, usage_limits.months_default - 1) : utcDayBefore(Date.parse(`${to}T00:00:00Z`), usage_limits.days_default - 1);
+  const from =
+    options.from !== undefined
+      ? first('--from', options.from)
+      : monthly
+        ? monthsBefore(to, usage_limits.months_default - 1)
+        : utcDayBefore(Date.parse(`${to}T00:00:00Z`), usage_limits.days_default - 1);
   if (from > to) throw usageError(`--from ${from} is after --to ${to}.`);
   if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > usage_limits.days_max) throw usageError(`The range may span at most ${usage_limits.days_max} days.`);
   return { from, to };
@@ -148,7 +166,12 @@ function printUsage(ctx: Ctx, body: UsageView): void {
   }
   ctx.out.line();
   ctx.out.line(s.bold(monthly ? 'Cost per month' : 'Cost per day'));
-  ctx.out.line(stackedChart(ctx, [...per_day].map(([d, v]) => ({ label: monthly ? monthLabel(d) : dayLabel(d), ...v }))));
+  ctx.out.line(
+    stackedChart(
+      ctx,
+      [...per_day].map(([d, v]) => ({ label: monthly ? monthLabel(d) : dayLabel(d), ...v })),
+    ),
+  );
   if (by) {
     const per_group = new Map<string, { cost: number; charged: number }>();
     for (const b of body.buckets) {
@@ -160,7 +183,12 @@ function printUsage(ctx: Ctx, body: UsageView): void {
     }
     ctx.out.line();
     ctx.out.line(s.bold(`Cost by ${by}`));
-    ctx.out.line(stackedChart(ctx, [...per_group].sort((a, b) => b[1].cost - a[1].cost).map(([label, v]) => ({ label, ...v }))));
+    ctx.out.line(
+      stackedChart(
+        ctx,
+        [...per_group].sort((a, b) => b[1].cost - a[1].cost).map(([label, v]) => ({ label, ...v })),
+      ),
+    );
   }
   ctx.out.line(s.dim(`█ charged to extra usage  ░ covered by the plan allowance`));
 }
@@ -187,7 +215,21 @@ function stackedChart(ctx: Ctx, rows: Array<{ label: string; cost: number; charg
     .join('\n');
 }
 
-const CSV_COLUMNS = ['account_id', 'day', 'group', 'requests', 'input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'allowance_tokens', 'cost_micros', 'charged_micros', 'cost_usd', 'charged_usd'] as const;
+const CSV_COLUMNS = [
+  'account_id',
+  'day',
+  'group',
+  'requests',
+  'input_tokens',
+  'output_tokens',
+  'cache_creation_input_tokens',
+  'cache_read_input_tokens',
+  'allowance_tokens',
+  'cost_micros',
+  'charged_micros',
+  'cost_usd',
+  'charged_usd',
+] as const;
 
 function csvCell(value: string | number | null): string {
   const text = value === null ? '' : String(value);
@@ -200,7 +242,21 @@ export function toCsv(body: UsageView): string {
   const lines = [CSV_COLUMNS.map((c) => (c === 'day' && monthly ? 'month' : c)).join(',')];
   for (const b of body.buckets) {
     lines.push(
-      [body.account_id, monthly ? b.start.slice(0, 7) : b.start, b.group, b.requests, b.input_tokens, b.output_tokens, b.cache_creation_input_tokens, b.cache_read_input_tokens, b.allowance_tokens, b.cost_micros, b.extra_usage_micros, microsToDecimal(b.cost_micros), microsToDecimal(b.extra_usage_micros)]
+      [
+        body.account_id,
+        monthly ? b.start.slice(0, 7) : b.start,
+        b.group,
+        b.requests,
+        b.input_tokens,
+        b.output_tokens,
+        b.cache_creation_input_tokens,
+        b.cache_read_input_tokens,
+        b.allowance_tokens,
+        b.cost_micros,
+        b.extra_usage_micros,
+        microsToDecimal(b.cost_micros),
+        microsToDecimal(b.extra_usage_micros),
+      ]
         .map(csvCell)
         .join(','),
     );

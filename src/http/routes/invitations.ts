@@ -1,0 +1,67 @@
+// Invitations (the invited user's side). Each route: who may call, one use case, format.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import * as S from '../../contract/schemas';
+import { toApiInvitation } from '../format';
+import { who, invitee, actor, err, pageSize, ok, type Ctx } from './kit';
+
+/** Invitations (the invited user's side). */
+export function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { tb } = ctx;
+  const deps = tb.deps;
+
+  api.get(
+    '/v1/invitations',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'listInvitations',
+        summary: "The signed-in user's pending invitations",
+        querystring: S.PageQuery,
+        response: { ...ok(200, 'invitations', S.InvitationList), ...err(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const limit = pageSize(request.query.limit);
+      const rows = await tb.listInvitations(invitee(who(request)), limit + 1, request.query.cursor ?? request.query.before);
+      const has_more = rows.length > limit;
+      const data = rows.slice(0, limit).map((r) => ({ ...toApiInvitation(r.invitation, deps.clock.now_ms()), account_name: r.account_name }));
+      return { data, has_more, next_cursor: has_more ? data[data.length - 1]!.id : null };
+    },
+  );
+
+  api.post(
+    '/v1/invitations/:id/accept',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'acceptInvitation',
+        summary: 'Accept an invitation sent to your email: you become a member (a team plan needs a free seat)',
+        params: S.IdParams,
+        body: S.NoBody,
+        response: { ...ok(200, 'the accepted invitation', S.Invitation), ...err(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      return toApiInvitation(await tb.acceptInvitation(request.params.id, invitee(who(request)), actor(request)), deps.clock.now_ms());
+    },
+  );
+
+  api.post(
+    '/v1/invitations/:id/decline',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'declineInvitation',
+        summary: 'Decline an invitation sent to your email',
+        params: S.IdParams,
+        body: S.NoBody,
+        response: { ...ok(200, 'the declined invitation', S.Invitation), ...err(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      return toApiInvitation(await tb.declineInvitation(request.params.id, invitee(who(request)), actor(request)), deps.clock.now_ms());
+    },
+  );
+}
