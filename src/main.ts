@@ -19,7 +19,7 @@ import { parseRetrySchedule } from './domain/webhooks';
 import { SandboxPayments } from './payments/sandbox';
 import { StripePayments } from './payments/stripe';
 import { stripeWebhookVerifier } from './payments/stripe-webhooks';
-import { memoryRateLimiter, redisRateLimiter } from './ratelimit/limiters';
+import { memoryRateLimiter, redisRateLimiter, RedisUnreachable } from './ratelimit/limiters';
 import { DataDirInUse, openDatabase } from './store/db';
 import { migrate, underStartupLock } from './store/migrations';
 import { PgStore } from './store/store';
@@ -154,12 +154,18 @@ export async function start(config: Config) {
       : {}),
   };
   const log = pino(logger);
-  const db = await openDatabase({ database_url: config.database_url, data_dir: config.data_dir }).catch((error: unknown) => {
+  // Redis first: a start without it fails in seconds, before a new database is made.
+  const rate_limiter = config.redis_url
+    ? await redisRateLimiter(config.redis_url).catch((error: unknown) => {
+        throw error instanceof RedisUnreachable ? new StartupError(error.message) : error;
+      })
+    : memoryRateLimiter();
+  const db = await openDatabase({ database_url: config.database_url, data_dir: config.data_dir }).catch(async (error: unknown) => {
+    await rate_limiter.close?.();
     throw error instanceof DataDirInUse ? new StartupError(error.message) : error;
   });
   await migrate(db);
   const store = new PgStore(db);
-  const rate_limiter = config.redis_url ? await redisRateLimiter(config.redis_url) : memoryRateLimiter();
   const tb = new Tokenbank({ store, clock: systemClock, ids: randomIds, ...paymentsOf(config), rate_limiter, ...moreOptions(config, rate_limiter) });
   const startup = { done: false };
   const page = config.web_root !== '' && ensureBuiltPage(config.web_root);

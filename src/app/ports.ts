@@ -85,8 +85,20 @@ export interface RateLimiter {
    * the first that is spent. Fixed windows of `window_ms` aligned to the clock.
    */
   take?(budgets: RateBudget[], window_ms?: number): Promise<RateTake>;
-  /** Gives back up to `points` of `key` taken in the window that started at `window_start_ms` (never below zero; nothing once it ended). */
-  give?(key: string, points: number, window_start_ms: number, window_ms?: number): Promise<void>;
+  /**
+   * Remembers that hold `hold_id` took `points` of `key` in the window that started at
+   * `window_start_ms`, until that window ends, so that whichever process settles the hold can
+   * give back what it did not use (shared through Redis when configured).
+   */
+  hold?(hold_id: string, key: string, points: number, window_start_ms: number, window_ms?: number): Promise<void>;
+  /**
+   * Gives back what hold `hold_id` took beyond `used_points`, to the window it was taken from
+   * (never below zero; nothing once that window ended). Once: the record is taken atomically, so a
+   * replayed settle or a settle on two processes gives back nothing more.
+   */
+  giveHeld?(hold_id: string, used_points: number): Promise<void>;
+  /** What each budget has left in the current window, and when it resets; takes nothing. */
+  peek?(budgets: RateBudget[], window_ms?: number): Promise<{ remaining: number[]; reset_ms: number }>;
   close?(): Promise<void>;
 }
 

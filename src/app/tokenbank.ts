@@ -1,10 +1,10 @@
 // The application: every use case, given its dependencies once. Adapters (HTTP, CLI, jobs,
 // tests) call these methods and nothing below them.
-import { defaultCatalogData, withCacheWrite1h } from '../domain/catalog';
+import { defaultCatalogData, withCacheWrite1h, type Plan } from '../domain/catalog';
 import { limits } from '../domain/limits';
 import { lateWindowExpiryCutoff } from '../domain/funding';
 import { CACHE_WRITES } from '../domain/pricing';
-import { rateLimited, tooLargeForPlan } from '../domain/ratelimits';
+import { tooLargeForPlan } from '../domain/ratelimits';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import * as accounts from './accounts';
 import * as billing from './billing';
@@ -32,7 +32,7 @@ import * as lapse from './lapse';
 import * as v from './validate';
 import * as webhooks from './webhooks';
 import * as orgs from './orgs';
-import { ApiRateLimits, planRate, type RateHeaders } from './api-rates';
+import { RateLimits, type RateHeaders, type RateTaken } from './api-rates';
 import { API_APP_ID } from '../domain/orgs';
 
 export interface TokenbankOptions {
@@ -60,7 +60,7 @@ export class Tokenbank {
   readonly meter: Meter;
   private readonly rate_limiter: RateLimiter | undefined;
   private readonly plan_cache = new Map<string, { plan_id: string | null; read_at_ms: number }>();
-  private readonly api_rates: ApiRateLimits;
+  private readonly rates: RateLimits;
 
   constructor(options: TokenbankOptions) {
     const catalog = new CatalogCache(options.store);
@@ -85,15 +85,11 @@ export class Tokenbank {
       ...options.meter,
     });
     this.rate_limiter = options.rate_limiter;
-    this.api_rates = new ApiRateLimits(this.deps, options.rate_limiter);
+    this.rates = new RateLimits(this.deps, options.rate_limiter, (account_id) => this.planOf(account_id));
   }
 
-  /**
-   * Rate limits of the account's plan, shared by allowance and extra usage: one request and
-   * input + max_output tokens per authorization. Refused with `rate_limited` and the wait.
-   */
-  private async checkRateLimits(account_id: string, tokens: number): Promise<RateHeaders | null> {
-    if (!this.rate_limiter) return null;
+  /** The account's plan for rate limiting, its id cached for plan_cache_ttl_ms; null: no account or no plan. */
+  private async planOf(account_id: string): Promise<Plan | null> {
     const now = Date.now(); // cache freshness only
     let cached = this.plan_cache.get(account_id);
     if (!cached || now - cached.read_at_ms > plan_cache_ttl_ms) {
@@ -103,17 +99,20 @@ export class Tokenbank {
       if (this.plan_cache.size >= limits.plan_cache_entries_max) this.plan_cache.clear();
       this.plan_cache.set(account_id, cached);
     }
-    const plan = cached.plan_id ? (await this.deps.catalog.get()).plans.get(cached.plan_id) : undefined;
+    return (cached.plan_id && (await this.deps.catalog.get()).plans.get(cached.plan_id)) || null;
+  }
+
+  /**
+   * Rate limits of the account's plan, shared by allowance and extra usage: one request and
+   * input + max_output tokens per authorization. Refused with `rate_limited` and the wait.
+   */
+  private async takePlanRate(account_id: string, input_tokens: number, max_output_tokens: number): Promise<RateTaken | null> {
+    if (!this.rate_limiter) return null;
+    const plan = await this.planOf(account_id);
     if (!plan) return null;
-    const too_large = tooLargeForPlan(plan, tokens);
+    const too_large = tooLargeForPlan(plan, input_tokens + max_output_tokens);
     if (too_large) throw too_large;
-    // The same atomic take as API organizations' (src/app/api-rates.ts): both budgets or neither.
-    if (this.rate_limiter.take) return planRate(this.rate_limiter, plan, account_id, tokens);
-    const requests = await this.rate_limiter.consume(`rpm:${account_id}`, 1, plan.requests_per_minute);
-    if (!requests.ok) throw rateLimited(plan, 'requests', requests.retry_after_ms);
-    const tokens_ok = await this.rate_limiter.consume(`tpm:${account_id}`, tokens, plan.tokens_per_minute);
-    if (!tokens_ok.ok) throw rateLimited(plan, 'tokens', tokens_ok.retry_after_ms);
-    return null;
+    return this.rates.takeForPlan(plan, account_id, input_tokens, max_output_tokens);
   }
 
   get store() {
@@ -265,14 +264,14 @@ export class Tokenbank {
       if (cache_write !== 'none') request.cache_write = cache_write;
     }
     const key = v.idempotencyKey(idempotency_key);
-    const rate = request.api_key_id ? await this.api_rates.take(request.account_id, request.input_tokens, request.max_output_tokens) : null;
-    const plan_headers = rate ? null : await this.checkRateLimits(request.account_id, request.input_tokens + request.max_output_tokens);
+    const rate = request.api_key_id
+      ? await this.rates.takeForOrg(request.account_id, request.input_tokens, request.max_output_tokens)
+      : await this.takePlanRate(request.account_id, request.input_tokens, request.max_output_tokens);
     const result = await this.meter.submit({ kind: 'authorize', request, idempotency_key: key });
     const authorization = authorizationOf(result);
     const replayed = result.ok && result.kind === 'authorization' && result.replayed;
-    if (rate && !replayed) this.api_rates.remember(authorization.id, request.account_id, request.max_output_tokens, rate);
-    const rate_limits = rate?.headers ?? plan_headers;
-    return { ...authorization, replayed, ...(rate_limits ? { rate_limits } : {}) };
+    if (rate && !replayed) await this.rates.remember(authorization.id, rate);
+    return { ...authorization, replayed, ...(rate ? { rate_limits: rate.headers } : {}) };
   }
 
   /**
@@ -287,19 +286,20 @@ export class Tokenbank {
     return { account_id: key.org_id, app: API_APP_ID, api_key_id: key.id };
   }
 
-  async settle(authorization_id: unknown, usage: unknown, actor: Actor = SYSTEM_ACTOR): Promise<AuthorizationRecord> {
+  /** Settles a hold; the unused output reservation goes back to the rate limits, whose state the answer carries (`rate_limits`). */
+  async settle(authorization_id: unknown, usage: unknown, actor: Actor = SYSTEM_ACTOR): Promise<AuthorizationRecord & { rate_limits?: RateHeaders }> {
     const id = v.text('authorization_id', authorization_id);
     const parsed = v.usage('usage', usage);
     const settled = authorizationOf(await this.meter.submit({ kind: 'settle', authorization_id: id, usage: parsed, by: chargeActor(actor) }));
-    await this.api_rates.giveBack(id, parsed.output_tokens);
-    return settled;
+    const rate_limits = await this.rates.finished(settled, parsed.output_tokens);
+    return { ...settled, ...(rate_limits ? { rate_limits } : {}) };
   }
 
-  async release(authorization_id: unknown): Promise<AuthorizationRecord> {
+  async release(authorization_id: unknown): Promise<AuthorizationRecord & { rate_limits?: RateHeaders }> {
     const id = v.text('authorization_id', authorization_id);
     const released = authorizationOf(await this.meter.submit({ kind: 'release', authorization_id: id }));
-    await this.api_rates.giveBack(id, 0);
-    return released;
+    const rate_limits = await this.rates.finished(released, 0);
+    return { ...released, ...(rate_limits ? { rate_limits } : {}) };
   }
 
   /** Usage events without a hold, ≤ events_per_batch_max; one result per event, in order. */

@@ -79,6 +79,9 @@ export const limits = {
   // unused output tokens this process may still give back at settle (issue 12).
   rate_budget_keys_max: 100_000,
   rate_holds_remembered_max: 100_000,
+  // Redis at start: one connection attempt, and how long a start waits for Redis to answer at all.
+  redis_connect_attempt_ms_max: 5000,
+  redis_connect_wait_ms_max: 30_000,
   // API organizations' usage tiers the operator may define.
   api_tiers_max: 20,
   // Sign-in throttling: wrong passwords counted per email and per client address in a fixed

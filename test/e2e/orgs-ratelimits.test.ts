@@ -59,11 +59,29 @@ describe('API organization rate limits (one process, in memory)', () => {
     const first = await authorize(o.secret, 1500);
     assert.equal(first.headers['anthropic-ratelimit-output-tokens-remaining'], '500');
     assertError(await authorize(o.secret, 600), 429, 'rate_limited'); // 1500 + 600 > 2000
-    const settled = await api.call('POST', `/v1/authorizations/${first.body.id}/settle`, { token: api.service, body: { input_tokens: 10, output_tokens: 100 } });
+    const settled = await api.call('POST', `/v1/authorizations/${first.body.id}/settle`, {
+      token: api.service,
+      body: { input_tokens: 10, output_tokens: 100 },
+    });
     assert.equal(settled.status, 200, settled.text);
+    // The settle's answer carries the budgets as they are after the give-back: 1400 of 1500 came back.
+    assert.equal(settled.headers['anthropic-ratelimit-output-tokens-remaining'], '1900');
+    assert.equal(settled.headers['anthropic-ratelimit-requests-remaining'], '4'); // its request stays taken (the refused one took nothing)
+    const again = await api.call('POST', `/v1/authorizations/${first.body.id}/settle`, { token: api.service, body: { input_tokens: 10, output_tokens: 100 } });
+    assert.equal(again.headers['anthropic-ratelimit-output-tokens-remaining'], '1900', 'a replayed settle gives nothing back twice');
     const second = await authorize(o.secret, 1900); // 100 used + 1900 = 2000: exactly the budget
     assert.equal(second.status, 201, second.text);
     assert.equal(second.headers['anthropic-ratelimit-output-tokens-remaining'], '0');
+  });
+
+  it('a release gives back the whole output reservation, and its answer says so', async () => {
+    const o = await org();
+    const held = await authorize(o.secret, 1200);
+    assert.equal(held.headers['anthropic-ratelimit-output-tokens-remaining'], '800');
+    const released = await api.call('POST', `/v1/authorizations/${held.body.id}/release`, { token: api.service });
+    assert.equal(released.status, 200, released.text);
+    assert.equal(released.headers['anthropic-ratelimit-output-tokens-remaining'], '2000');
+    assert.equal(released.headers['anthropic-ratelimit-input-tokens-remaining'], '9990');
   });
 
   it('a request larger than a whole minute of the tier is 400 naming the field, not a wait', async () => {
@@ -80,7 +98,10 @@ describe('API organization rate limits (one process, in memory)', () => {
 
   it('the operator defines the tiers (PUT /v1/api-tiers); a bad table is 400 naming the problem', async () => {
     const tiers = (await api.call('GET', '/v1/api-tiers', { token: api.operator })).body.tiers;
-    assert.deepEqual(tiers.map((t: { purchased_micros_min: number }) => t.purchased_micros_min), [0, 5_000_000, 40_000_000, 200_000_000, 400_000_000]);
+    assert.deepEqual(
+      tiers.map((t: { purchased_micros_min: number }) => t.purchased_micros_min),
+      [0, 5_000_000, 40_000_000, 200_000_000, 400_000_000],
+    );
     const bad = assertError(await api.call('PUT', '/v1/api-tiers', { token: api.operator, body: { tiers: [{ ...tiers[1] }] } }), 400, 'invalid_request');
     assert.match(bad.message, /lowest tier/);
     const raised = tiers.map((t: { requests_per_minute: number }, i: number) => (i === 0 ? { ...t, requests_per_minute: 7 } : t));
@@ -92,10 +113,18 @@ describe('API organization rate limits (one process, in memory)', () => {
   it('plan accounts keep their per-plan limits through the same take, with the same headers (requests and tokens)', async () => {
     const acct = await api.account({ credits_micros: 10_000_000, extra_usage: true, limit_micros: null });
     const pro = (await api.tb.catalog()).plans.get('pro')!;
-    const r = await api.call('POST', '/v1/authorizations', { token: api.service, body: { account_id: acct.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 10, max_output_tokens: 100 } });
+    const r = await api.call('POST', '/v1/authorizations', {
+      token: api.service,
+      body: { account_id: acct.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 10, max_output_tokens: 100 },
+    });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.headers['anthropic-ratelimit-requests-limit'], String(pro.requests_per_minute));
     assert.equal(r.headers['anthropic-ratelimit-requests-remaining'], String(pro.requests_per_minute - 1));
     assert.equal(r.headers['anthropic-ratelimit-tokens-remaining'], String(pro.tokens_per_minute - 110));
+    // The unused output reservation comes back at settle, as for organizations: 100 reserved, 40 used.
+    const settled = await api.call('POST', `/v1/authorizations/${r.body.id}/settle`, { token: api.service, body: { input_tokens: 10, output_tokens: 40 } });
+    assert.equal(settled.status, 200, settled.text);
+    assert.equal(settled.headers['anthropic-ratelimit-tokens-remaining'], String(pro.tokens_per_minute - 50));
+    assert.equal(settled.headers['anthropic-ratelimit-requests-remaining'], String(pro.requests_per_minute - 1));
   });
 });

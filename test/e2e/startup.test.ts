@@ -30,7 +30,16 @@ interface Run {
 function run(env: Record<string, string>): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', TOKENBANK_DEMO: '0', TOKENBANK_JOBS: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      TOKENBANK_DEMO: '0',
+      TOKENBANK_JOBS: '0',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -47,11 +56,14 @@ function run(env: Record<string, string>): Run {
   return { child, out: () => out, err: () => err, exited };
 }
 
+/** A first start creates and migrates a new embedded database: slow on a busy 2-core machine. */
+const start_wait_ms = 120_000;
+
 async function running(r: Run): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + start_wait_ms;
   while (!r.out().includes('Tokenbank is running')) {
     if (r.child.exitCode !== null) throw new Error(`exited ${r.child.exitCode}: ${r.err()}`);
-    if (Date.now() > deadline) throw new Error(`not running after 60 s: ${r.out()} ${r.err()}`);
+    if (Date.now() > deadline) throw new Error(`not running after ${start_wait_ms / 1000} s: ${r.out()} ${r.err()}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -104,6 +116,16 @@ describe('a first start that cannot lock you out', () => {
     assert.match(next.out(), /Operator token \(shown once, stored hashed\): tbo_/, 'the one-time token was not made (and lost) by the failed start');
     assert.match(next.out(), /Tokenbank is running on http:\/\/127\.0\.0\.1:\d+ /, 'the banner names the bound port');
     await stop(next);
+  });
+
+  it('a REDIS_URL that never answers is a one-line error once the wait is over (exit 2), naming what to do', async () => {
+    const { server, port } = await listenOn();
+    server.close(); // a port nothing listens on
+    const started_ms = Date.now();
+    const r = run({ PORT: '0', TOKENBANK_DATA_DIR: dataDir(), REDIS_URL: `redis://:s3cret@127.0.0.1:${port}` });
+    assertOneLineRefusal(r, await r.exited, /Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? did not answer within 30 s .*unset REDIS_URL/);
+    assert.ok(!r.err().includes('s3cret'), 'the password is not printed');
+    assert.ok(Date.now() - started_ms >= 30_000, 'it waited for Redis before giving up');
   });
 
   it('the embedded data directory belongs to one process: a second server on it refuses and says who has it; after a kill -9 it can be taken over', async () => {

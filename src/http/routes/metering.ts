@@ -81,9 +81,11 @@ function settlementRoutes(app: FastifyInstance, ctx: Ctx) {
         response: { ...ok(200, 'the settled authorization', S.AuthorizationResponse), ...err(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       requireMetering(who(request));
-      return toApiAuthorization(await tb.settle(request.params.id, request.body, actor(request)));
+      const settled = await tb.settle(request.params.id, request.body, actor(request));
+      if (settled.rate_limits) rateHeaders(reply, settled.rate_limits);
+      return toApiAuthorization(settled);
     },
   );
 
@@ -99,9 +101,11 @@ function settlementRoutes(app: FastifyInstance, ctx: Ctx) {
         response: { ...ok(200, 'the released authorization', S.AuthorizationResponse), ...err(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       requireMetering(who(request));
-      return toApiAuthorization(await tb.release(request.params.id));
+      const released = await tb.release(request.params.id);
+      if (released.rate_limits) rateHeaders(reply, released.rate_limits);
+      return toApiAuthorization(released);
     },
   );
 }
@@ -138,7 +142,7 @@ function usageEventRoutes(app: FastifyInstance, ctx: Ctx) {
   );
 }
 
-/** Anthropic-style `anthropic-ratelimit-*` headers of an API-key authorization (limit, remaining, reset per budget). */
+/** Anthropic-style `anthropic-ratelimit-*` headers of a metering answer (limit, remaining, reset per budget). */
 function rateHeaders(reply: { header(name: string, value: string): unknown }, values: Record<string, unknown>) {
   for (const [name, value] of Object.entries(values)) if (name.startsWith('anthropic-ratelimit-')) reply.header(name, String(value));
 }
