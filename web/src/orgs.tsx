@@ -6,18 +6,17 @@ import type { ApiKeyBody, ApiKeyCreatedBody, ApiKeyListBody, OrgBody, OrgSummary
 import type { PaymentMethodBody } from '../../src/contract/views';
 import { api, newKey } from './api';
 import { parseUsd, tokens, usd } from './money';
+import { mayBill, OrgAutoReload, OrgMembers, OrgSpendLimit, OrgTransactions, type Role } from './org-settings';
 import { Body, Done, Problem, Section, useLoad, useSubmit } from './ui';
 
-type Role = 'admin' | 'billing' | 'developer';
 const ROLE_WORDS: Record<Role, string> = { admin: 'admin', billing: 'billing', developer: 'developer' };
-const mayBill = (r: Role) => r === 'admin' || r === 'billing';
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
 
 export function OrgConsole({ orgs }: { orgs: OrgSummaryBody[] }) {
   const [org_id, setOrg] = useState(orgs[0]?.id ?? '');
   const summary = orgs.find((o) => o.id === org_id);
   if (!summary) return <p>You do not belong to any API organization. Ask an organization admin to add you.</p>;
-  const role = (summary.role ?? 'developer') as Role;
+  const role: Role = summary.role ?? 'developer';
   return (
     <section aria-labelledby="console-title" className="wide">
       <h2 id="console-title">Organization</h2>
@@ -34,12 +33,12 @@ export function OrgConsole({ orgs }: { orgs: OrgSummaryBody[] }) {
       <p className="showing" role="status" data-testid="org-showing">
         Showing organization <strong>{summary.name}</strong> · you are {ROLE_WORDS[role]}
       </p>
-      <OrgPage key={org_id} org_id={org_id} role={role} />
+      <OrgPage key={org_id} org_id={org_id} org_name={summary.name} role={role} />
     </section>
   );
 }
 
-function OrgPage({ org_id, role }: { org_id: string; role: Role }) {
+function OrgPage({ org_id, org_name, role }: { org_id: string; org_name: string; role: Role }) {
   const [version, setVersion] = useState(0);
   const changed = () => setVersion((v) => v + 1);
   const base = `/v1/orgs/${org_id}`;
@@ -50,11 +49,19 @@ function OrgPage({ org_id, role }: { org_id: string; role: Role }) {
     <div className="grid">
       <OrgCredits base={base} role={role} org={org} changed={changed} />
       <OrgLimits org={org} />
+      <OrgSpendLimit base={base} org_name={org_name} role={role} org={org} changed={changed} />
+      <OrgAutoReload base={base} org_name={org_name} role={role} org={org} changed={changed} />
       <div className="wide">
         <OrgKeys base={base} role={role} keys={keys} changed={changed} />
       </div>
       <div className="wide">
         <OrgUsage base={base} keys={keys.data?.data ?? []} version={version} />
+      </div>
+      <div className="wide">
+        <OrgMembers base={base} org_name={org_name} role={role} />
+      </div>
+      <div className="wide">
+        <OrgTransactions base={base} org_name={org_name} version={version} />
       </div>
     </div>
   );
