@@ -120,7 +120,7 @@ for (const database of databases) {
       assert.deepEqual(roles, { [ADMIN.email]: 'admin', [DEVELOPER.email]: 'developer', [BILLING.email]: 'billing' });
     });
 
-    it('sets a $50 monthly limit, shown against the spend; removes it after a confirmation; sets it again', async () => {
+    it('sets a $50 monthly limit, shown against the spend; $2,000,000 is refused in the API words; removes it after a confirmation; sets it again', async () => {
       const limit = section('Monthly limit');
       await limit.getByLabel('New monthly limit (USD)').fill('50');
       await limit.getByRole('button', { name: 'Set limit' }).click();
@@ -130,9 +130,18 @@ for (const database of databases) {
       assert.equal((await asOperator(`/v1/orgs/${org_id}`)).body.monthly_limit_micros, 50_000_000);
       await section('Limits and tier').getByText('$50.00 · spent $0.00 this month').waitFor({ timeout: WAIT_MS });
 
+      await limit.getByLabel('New monthly limit (USD)').fill('2000000');
+      await limit.getByRole('button', { name: 'Set limit' }).click();
+      await limit.getByRole('alert').waitFor({ timeout: WAIT_MS });
+      assert.match(await limit.getByRole('alert').innerText(), /Limit not changed: .*monthly_limit_micros/);
+      assert.equal((await asOperator(`/v1/orgs/${org_id}`)).body.monthly_limit_micros, 50_000_000, 'a refused limit changes nothing');
+
       await limit.getByRole('button', { name: 'Remove the limit…' }).click();
       await limit.getByRole('button', { name: 'Yes, remove the limit' }).click();
       await limit.getByTestId('org-limit-spent').getByText('no limit').waitFor({ timeout: WAIT_MS });
+      await limit.getByText('The monthly limit is removed', { exact: false }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await limit.getByRole('alert').count(), 0, 'the earlier refusal is gone');
+      assert.equal(await limit.getByText('The monthly limit is now').count(), 0, 'the earlier outcome is gone');
       assert.equal((await asOperator(`/v1/orgs/${org_id}`)).body.monthly_limit_micros, null);
 
       await limit.getByLabel('New monthly limit (USD)').fill('50');

@@ -108,6 +108,8 @@ interface SettingsProps {
 export function OrgSpendLimit({ base, org_name, role, org, changed }: SettingsProps) {
   const [text, setText] = useState('');
   const [confirming, setConfirming] = useState(false);
+  // Two forms, one outcome line: the one sent last speaks (an earlier "now $50.00" must not linger after a removal).
+  const [last, setLast] = useState<'set' | 'remove'>('set');
   const patch = async (monthly_limit_micros: number | null) => {
     const o = await api<OrgBody>('PATCH', base, { monthly_limit_micros });
     setText('');
@@ -118,12 +120,17 @@ export function OrgSpendLimit({ base, org_name, role, org, changed }: SettingsPr
       : `The monthly limit is now ${usd(o.monthly_limit_micros)}.`;
   };
   const set = useSubmit(async () => {
+    setLast('set');
     const micros = parseUsd(text);
     if (micros === null) throw new Error('Type the limit in dollars, e.g. 50 or 75.50.');
     return patch(micros);
   });
-  const remove = useSubmit(() => patch(null));
+  const remove = useSubmit(() => {
+    setLast('remove');
+    return patch(null);
+  });
   const current = org.data?.monthly_limit_micros ?? null;
+  const outcome = last === 'set' ? set : remove;
   return (
     <Section title="Monthly limit" id="org-monthly-limit">
       <OrgOf name={org_name} what="Monthly limit" />
@@ -177,8 +184,8 @@ export function OrgSpendLimit({ base, org_name, role, org, changed }: SettingsPr
               </button>
             </form>
           ) : null}
-          {(set.done ?? remove.done) ? <Done>{set.done ?? remove.done}</Done> : null}
-          <Problem error={set.problem ?? remove.problem} title="Limit not changed" />
+          {outcome.done ? <Done>{outcome.done}</Done> : null}
+          <Problem error={outcome.problem} title="Limit not changed" />
         </>
       )}
     </Section>
