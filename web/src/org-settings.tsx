@@ -143,7 +143,7 @@ export function OrgSpendLimit({ base, org_name, role, org, changed }: SettingsPr
                 {o.monthly_limit_micros === null ? <strong>no limit</strong> : <strong>{usd(o.monthly_limit_micros)}</strong>}
                 {o.monthly_limit_micros !== null ? ` · ${percent(o.spent_this_month_micros, o.monthly_limit_micros)}%` : ''}
               </span>
-              <span className="muted small">Resets on {day(o.month_end)} (UTC month)</span>
+              <span className="muted small">Resets {when(o.month_end)}, when the UTC month ends</span>
             </div>
             {o.monthly_limit_micros !== null ? (
               <Bar value={o.spent_this_month_micros} max={o.monthly_limit_micros} label="Monthly limit used" />
@@ -217,9 +217,7 @@ export function OrgAutoReload({ base, org_name, role, org, changed }: SettingsPr
     const threshold_micros = parseUsd(threshold_text);
     if (amount_micros === null || threshold_micros === null) throw new Error('Type both amounts in dollars, e.g. 20 and 5.');
     await api<OrgBody>('PATCH', base, { auto_reload: { enabled: on, amount_micros, threshold_micros } });
-    setEnabled(undefined);
-    setAmount(undefined);
-    setThreshold(undefined);
+    // The fields keep what was saved (the org reloads behind them): no flash of the old values.
     changed();
     return on ? `Auto-reload is on: ${usd(amount_micros)} whenever the available credits fall below ${usd(threshold_micros)}.` : 'Auto-reload is off.';
   });
