@@ -6,18 +6,17 @@ import type { ApiKeyBody, ApiKeyCreatedBody, ApiKeyListBody, OrgBody, OrgSummary
 import type { PaymentMethodBody } from '../../src/contract/views';
 import { api, newKey } from './api';
 import { parseUsd, tokens, usd } from './money';
+import { mayBill, OrgAutoReload, OrgOf, OrgMembers, OrgSpendLimit, OrgTransactions, type Role } from './org-settings';
 import { Body, Done, Problem, Section, useLoad, useSubmit } from './ui';
 
-type Role = 'admin' | 'billing' | 'developer';
 const ROLE_WORDS: Record<Role, string> = { admin: 'admin', billing: 'billing', developer: 'developer' };
-const mayBill = (r: Role) => r === 'admin' || r === 'billing';
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
 
 export function OrgConsole({ orgs }: { orgs: OrgSummaryBody[] }) {
   const [org_id, setOrg] = useState(orgs[0]?.id ?? '');
   const summary = orgs.find((o) => o.id === org_id);
   if (!summary) return <p>You do not belong to any API organization. Ask an organization admin to add you.</p>;
-  const role = (summary.role ?? 'developer') as Role;
+  const role: Role = summary.role ?? 'developer';
   return (
     <section aria-labelledby="console-title" className="wide">
       <h2 id="console-title">Organization</h2>
@@ -34,12 +33,12 @@ export function OrgConsole({ orgs }: { orgs: OrgSummaryBody[] }) {
       <p className="showing" role="status" data-testid="org-showing">
         Showing organization <strong>{summary.name}</strong> · you are {ROLE_WORDS[role]}
       </p>
-      <OrgPage key={org_id} org_id={org_id} role={role} />
+      <OrgPage key={org_id} org_id={org_id} org_name={summary.name} role={role} />
     </section>
   );
 }
 
-function OrgPage({ org_id, role }: { org_id: string; role: Role }) {
+function OrgPage({ org_id, org_name, role }: { org_id: string; org_name: string; role: Role }) {
   const [version, setVersion] = useState(0);
   const changed = () => setVersion((v) => v + 1);
   const base = `/v1/orgs/${org_id}`;
@@ -48,19 +47,28 @@ function OrgPage({ org_id, role }: { org_id: string; role: Role }) {
   const keys = useLoad(() => api<ApiKeyListBody>('GET', `${base}/keys`), key);
   return (
     <div className="grid">
-      <OrgCredits base={base} role={role} org={org} changed={changed} />
-      <OrgLimits org={org} />
+      <OrgCredits base={base} org_name={org_name} role={role} org={org} changed={changed} />
+      <OrgLimits org_name={org_name} org={org} />
+      <OrgSpendLimit base={base} org_name={org_name} role={role} org={org} changed={changed} />
+      <OrgAutoReload base={base} org_name={org_name} role={role} org={org} changed={changed} />
       <div className="wide">
-        <OrgKeys base={base} role={role} keys={keys} changed={changed} />
+        <OrgKeys base={base} org_name={org_name} role={role} keys={keys} changed={changed} />
       </div>
       <div className="wide">
-        <OrgUsage base={base} keys={keys.data?.data ?? []} version={version} />
+        <OrgUsage base={base} org_name={org_name} keys={keys.data?.data ?? []} version={version} />
+      </div>
+      <div className="wide">
+        <OrgMembers base={base} org_name={org_name} role={role} />
+      </div>
+      <div className="wide">
+        <OrgTransactions base={base} org_name={org_name} version={version} />
       </div>
     </div>
   );
 }
 
-function OrgCredits({ base, role, org, changed }: { base: string; role: Role; org: ReturnType<typeof useLoad<OrgBody>>; changed: () => void }) {
+function OrgCredits(props: { base: string; org_name: string; role: Role; org: ReturnType<typeof useLoad<OrgBody>>; changed: () => void }) {
+  const { base, role, org, changed } = props;
   const [amount, setAmount] = useState('20');
   const [card, setCard] = useState('tok_visa');
   const [idem, setIdem] = useState(newKey);
@@ -79,6 +87,7 @@ function OrgCredits({ base, role, org, changed }: { base: string; role: Role; or
   });
   return (
     <Section title="API credits" id="org-credits">
+      <OrgOf name={props.org_name} what="API credits" />
       <Body loaded={org} what="the organization">
         {(o) => (
           <>
@@ -126,9 +135,10 @@ function OrgCredits({ base, role, org, changed }: { base: string; role: Role; or
   );
 }
 
-function OrgLimits({ org }: { org: ReturnType<typeof useLoad<OrgBody>> }) {
+function OrgLimits({ org_name, org }: { org_name: string; org: ReturnType<typeof useLoad<OrgBody>> }) {
   return (
     <Section title="Limits and tier" id="org-limits">
+      <OrgOf name={org_name} what="Limits and tier" />
       <Body loaded={org} what="limits">
         {(o) => (
           <dl className="facts">
@@ -153,7 +163,7 @@ function OrgLimits({ org }: { org: ReturnType<typeof useLoad<OrgBody>> }) {
   );
 }
 
-function OrgKeys(props: { base: string; role: Role; keys: ReturnType<typeof useLoad<ApiKeyListBody>>; changed: () => void }) {
+function OrgKeys(props: { base: string; org_name: string; role: Role; keys: ReturnType<typeof useLoad<ApiKeyListBody>>; changed: () => void }) {
   const [name, setName] = useState('');
   const [limit, setLimit] = useState('');
   const [copied, setCopied] = useState(false);
@@ -169,6 +179,7 @@ function OrgKeys(props: { base: string; role: Role; keys: ReturnType<typeof useL
   const secret = create.done?.secret;
   return (
     <Section title="API keys" id="org-keys">
+      <OrgOf name={props.org_name} what="API keys" />
       {props.role === 'admin' ? (
         <form onSubmit={create.submit} aria-label="Create an API key">
           <label className="field">
@@ -286,7 +297,7 @@ function KeyRow({ k, role, base, changed }: { k: ApiKeyBody; role: Role; base: s
   );
 }
 
-function OrgUsage({ base, keys, version }: { base: string; keys: ApiKeyBody[]; version: number }) {
+function OrgUsage({ base, org_name, keys, version }: { base: string; org_name: string; keys: ApiKeyBody[]; version: number }) {
   const [granularity, setGranularity] = useState<'day' | 'month'>('day');
   const usage = useLoad(() => api<OrgUsageBody>('GET', `${base}/usage?group_by=key&granularity=${granularity}`), `${base}|${granularity}|${version}`);
   const name = (id: string | null) => keys.find((k) => k.id === id)?.name ?? id ?? '—';
@@ -304,6 +315,7 @@ function OrgUsage({ base, keys, version }: { base: string; keys: ApiKeyBody[]; v
         </label>
       }
     >
+      <OrgOf name={org_name} what="Usage by key" />
       <Body loaded={usage} what="usage">
         {(u) => (
           <div className="scroll-x" role="region" aria-label="Usage by key table" tabIndex={0}>

@@ -1,0 +1,322 @@
+// The API console's settings of one organization: its members (an admin adds a registered user
+// with a role), its monthly limit against this month's spend and its auto-reload (admin or
+// billing: PATCH /v1/orgs/{id}, updateOrg), and its transactions, paged by the API's cursor.
+// The API has no route to remove a member or change a role, so the page offers neither.
+import { useState } from 'react';
+import type { OrgBody, OrgMemberListBody, OrgSummaryBody } from '../../src/contract/orgs';
+import type { Page, TransactionBody } from '../../src/contract/views';
+import { api } from './api';
+import { parseUsd, percent, usd, usdInput } from './money';
+import { day, when } from './time';
+import { Bar, Body, Done, Problem, Section, useLoad, useSubmit, type Loaded } from './ui';
+import { BOOK_WORDS, cardFailure, TRANSACTION_WORDS } from './words';
+
+export type Role = NonNullable<OrgSummaryBody['role']>;
+export const ROLES: Role[] = ['admin', 'billing', 'developer'];
+export const mayBill = (r: Role) => r === 'admin' || r === 'billing';
+/** Transactions per page of the console's list (the API allows up to its page_size_max). */
+const TRANSACTIONS_PER_PAGE = 20;
+
+/** Which organization a section shows: the console's picker chooses it, every section names it. */
+export function OrgOf({ name, what }: { name: string; what: string }) {
+  return (
+    <p className="muted small" data-testid="section-org">
+      {what} of organization <strong>{name}</strong>
+    </p>
+  );
+}
+
+export function OrgMembers({ base, org_name, role }: { base: string; org_name: string; role: Role }) {
+  const [version, setVersion] = useState(0);
+  const members = useLoad(() => api<OrgMemberListBody>('GET', `${base}/members`), `${base}|${version}`);
+  const [email, setEmail] = useState('');
+  const [new_role, setNewRole] = useState<Role>('developer');
+  const add = useSubmit(async () => {
+    const member = await api<OrgMemberListBody['data'][number]>('POST', `${base}/members`, { email: email.trim(), role: new_role });
+    setEmail('');
+    setVersion((v) => v + 1);
+    return member;
+  });
+  return (
+    <Section title="Members" id="org-members">
+      <OrgOf name={org_name} what="Members" />
+      {role === 'admin' ? (
+        <form className="inline-form" onSubmit={add.submit} aria-label="Add a member">
+          <label className="field">
+            Member's email
+            <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
+          </label>
+          <label className="field">
+            Role
+            <select value={new_role} onChange={(e) => setNewRole(e.target.value as Role)}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" disabled={add.busy}>
+            Add member
+          </button>
+          <Problem error={add.problem} title="Member not added" />
+          {add.done ? (
+            <Done>
+              Added {add.done.email} as {add.done.role}.
+            </Done>
+          ) : null}
+        </form>
+      ) : (
+        <p className="muted small">Adding members needs the admin role; you are {role}.</p>
+      )}
+      <Body loaded={members} what="members">
+        {(list) => (
+          <div className="scroll-x" role="region" aria-label="Members table" tabIndex={0}>
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Member since</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.map((m) => (
+                  <tr key={m.user_id} data-testid={`member-${m.email}`}>
+                    <td>{m.email}</td>
+                    <td>{m.role}</td>
+                    <td>{day(m.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Body>
+    </Section>
+  );
+}
+
+interface SettingsProps {
+  base: string;
+  org_name: string;
+  role: Role;
+  org: Loaded<OrgBody>;
+  changed: () => void;
+}
+
+export function OrgSpendLimit({ base, org_name, role, org, changed }: SettingsProps) {
+  const [text, setText] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  // Two forms, one outcome line: the one sent last speaks (an earlier "now $50.00" must not linger after a removal).
+  const [last, setLast] = useState<'set' | 'remove'>('set');
+  const patch = async (monthly_limit_micros: number | null) => {
+    const o = await api<OrgBody>('PATCH', base, { monthly_limit_micros });
+    setText('');
+    setConfirming(false);
+    changed();
+    return o.monthly_limit_micros === null
+      ? 'The monthly limit is removed: API credits are spent without a monthly cap.'
+      : `The monthly limit is now ${usd(o.monthly_limit_micros)}.`;
+  };
+  const set = useSubmit(async () => {
+    setLast('set');
+    const micros = parseUsd(text);
+    if (micros === null) throw new Error('Type the limit in dollars, e.g. 50 or 75.50.');
+    return patch(micros);
+  });
+  const remove = useSubmit(() => {
+    setLast('remove');
+    return patch(null);
+  });
+  const current = org.data?.monthly_limit_micros ?? null;
+  const outcome = last === 'set' ? set : remove;
+  return (
+    <Section title="Monthly limit" id="org-monthly-limit">
+      <OrgOf name={org_name} what="Monthly limit" />
+      <Body loaded={org} what="the monthly limit" lines={3}>
+        {(o) => (
+          <>
+            <div className="row-between">
+              <span data-testid="org-limit-spent">
+                <strong>{usd(o.spent_this_month_micros)}</strong> spent this month of{' '}
+                {o.monthly_limit_micros === null ? <strong>no limit</strong> : <strong>{usd(o.monthly_limit_micros)}</strong>}
+                {o.monthly_limit_micros !== null ? ` · ${percent(o.spent_this_month_micros, o.monthly_limit_micros)}%` : ''}
+              </span>
+              <span className="muted small">Resets {when(o.month_end)}, when the UTC month ends</span>
+            </div>
+            {o.monthly_limit_micros !== null ? (
+              <Bar value={o.spent_this_month_micros} max={o.monthly_limit_micros} label="Monthly limit used" />
+            ) : (
+              <div className="bar unlimited" aria-hidden="true" />
+            )}
+          </>
+        )}
+      </Body>
+      {!mayBill(role) ? (
+        <p className="muted small">Changing the monthly limit needs the billing or admin role; you are {role}.</p>
+      ) : (
+        <>
+          <form className="inline-form" onSubmit={set.submit} aria-label="Set the monthly limit">
+            <label className="field">
+              New monthly limit (USD)
+              <input inputMode="decimal" value={text} onChange={(e) => setText(e.target.value)} placeholder={current === null ? '100.00' : usdInput(current)} />
+            </label>
+            <button type="submit" disabled={set.busy}>
+              Set limit
+            </button>
+            {current !== null ? (
+              <button type="button" onClick={() => setConfirming(true)}>
+                Remove the limit…
+              </button>
+            ) : null}
+          </form>
+          {confirming ? (
+            <form className="confirm" role="alertdialog" aria-labelledby="org-unlimited-q" onSubmit={remove.submit}>
+              <p id="org-unlimited-q">
+                <strong>Remove {org_name}'s monthly limit?</strong> Its API keys can then spend the credits without a monthly ceiling.
+              </p>
+              <button type="submit" className="danger" disabled={remove.busy}>
+                Yes, remove the limit
+              </button>{' '}
+              <button type="button" onClick={() => setConfirming(false)} autoFocus>
+                Keep the limit
+              </button>
+            </form>
+          ) : null}
+          {outcome.done ? <Done>{outcome.done}</Done> : null}
+          <Problem error={outcome.problem} title="Limit not changed" />
+        </>
+      )}
+    </Section>
+  );
+}
+
+function lastReload(o: OrgBody): string {
+  const last = o.auto_reload.last_event;
+  if (!last) return 'never fired';
+  const words =
+    last.type === 'succeeded'
+      ? `added ${usd(last.amount_micros)}`
+      : last.type === 'failed'
+        ? `failed: ${last.reason ? cardFailure(last.reason) : 'the card was not charged'}`
+        : `skipped: ${(last.reason ?? 'no reason recorded').replace(/_/g, ' ')}`;
+  return `${words} (${when(last.at)})`;
+}
+
+export function OrgAutoReload({ base, org_name, role, org, changed }: SettingsProps) {
+  const o = org.data;
+  const [enabled, setEnabled] = useState<boolean | undefined>(undefined);
+  const [amount, setAmount] = useState<string | undefined>(undefined);
+  const [threshold, setThreshold] = useState<string | undefined>(undefined);
+  const on = enabled ?? o?.auto_reload.enabled ?? false;
+  const amount_text = amount ?? (o?.auto_reload.amount_micros ? usdInput(o.auto_reload.amount_micros) : '20.00');
+  const threshold_text = threshold ?? (o && o.auto_reload.threshold_micros !== null ? usdInput(o.auto_reload.threshold_micros) : '5.00');
+  const save = useSubmit(async () => {
+    const amount_micros = parseUsd(amount_text);
+    const threshold_micros = parseUsd(threshold_text);
+    if (amount_micros === null || threshold_micros === null) throw new Error('Type both amounts in dollars, e.g. 20 and 5.');
+    await api<OrgBody>('PATCH', base, { auto_reload: { enabled: on, amount_micros, threshold_micros } });
+    // The fields keep what was saved (the org reloads behind them): no flash of the old values.
+    changed();
+    return on ? `Auto-reload is on: ${usd(amount_micros)} whenever the available credits fall below ${usd(threshold_micros)}.` : 'Auto-reload is off.';
+  });
+  return (
+    <Section title="Auto-reload" id="org-auto-reload">
+      <OrgOf name={org_name} what="Auto-reload" />
+      <Body loaded={org} what="auto-reload" lines={2}>
+        {(v) => (
+          <p data-testid="org-reload-state">
+            {v.auto_reload.enabled && v.auto_reload.amount_micros !== null && v.auto_reload.threshold_micros !== null
+              ? `On: buys ${usd(v.auto_reload.amount_micros)} with the card on file when the available credits fall below ${usd(v.auto_reload.threshold_micros)}, unless that would pass the monthly limit.`
+              : 'Off: credits are added only when someone buys them.'}
+            <br />
+            <span className="muted">Last: {lastReload(v)}</span>
+          </p>
+        )}
+      </Body>
+      {!mayBill(role) ? (
+        <p className="muted small">Changing auto-reload needs the billing or admin role; you are {role}.</p>
+      ) : o ? (
+        <form className="inline-form" onSubmit={save.submit} aria-label="Auto-reload settings">
+          <label className="switch">
+            <input type="checkbox" role="switch" checked={on} onChange={(e) => setEnabled(e.target.checked)} /> Auto-reload
+          </label>
+          <label className="field">
+            Reload amount (USD)
+            <input inputMode="decimal" value={amount_text} onChange={(e) => setAmount(e.target.value)} />
+          </label>
+          <label className="field">
+            When available credits fall below (USD)
+            <input inputMode="decimal" value={threshold_text} onChange={(e) => setThreshold(e.target.value)} />
+          </label>
+          <button type="submit" disabled={save.busy}>
+            Save auto-reload
+          </button>
+          {!o.has_payment_method && on ? <p className="muted small">There is no card on file yet: a reload is skipped until one is added.</p> : null}
+          {save.done ? <Done>{save.done}</Done> : null}
+          <Problem error={save.problem} title="Auto-reload not saved" />
+        </form>
+      ) : null}
+    </Section>
+  );
+}
+
+/** The org's ledger, newest first, a page at a time: `cursors` are the next_cursor values that led to this page. */
+export function OrgTransactions({ base, org_name, version }: { base: string; org_name: string; version: number }) {
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const query = `limit=${TRANSACTIONS_PER_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  const page = useLoad(() => api<Page<TransactionBody>>('GET', `${base}/transactions?${query}`), `${base}|${query}|${version}`);
+  const next = page.data?.next_cursor ?? null;
+  return (
+    <Section
+      title="Transactions"
+      id="org-transactions"
+      aside={
+        <div className="seg" role="group" aria-label="Transaction pages">
+          <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            Newer
+          </button>
+          <button type="button" disabled={!page.data?.has_more || next === null} onClick={() => next !== null && setCursors((c) => [...c, next])}>
+            Older
+          </button>
+        </div>
+      }
+    >
+      <OrgOf name={org_name} what={`Transactions (page ${cursors.length + 1})`} />
+      <Body loaded={page} what="transactions" lines={6}>
+        {(p) =>
+          p.data.length === 0 ? (
+            <p className="muted">No transactions yet: purchases, reloads, grants and usage charges appear here.</p>
+          ) : (
+            <div className="scroll-x" role="region" aria-label="Transactions table" tabIndex={0}>
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">What</th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {p.data.map((t) => (
+                    <tr key={t.id} data-testid="org-transaction">
+                      <td>{when(t.created_at)}</td>
+                      <td className="wrap">
+                        {TRANSACTION_WORDS[t.kind] ?? t.kind.replace(/_/g, ' ')} <span className="muted small">({BOOK_WORDS[t.book] ?? t.book})</span>
+                      </td>
+                      <td className="num">{usd(t.amount_micros)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Body>
+    </Section>
+  );
+}
