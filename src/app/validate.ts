@@ -1,6 +1,7 @@
 // Input checks shared by every adapter. The HTTP schemas refuse malformed JSON first; these
 // checks hold the same line for the library and CLI paths, naming the field that is wrong.
 import { limits } from '../domain/limits';
+import { formatUsdExact } from '../domain/money';
 import { usageOf, type TokenUsage } from '../domain/pricing';
 import { invalid } from '../domain/refusals';
 
@@ -15,7 +16,13 @@ export function tokens(field: string, value: unknown, optional = false): number 
   return integerIn(field, value, 0, limits.tokens_per_request_max);
 }
 
+/** An amount in micros; its bounds are said in dollars too. */
 export function amountMicros(field: string, value: unknown, min = 0): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && (value < min || value > limits.amount_micros_max))
+    throw invalid(
+      field,
+      `must be between ${min} and ${limits.amount_micros_max} micros (${formatUsdExact(min)} to ${formatUsdExact(limits.amount_micros_max)}), got ${value}`,
+    );
   return integerIn(field, value, min, limits.amount_micros_max);
 }
 

@@ -70,6 +70,11 @@ export function formatUsd(amount_micros: number, fraction_digits = 2): string {
 
 export type DollarParse = { ok: true; amount_micros: number } | { ok: false; message: string };
 
+/** Dollars exactly: cents when the amount is whole cents ($5.00), all six digits when not ($0.000001). */
+export function formatUsdExact(amount_micros: number): string {
+  return formatUsd(amount_micros, amount_micros % 10_000 === 0 ? 2 : 6);
+}
+
 /** Parses "12", "12.5", "12.50", "$12", "1,000.25" into micros exactly. More than 6 decimals is an error. */
 export function parseDollars(text: string): DollarParse {
   const trimmed = text.trim().replace(/^\$/, '').replace(/,/g, '');

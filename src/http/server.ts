@@ -10,6 +10,7 @@ import { authenticate, type Principal } from '../app/auth';
 import type { Tokenbank } from '../app/tokenbank';
 import { fieldPath, textProblem } from '../app/validate';
 import { limits } from '../domain/limits';
+import { formatUsdExact } from '../domain/money';
 import { AppError } from '../domain/refusals';
 import { ErrorBody } from '../contract/schemas';
 import { STATUS_OF } from './errors';
@@ -147,7 +148,14 @@ function validationMessage(error: FastifyError): { field: string; message: strin
   const property = (name: unknown) => [fieldPath([...prefix, ...segments]), String(name)].filter((s) => s !== '').join('.');
   if (params.missingProperty) return { field: property(params.missingProperty), message: 'is required' };
   if (params.additionalProperty) return { field: property(params.additionalProperty), message: 'is not a known field' };
-  return { field: segments.length === 0 ? context : fieldPath([...prefix, ...segments]), message: first.message ?? 'is invalid' };
+  const field = segments.length === 0 ? context : fieldPath([...prefix, ...segments]);
+  return { field, message: (first.message ?? 'is invalid') + inDollars(field, params) };
+}
+
+/** A bound on an amount in micros, said in dollars too: "must be <= 1000000000000 ($1,000,000.00)". */
+function inDollars(field: string, params: Record<string, unknown>): string {
+  const bound = params.limit;
+  return field.endsWith('_micros') && typeof bound === 'number' && Number.isSafeInteger(bound) ? ` (${formatUsdExact(bound)})` : '';
 }
 
 /**

@@ -2,7 +2,17 @@
 // does every division and rounding, and parses what people type without a float.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MoneyInvariantError, assertMicros, divCeil, divRoundHalfUp, formatUsd, parseDollars, shareCeil, toSafeNumber } from '../../src/domain/money';
+import {
+  MoneyInvariantError,
+  assertMicros,
+  divCeil,
+  divRoundHalfUp,
+  formatUsd,
+  formatUsdExact,
+  parseDollars,
+  shareCeil,
+  toSafeNumber,
+} from '../../src/domain/money';
 
 describe('divRoundHalfUp rounds a quotient half up, exactly', () => {
   const cases: Array<[bigint, bigint, bigint, string]> = [
@@ -77,7 +87,8 @@ describe('formatUsd shows dollars exactly, with thousands separators', () => {
     [-1_500_000, 0, '-$2'], // the magnitude rounds half up
   ];
   for (const [micros, digits, want] of cases) {
-    it(`${micros} micros${digits === undefined ? '' : ` at ${digits} digits`} → ${want}`, () => assert.equal(digits === undefined ? formatUsd(micros) : formatUsd(micros, digits), want));
+    it(`${micros} micros${digits === undefined ? '' : ` at ${digits} digits`} → ${want}`, () =>
+      assert.equal(digits === undefined ? formatUsd(micros) : formatUsd(micros, digits), want));
   }
   it('refuses a fractional micro', () => assert.throws(() => formatUsd(1.5), MoneyInvariantError));
 });
@@ -118,4 +129,14 @@ describe('parseDollars reads what people type into exact micros', () => {
       assert.match(!r.ok ? r.message : '', /not a dollar amount/);
     });
   }
+});
+
+describe('formatUsdExact says an amount without rounding it away', () => {
+  it('whole cents in cents, anything finer in all six digits', () => {
+    assert.equal(formatUsdExact(5_000_000), '$5.00');
+    assert.equal(formatUsdExact(1_000_000_000_000), '$1,000,000.00');
+    assert.equal(formatUsdExact(1), '$0.000001');
+    assert.equal(formatUsdExact(5_000_001), '$5.000001');
+    assert.equal(formatUsdExact(0), '$0.00');
+  });
 });

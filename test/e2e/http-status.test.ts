@@ -17,7 +17,16 @@ const OPUS_HOLD_MICROS = 105_000;
 const MINUTE_MS = 60_000;
 
 /** A plan with a tiny rate limit, so the 429 path is reached with a handful of requests. */
-const TINY_PLAN = { id: 'tiny', name: 'Tiny', price_micros: 20_000_000, per_seat: false, extra_usage_allowed: true, windows: [{ kind: 'rolling_5h' as const, limit_tokens: 500_000 }], requests_per_minute: 3, tokens_per_minute: 2_000_000 };
+const TINY_PLAN = {
+  id: 'tiny',
+  name: 'Tiny',
+  price_micros: 20_000_000,
+  per_seat: false,
+  extra_usage_allowed: true,
+  windows: [{ kind: 'rolling_5h' as const, limit_tokens: 500_000 }],
+  requests_per_minute: 3,
+  tokens_per_minute: 2_000_000,
+};
 
 const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
 
@@ -29,7 +38,8 @@ for (const engine of databaseEngines()) {
     const call = (...args: Parameters<Api['call']>) => api.call(...args);
     const authorize = (account_id: string, over: Record<string, unknown> = {}, headers?: Record<string, string>) =>
       call('POST', '/v1/authorizations', { token: api.service, body: { account_id, ...OPUS_HOLD, ...over }, ...(headers ? { headers } : {}) });
-    const settle = (id: string, usage: Record<string, unknown> = { input_tokens: 1000, output_tokens: 4000 }) => call('POST', `/v1/authorizations/${id}/settle`, { token: api.service, body: usage });
+    const settle = (id: string, usage: Record<string, unknown> = { input_tokens: 1000, output_tokens: 4000 }) =>
+      call('POST', `/v1/authorizations/${id}/settle`, { token: api.service, body: usage });
     const release = (id: string) => call('POST', `/v1/authorizations/${id}/release`, { token: api.service });
 
     before(async () => {
@@ -133,7 +143,11 @@ for (const engine of databaseEngines()) {
         assert.deepEqual(answers[0], answers[1], 'registered and unregistered emails get the same answer');
         const list = await call('GET', `/v1/accounts/${a.id}/members`, { token: a.owner.token });
         assert.equal(list.status, 200);
-        assert.deepEqual(list.body.data.map((m: { role: string }) => m.role), ['owner'], 'no member before acceptance');
+        assert.deepEqual(
+          list.body.data.map((m: { role: string }) => m.role),
+          ['owner'],
+          'no member before acceptance',
+        );
       });
 
       it('GET /v1/invitations, POST /v1/invitations/{id}/accept → 200 status accepted; the member list then shows the role', async () => {
@@ -144,12 +158,21 @@ for (const engine of databaseEngines()) {
         const token = await api.signIn(invited);
         const mine = await call('GET', '/v1/invitations', { token });
         assert.equal(mine.status, 200, mine.text);
-        assert.deepEqual(mine.body.data.map((i: { id: string; account_name: string; status: string }) => [i.id, i.status, typeof i.account_name]), [[sent.body.id, 'pending', 'string']]);
+        assert.deepEqual(
+          mine.body.data.map((i: { id: string; account_name: string; status: string }) => [i.id, i.status, typeof i.account_name]),
+          [[sent.body.id, 'pending', 'string']],
+        );
         const accepted = await call('POST', `/v1/invitations/${sent.body.id}/accept`, { token });
         assert.equal(accepted.status, 200, accepted.text);
         assert.equal(accepted.body.status, 'accepted');
         const list = await call('GET', `/v1/accounts/${a.id}/members`, { token: a.owner.token });
-        assert.deepEqual(list.body.data.map((m: { email: string; role: string }) => [m.email, m.role]).sort(), [[a.owner.email, 'owner'], [invited, 'billing']].sort());
+        assert.deepEqual(
+          list.body.data.map((m: { email: string; role: string }) => [m.email, m.role]).sort(),
+          [
+            [a.owner.email, 'owner'],
+            [invited, 'billing'],
+          ].sort(),
+        );
         assert.deepEqual((await call('GET', '/v1/invitations', { token })).body.data, [], 'no longer pending');
         assert.equal((await call('GET', `/v1/accounts/${a.id}`, { token })).status, 200, 'the new member sees the account');
       });
@@ -163,13 +186,21 @@ for (const engine of databaseEngines()) {
         assert.ok(!JSON.stringify(r.body).includes('sandbox_card'), 'the provider reference is not exposed');
         const list = await call('GET', `/v1/accounts/${a.id}/payment-methods`, { token: a.owner.token });
         assert.equal(list.status, 200);
-        assert.deepEqual(list.body.data.map((m: { id: string; default: boolean }) => [m.id, m.default]), [[r.body.id, true]]);
+        assert.deepEqual(
+          list.body.data.map((m: { id: string; default: boolean }) => [m.id, m.default]),
+          [[r.body.id, true]],
+        );
       });
 
       it('POST /v1/accounts/{id}/extra-usage/credits → 201 {transaction_id, amount_micros, balance_micros}; same Idempotency-Key → same purchase, one charge', async () => {
         const a = await api.account({ card: 'tok_visa' });
         const charges_before = api.payments.charges.size;
-        const buy = () => call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros: 20_000_000 }, headers: { 'idempotency-key': `buy-${a.id}` } });
+        const buy = () =>
+          call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, {
+            token: a.owner.token,
+            body: { amount_micros: 20_000_000 },
+            headers: { 'idempotency-key': `buy-${a.id}` },
+          });
         const first = await buy();
         assert.equal(first.status, 201, first.text);
         assert.deepEqual(pick(first.body, ['amount_micros', 'balance_micros']), { amount_micros: 20_000_000, balance_micros: 20_000_000 });
@@ -187,18 +218,36 @@ for (const engine of databaseEngines()) {
         assert.equal((await authorize(a.id)).status, 201);
         const r = await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: a.owner.token });
         assert.equal(r.status, 200, r.text);
-        const spec = ['enabled', 'balance_micros', 'purchased_micros', 'promotional_micros', 'held_micros', 'available_micros', 'monthly_spend_limit_micros', 'spent_this_cycle_micros', 'cycle_start', 'cycle_end', 'auto_reload'];
+        const spec = [
+          'enabled',
+          'balance_micros',
+          'purchased_micros',
+          'promotional_micros',
+          'held_micros',
+          'available_micros',
+          'monthly_spend_limit_micros',
+          'spent_this_cycle_micros',
+          'cycle_start',
+          'cycle_end',
+          'auto_reload',
+        ];
         for (const field of spec) assert.ok(field in r.body, `extra-usage has ${field}`);
-        assert.deepEqual(pick(r.body, spec.filter((f) => !f.startsWith('cycle') && f !== 'auto_reload')), {
-          enabled: true,
-          balance_micros: 20_000_000,
-          purchased_micros: 20_000_000,
-          promotional_micros: 0,
-          held_micros: OPUS_HOLD_MICROS,
-          available_micros: 20_000_000 - OPUS_HOLD_MICROS,
-          monthly_spend_limit_micros: 5_000_000,
-          spent_this_cycle_micros: 0,
-        });
+        assert.deepEqual(
+          pick(
+            r.body,
+            spec.filter((f) => !f.startsWith('cycle') && f !== 'auto_reload'),
+          ),
+          {
+            enabled: true,
+            balance_micros: 20_000_000,
+            purchased_micros: 20_000_000,
+            promotional_micros: 0,
+            held_micros: OPUS_HOLD_MICROS,
+            available_micros: 20_000_000 - OPUS_HOLD_MICROS,
+            monthly_spend_limit_micros: 5_000_000,
+            spent_this_cycle_micros: 0,
+          },
+        );
         assert.equal(r.body.cycle_start, '2026-11-02T09:00:00.000Z');
         assert.equal(r.body.cycle_end, '2026-12-02T09:00:00.000Z');
         assert.deepEqual(r.body.auto_reload, { enabled: false, amount_micros: null, threshold_micros: null, last_event: null });
@@ -221,7 +270,11 @@ for (const engine of databaseEngines()) {
         // A hold takes available below the threshold; 0 spent + $20 > the $5 limit, so the reload is skipped (SPEC §1.7).
         assert.equal((await authorize(a.id)).status, 201);
         const after_hold = await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: a.owner.token });
-        assert.deepEqual(pick(after_hold.body.auto_reload.last_event, ['type', 'reason', 'amount_micros']), { type: 'skipped', reason: 'limit', amount_micros: 20_000_000 });
+        assert.deepEqual(pick(after_hold.body.auto_reload.last_event, ['type', 'reason', 'amount_micros']), {
+          type: 'skipped',
+          reason: 'limit',
+          amount_micros: 20_000_000,
+        });
         assert.match(after_hold.body.auto_reload.last_event.at, ISO);
         const unlimited = await call('PATCH', `/v1/accounts/${a.id}/extra-usage`, { token: a.owner.token, body: { monthly_spend_limit_micros: null } });
         assert.equal(unlimited.status, 200);
@@ -245,7 +298,12 @@ for (const engine of databaseEngines()) {
         assertMicrosIntegers(r.body);
         const first_party = await authorize(a.id, { app: 'web' });
         assert.equal(first_party.status, 201);
-        assert.deepEqual(pick(first_party.body.funding, ['source', 'allowance_tokens', 'held_micros', 'reason']), { source: 'allowance', allowance_tokens: 5000, held_micros: 0, reason: 'first_party_allowance' });
+        assert.deepEqual(pick(first_party.body.funding, ['source', 'allowance_tokens', 'held_micros', 'reason']), {
+          source: 'allowance',
+          allowance_tokens: 5000,
+          held_micros: 0,
+          reason: 'first_party_allowance',
+        });
         const short = await authorize(a.id, { ttl_ms: MINUTE_MS });
         assert.equal(short.body.expires_at, new Date(api.clock.ms + MINUTE_MS).toISOString());
       });
@@ -274,18 +332,32 @@ for (const engine of databaseEngines()) {
         const held = await authorize(a.id);
         const r = await settle(held.body.id);
         assert.equal(r.status, 200, r.text);
-        assert.deepEqual(pick(r.body, ['id', 'status', 'charged_micros', 'allowance_tokens']), { id: held.body.id, status: 'settled', charged_micros: OPUS_HOLD_MICROS, allowance_tokens: 0 });
+        assert.deepEqual(pick(r.body, ['id', 'status', 'charged_micros', 'allowance_tokens']), {
+          id: held.body.id,
+          status: 'settled',
+          charged_micros: OPUS_HOLD_MICROS,
+          allowance_tokens: 0,
+        });
         assert.deepEqual(r.body.funding, held.body.funding);
         assertMicrosIntegers(r.body);
         const replay = await settle(held.body.id);
         assert.equal(replay.status, 200);
         assert.equal(replay.body.charged_micros, OPUS_HOLD_MICROS);
         const eu = await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: api.operator });
-        assert.deepEqual(pick(eu.body, ['held_micros', 'spent_this_cycle_micros', 'balance_micros']), { held_micros: 0, spent_this_cycle_micros: OPUS_HOLD_MICROS, balance_micros: 20_000_000 - OPUS_HOLD_MICROS });
+        assert.deepEqual(pick(eu.body, ['held_micros', 'spent_this_cycle_micros', 'balance_micros']), {
+          held_micros: 0,
+          spent_this_cycle_micros: OPUS_HOLD_MICROS,
+          balance_micros: 20_000_000 - OPUS_HOLD_MICROS,
+        });
         // Allowance-funded: charged 0, the tokens come out of the windows. Example 1: sonnet 1,000 in, 200 out.
         const web = await authorize(a.id, { app: 'web', model: 'claude-sonnet-4-5' });
         const settled = await settle(web.body.id, { input_tokens: 1000, output_tokens: 200 });
-        assert.deepEqual(pick(settled.body, ['status', 'charged_micros', 'allowance_tokens', 'cost_micros']), { status: 'settled', charged_micros: 0, allowance_tokens: 1200, cost_micros: 6000 });
+        assert.deepEqual(pick(settled.body, ['status', 'charged_micros', 'allowance_tokens', 'cost_micros']), {
+          status: 'settled',
+          charged_micros: 0,
+          allowance_tokens: 1200,
+          cost_micros: 6000,
+        });
       });
 
       it('POST /v1/authorizations/{id}/release → 200 {id, status: "released"}; the hold is gone', async () => {
@@ -300,7 +372,14 @@ for (const engine of databaseEngines()) {
 
       it('POST /v1/usage-events → a result per event: recorded, duplicate, or its own error', async () => {
         const a = await api.account({ credits_micros: 20_000_000, extra_usage: true });
-        const event = (id: string, account_id = a.id) => ({ id, account_id, app: 'claude-code', model: 'claude-sonnet-4-5', usage: { input_tokens: 1000, output_tokens: 200 }, timestamp: '2026-11-02T08:30:00Z' });
+        const event = (id: string, account_id = a.id) => ({
+          id,
+          account_id,
+          app: 'claude-code',
+          model: 'claude-sonnet-4-5',
+          usage: { input_tokens: 1000, output_tokens: 200 },
+          timestamp: '2026-11-02T08:30:00Z',
+        });
         const r = await call('POST', '/v1/usage-events', { token: api.service, body: { events: [event('e1'), event('e1'), event('e2', 'acct_missing')] } });
         assert.equal(r.status, 200, r.text);
         assert.deepEqual(
@@ -329,9 +408,14 @@ for (const engine of databaseEngines()) {
           [{ start: '2026-11-02', group: 'extra_usage', requests: 1, cost_micros: OPUS_HOLD_MICROS, extra_usage_micros: OPUS_HOLD_MICROS }],
         );
         assert.deepEqual(usage.body.totals, { requests: 1, cost_micros: OPUS_HOLD_MICROS, extra_usage_micros: OPUS_HOLD_MICROS, allowance_tokens: 0 });
-        const monthly = await call('GET', `/v1/accounts/${a.id}/usage?granularity=month&group_by=model&from=2026-10-01&to=2026-11-30`, { token: a.owner.token });
+        const monthly = await call('GET', `/v1/accounts/${a.id}/usage?granularity=month&group_by=model&from=2026-10-01&to=2026-11-30`, {
+          token: a.owner.token,
+        });
         assert.equal(monthly.status, 200, monthly.text);
-        assert.deepEqual(monthly.body.buckets.map((b: Record<string, unknown>) => [b.start, b.group]), [['2026-11-01', 'claude-opus-4-5']]);
+        assert.deepEqual(
+          monthly.body.buckets.map((b: Record<string, unknown>) => [b.start, b.group]),
+          [['2026-11-01', 'claude-opus-4-5']],
+        );
 
         const records = await call('GET', `/v1/accounts/${a.id}/usage-records`, { token: a.owner.token });
         assert.equal(records.status, 200);
@@ -359,11 +443,22 @@ for (const engine of databaseEngines()) {
 
       it('POST /v1/accounts/{id}/grants (operator) → 201 promotional credits, shown in extra-usage', async () => {
         const a = await api.account();
-        const r = await call('POST', `/v1/accounts/${a.id}/grants`, { token: api.operator, body: { amount_micros: 3_000_000, expires_at: '2027-01-01T00:00:00Z', reason: 'sorry' } });
+        const r = await call('POST', `/v1/accounts/${a.id}/grants`, {
+          token: api.operator,
+          body: { amount_micros: 3_000_000, expires_at: '2027-01-01T00:00:00Z', reason: 'sorry' },
+        });
         assert.equal(r.status, 201, r.text);
-        assert.deepEqual(pick(r.body, ['amount_micros', 'expires_at', 'reason']), { amount_micros: 3_000_000, expires_at: '2027-01-01T00:00:00.000Z', reason: 'sorry' });
+        assert.deepEqual(pick(r.body, ['amount_micros', 'expires_at', 'reason']), {
+          amount_micros: 3_000_000,
+          expires_at: '2027-01-01T00:00:00.000Z',
+          reason: 'sorry',
+        });
         const eu = await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: a.owner.token });
-        assert.deepEqual(pick(eu.body, ['promotional_micros', 'purchased_micros', 'balance_micros']), { promotional_micros: 3_000_000, purchased_micros: 0, balance_micros: 3_000_000 });
+        assert.deepEqual(pick(eu.body, ['promotional_micros', 'purchased_micros', 'balance_micros']), {
+          promotional_micros: 3_000_000,
+          purchased_micros: 0,
+          balance_micros: 3_000_000,
+        });
       });
 
       it('tokens: POST /v1/tokens (user) and POST /v1/service-tokens (operator) → 201 with the secret once; GET lists no secret; DELETE revokes', async () => {
@@ -390,9 +485,15 @@ for (const engine of databaseEngines()) {
         const me = await call('GET', '/v1/me', { token: a.owner.token });
         assert.equal(me.status, 200);
         assert.deepEqual(me.body.user, { id: a.owner.id, email: a.owner.email });
-        assert.deepEqual(me.body.accounts.map((x: { id: string; role: string }) => [x.id, x.role]), [[a.id, 'owner']]);
+        assert.deepEqual(
+          me.body.accounts.map((x: { id: string; role: string }) => [x.id, x.role]),
+          [[a.id, 'owner']],
+        );
         const mine = await call('GET', '/v1/accounts', { token: a.owner.token });
-        assert.deepEqual(mine.body.data.map((x: { id: string }) => x.id), [a.id]);
+        assert.deepEqual(
+          mine.body.data.map((x: { id: string }) => x.id),
+          [a.id],
+        );
         const all = await call('GET', `/v1/accounts?search=${encodeURIComponent(a.id)}`, { token: api.operator });
         assert.equal(all.status, 200, all.text);
         assert.ok(all.body.data.some((x: { id: string }) => x.id === a.id));
@@ -406,15 +507,23 @@ for (const engine of databaseEngines()) {
         assert.equal(catalog.status, 200);
         assert.ok(catalog.body.plans.some((p: { id: string }) => p.id === 'pro'));
         const opus = catalog.body.prices.find((p: { model_id: string }) => p.model_id === 'claude-opus-4-5');
-        assert.deepEqual(pick(opus, ['input_micros_per_mtok', 'output_micros_per_mtok', 'cache_write_micros_per_mtok', 'cache_read_micros_per_mtok', 'effective_at']), {
-          input_micros_per_mtok: 5_000_000,
-          output_micros_per_mtok: 25_000_000,
-          cache_write_micros_per_mtok: 6_250_000,
-          cache_read_micros_per_mtok: 500_000,
-          effective_at: '2025-01-01T00:00:00.000Z',
-        });
+        assert.deepEqual(
+          pick(opus, ['input_micros_per_mtok', 'output_micros_per_mtok', 'cache_write_micros_per_mtok', 'cache_read_micros_per_mtok', 'effective_at']),
+          {
+            input_micros_per_mtok: 5_000_000,
+            output_micros_per_mtok: 25_000_000,
+            cache_write_micros_per_mtok: 6_250_000,
+            cache_read_micros_per_mtok: 500_000,
+            effective_at: '2025-01-01T00:00:00.000Z',
+          },
+        );
         const data = defaultCatalogData();
-        const body = { plans: [...data.plans, TINY_PLAN], models: data.models, apps: data.apps, prices: data.prices.map(({ effective_at_ms, ...p }) => ({ ...p, effective_at: new Date(effective_at_ms).toISOString() })) };
+        const body = {
+          plans: [...data.plans, TINY_PLAN],
+          models: data.models,
+          apps: data.apps,
+          prices: data.prices.map(({ effective_at_ms, ...p }) => ({ ...p, effective_at: new Date(effective_at_ms).toISOString() })),
+        };
         const put = await call('PUT', '/v1/catalog', { token: api.operator, body });
         assert.deepEqual([put.status, put.body], [200, { ok: true }]);
         const audit = await call('GET', '/v1/audit', { token: api.operator });
@@ -432,7 +541,13 @@ for (const engine of databaseEngines()) {
         const metrics = await call('GET', '/metrics');
         assert.equal(metrics.status, 200);
         assert.match(String(metrics.headers['content-type']), /^text\/plain/);
-        for (const name of ['tokenbank_http_requests_total', 'tokenbank_refusals_total', 'tokenbank_holds_open', 'tokenbank_ledger_commit_seconds', 'tokenbank_meter_queue_depth']) {
+        for (const name of [
+          'tokenbank_http_requests_total',
+          'tokenbank_refusals_total',
+          'tokenbank_holds_open',
+          'tokenbank_ledger_commit_seconds',
+          'tokenbank_meter_queue_depth',
+        ]) {
           assert.ok(metrics.text.includes(`# TYPE ${name}`), `/metrics has ${name}`);
         }
         const doc = await call('GET', '/openapi.json');
@@ -459,7 +574,15 @@ for (const engine of databaseEngines()) {
         for (const k of drop) delete b[k];
         return b;
       };
-      const event = (over: Record<string, unknown> = {}) => ({ id: 'ev-1', account_id: a.id, app: 'web', model: 'claude-haiku-4-5', usage: { input_tokens: 1, output_tokens: 1 }, timestamp: '2026-11-02T08:00:00Z', ...over });
+      const event = (over: Record<string, unknown> = {}) => ({
+        id: 'ev-1',
+        account_id: a.id,
+        app: 'web',
+        model: 'claude-haiku-4-5',
+        usage: { input_tokens: 1, output_tokens: 1 },
+        timestamp: '2026-11-02T08:00:00Z',
+        ...over,
+      });
 
       // [what, method, path, body, field, who]
       type Row = [string, string, () => string, () => unknown, string, ('service' | 'operator' | 'owner' | 'none')?, Record<string, string>?];
@@ -477,42 +600,217 @@ for (const engine of databaseEngines()) {
         ['authorize: unknown model', 'POST', () => '/v1/authorizations', () => body({ model: 'gpt-9' }), 'model'],
         ['authorize: unknown app', 'POST', () => '/v1/authorizations', () => body({ app: 'notepad' }), 'app'],
         ['authorize: ttl_ms above an hour', 'POST', () => '/v1/authorizations', () => body({ ttl_ms: 3_600_001 }), 'ttl_ms'],
-        ['authorize: more tokens than the plan allows per minute', 'POST', () => '/v1/authorizations', () => body({ max_output_tokens: 2_000_000 }), 'max_output_tokens'],
-        ['authorize: an Idempotency-Key over 255 characters', 'POST', () => '/v1/authorizations', () => body({}), 'Idempotency-Key', 'service', { 'idempotency-key': 'k'.repeat(256) }],
+        [
+          'authorize: more tokens than the plan allows per minute',
+          'POST',
+          () => '/v1/authorizations',
+          () => body({ max_output_tokens: 2_000_000 }),
+          'max_output_tokens',
+        ],
+        [
+          'authorize: an Idempotency-Key over 255 characters',
+          'POST',
+          () => '/v1/authorizations',
+          () => body({}),
+          'Idempotency-Key',
+          'service',
+          { 'idempotency-key': 'k'.repeat(256) },
+        ],
         ['authorize: a JSON array', 'POST', () => '/v1/authorizations', () => [body({})], 'body'],
-        ['settle: a cache count that is not a number', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: 1, cache_read_input_tokens: '2' }), 'cache_read_input_tokens'],
+        [
+          'settle: a cache count that is not a number',
+          'POST',
+          () => `/v1/authorizations/${held_id}/settle`,
+          () => ({ input_tokens: 1, output_tokens: 1, cache_read_input_tokens: '2' }),
+          'cache_read_input_tokens',
+        ],
         ['settle: missing output_tokens', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1 }), 'output_tokens'],
-        ['settle: negative cache read', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: 1, cache_read_input_tokens: -1 }), 'cache_read_input_tokens'],
-        ['settle: "200" instead of 200', 'POST', () => `/v1/authorizations/${held_id}/settle`, () => ({ input_tokens: 1, output_tokens: '200' }), 'output_tokens'],
-        ['usage-events: more than 1,000', 'POST', () => '/v1/usage-events', () => ({ events: Array.from({ length: 1001 }, (_, i) => event({ id: `big-${i}` })) }), 'events'],
+        [
+          'settle: negative cache read',
+          'POST',
+          () => `/v1/authorizations/${held_id}/settle`,
+          () => ({ input_tokens: 1, output_tokens: 1, cache_read_input_tokens: -1 }),
+          'cache_read_input_tokens',
+        ],
+        [
+          'settle: "200" instead of 200',
+          'POST',
+          () => `/v1/authorizations/${held_id}/settle`,
+          () => ({ input_tokens: 1, output_tokens: '200' }),
+          'output_tokens',
+        ],
+        [
+          'usage-events: more than 1,000',
+          'POST',
+          () => '/v1/usage-events',
+          () => ({ events: Array.from({ length: 1001 }, (_, i) => event({ id: `big-${i}` })) }),
+          'events',
+        ],
         ['usage-events: none', 'POST', () => '/v1/usage-events', () => ({ events: [] }), 'events'],
-        ['usage-events: fractional tokens', 'POST', () => '/v1/usage-events', () => ({ events: [event(), event({ id: 'ev-2', usage: { input_tokens: 1.5, output_tokens: 1 } })] }), 'events[1].usage.input_tokens'],
+        [
+          'usage-events: fractional tokens',
+          'POST',
+          () => '/v1/usage-events',
+          () => ({ events: [event(), event({ id: 'ev-2', usage: { input_tokens: 1.5, output_tokens: 1 } })] }),
+          'events[1].usage.input_tokens',
+        ],
         ['usage-events: unknown field in an event', 'POST', () => '/v1/usage-events', () => ({ events: [event({ price: 1 })] }), 'events[0].price'],
         ['usage-events: bad timestamp', 'POST', () => '/v1/usage-events', () => ({ events: [event({ timestamp: 'yesterday' })] }), 'events[0].timestamp'],
-        ['credits: below the $5 minimum', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: 4_999_999 }), 'amount_micros', 'owner', { 'idempotency-key': 'k-small' }],
-        ['credits: above the $2,500 maximum', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: 2_500_000_001 }), 'amount_micros', 'owner', { 'idempotency-key': 'k-big' }],
-        ['credits: "20000000" instead of a number', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: '20000000' }), 'amount_micros', 'owner', { 'idempotency-key': 'k-str' }],
-        ['credits: dollars as a float', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: 20.5 }), 'amount_micros', 'owner', { 'idempotency-key': 'k-float' }],
-        ['credits: no Idempotency-Key', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: 20_000_000 }), 'Idempotency-Key', 'owner'],
-        ['credits: unknown payment method', 'POST', () => `/v1/accounts/${a.id}/extra-usage/credits`, () => ({ amount_micros: 20_000_000, payment_method_id: 'pm_nope' }), 'payment_method_id', 'owner', { 'idempotency-key': 'k-pm' }],
-        ['extra-usage: negative limit', 'PATCH', () => `/v1/accounts/${a.id}/extra-usage`, () => ({ monthly_spend_limit_micros: -1 }), 'monthly_spend_limit_micros', 'owner'],
-        ['extra-usage: fractional limit', 'PATCH', () => `/v1/accounts/${a.id}/extra-usage`, () => ({ monthly_spend_limit_micros: 1.5 }), 'monthly_spend_limit_micros', 'owner'],
+        [
+          'credits: below the $5 minimum',
+          'POST',
+          () => `/v1/accounts/${a.id}/extra-usage/credits`,
+          () => ({ amount_micros: 4_999_999 }),
+          'amount_micros',
+          'owner',
+          { 'idempotency-key': 'k-small' },
+        ],
+        [
+          'credits: above the $2,500 maximum',
+          'POST',
+          () => `/v1/accounts/${a.id}/extra-usage/credits`,
+          () => ({ amount_micros: 2_500_000_001 }),
+          'amount_micros',
+          'owner',
+          { 'idempotency-key': 'k-big' },
+        ],
+        [
+          'credits: "20000000" instead of a number',
+          'POST',
+          () => `/v1/accounts/${a.id}/extra-usage/credits`,
+          () => ({ amount_micros: '20000000' }),
+          'amount_micros',
+          'owner',
+          { 'idempotency-key': 'k-str' },
+        ],
+        [
+          'credits: dollars as a float',
+          'POST',
+          () => `/v1/accounts/${a.id}/extra-usage/credits`,
+          () => ({ amount_micros: 20.5 }),
+          'amount_micros',
+          'owner',
+          { 'idempotency-key': 'k-float' },
+        ],
+        [
+          'credits: no Idempotency-Key',
+          'POST',
+          () => `/v1/accounts/${a.id}/extra-usage/credits`,
+          () => ({ amount_micros: 20_000_000 }),
+          'Idempotency-Key',
+          'owner',
+        ],
+        [
+          'credits: unknown payment method',
+          'POST',
+          () => `/v1/accounts/${a.id}/extra-usage/credits`,
+          () => ({ amount_micros: 20_000_000, payment_method_id: 'pm_nope' }),
+          'payment_method_id',
+          'owner',
+          { 'idempotency-key': 'k-pm' },
+        ],
+        [
+          'extra-usage: negative limit',
+          'PATCH',
+          () => `/v1/accounts/${a.id}/extra-usage`,
+          () => ({ monthly_spend_limit_micros: -1 }),
+          'monthly_spend_limit_micros',
+          'owner',
+        ],
+        [
+          'extra-usage: fractional limit',
+          'PATCH',
+          () => `/v1/accounts/${a.id}/extra-usage`,
+          () => ({ monthly_spend_limit_micros: 1.5 }),
+          'monthly_spend_limit_micros',
+          'owner',
+        ],
         ['extra-usage: "yes" for a boolean', 'PATCH', () => `/v1/accounts/${a.id}/extra-usage`, () => ({ enabled: 'yes' }), 'enabled', 'owner'],
-        ['extra-usage: reload amount below the minimum purchase', 'PATCH', () => `/v1/accounts/${a.id}/extra-usage`, () => ({ auto_reload: { amount_micros: 1_000_000 } }), 'auto_reload.amount_micros', 'owner'],
-        ['extra-usage: reload on without amount and threshold', 'PATCH', () => `/v1/accounts/${a.id}/extra-usage`, () => ({ auto_reload: { enabled: true } }), 'auto_reload', 'owner'],
-        ['extra-usage: unknown nested field', 'PATCH', () => `/v1/accounts/${a.id}/extra-usage`, () => ({ auto_reload: { when: 'low' } }), 'auto_reload.when', 'owner'],
-        ['accounts: unknown plan', 'POST', () => '/v1/accounts', () => ({ name: 'X', plan: 'platinum', owner_email: email('x'), owner_password: PASSWORD }), 'plan', 'operator'],
-        ['accounts: not an email', 'POST', () => '/v1/accounts', () => ({ name: 'X', plan: 'pro', owner_email: 'not-an-email', owner_password: PASSWORD }), 'owner_email', 'operator'],
-        ['accounts: missing name', 'POST', () => '/v1/accounts', () => ({ plan: 'pro', owner_email: email('x'), owner_password: PASSWORD }), 'name', 'operator'],
-        ['accounts: zero seats', 'POST', () => '/v1/accounts', () => ({ name: 'X', plan: 'team', owner_email: email('x'), owner_password: PASSWORD, seats: 0 }), 'seats', 'operator'],
-        ['accounts: short password', 'POST', () => '/v1/accounts', () => ({ name: 'X', plan: 'pro', owner_email: email('x'), owner_password: 'short' }), 'owner_password', 'operator'],
+        [
+          'extra-usage: reload amount below the minimum purchase',
+          'PATCH',
+          () => `/v1/accounts/${a.id}/extra-usage`,
+          () => ({ auto_reload: { amount_micros: 1_000_000 } }),
+          'auto_reload.amount_micros',
+          'owner',
+        ],
+        [
+          'extra-usage: reload on without amount and threshold',
+          'PATCH',
+          () => `/v1/accounts/${a.id}/extra-usage`,
+          () => ({ auto_reload: { enabled: true } }),
+          'auto_reload',
+          'owner',
+        ],
+        [
+          'extra-usage: unknown nested field',
+          'PATCH',
+          () => `/v1/accounts/${a.id}/extra-usage`,
+          () => ({ auto_reload: { when: 'low' } }),
+          'auto_reload.when',
+          'owner',
+        ],
+        [
+          'accounts: unknown plan',
+          'POST',
+          () => '/v1/accounts',
+          () => ({ name: 'X', plan: 'platinum', owner_email: email('x'), owner_password: PASSWORD }),
+          'plan',
+          'operator',
+        ],
+        [
+          'accounts: not an email',
+          'POST',
+          () => '/v1/accounts',
+          () => ({ name: 'X', plan: 'pro', owner_email: 'not-an-email', owner_password: PASSWORD }),
+          'owner_email',
+          'operator',
+        ],
+        [
+          'accounts: missing name',
+          'POST',
+          () => '/v1/accounts',
+          () => ({ plan: 'pro', owner_email: email('x'), owner_password: PASSWORD }),
+          'name',
+          'operator',
+        ],
+        [
+          'accounts: zero seats',
+          'POST',
+          () => '/v1/accounts',
+          () => ({ name: 'X', plan: 'team', owner_email: email('x'), owner_password: PASSWORD, seats: 0 }),
+          'seats',
+          'operator',
+        ],
+        [
+          'accounts: short password',
+          'POST',
+          () => '/v1/accounts',
+          () => ({ name: 'X', plan: 'pro', owner_email: email('x'), owner_password: 'short' }),
+          'owner_password',
+          'operator',
+        ],
         ['subscription: missing plan', 'PUT', () => `/v1/accounts/${a.id}/subscription`, () => ({ seats: 2 }), 'plan', 'owner'],
         ['subscription: seats on a one-seat plan', 'PUT', () => `/v1/accounts/${a.id}/subscription`, () => ({ plan: 'pro', seats: 2 }), 'seats', 'owner'],
         ['members: unknown role', 'POST', () => `/v1/accounts/${a.id}/members`, () => ({ email: email('m'), role: 'admin' }), 'role', 'owner'],
         ['payment-methods: unknown provider token', 'POST', () => `/v1/accounts/${a.id}/payment-methods`, () => ({ token: 'tok_unknown' }), 'token', 'owner'],
-        ['payment-methods: a card number', 'POST', () => `/v1/accounts/${a.id}/payment-methods`, () => ({ token: 'tok_visa', number: '4242424242424242' }), 'number', 'owner'],
+        [
+          'payment-methods: a card number',
+          'POST',
+          () => `/v1/accounts/${a.id}/payment-methods`,
+          () => ({ token: 'tok_visa', number: '4242424242424242' }),
+          'number',
+          'owner',
+        ],
         ['grants: zero', 'POST', () => `/v1/accounts/${a.id}/grants`, () => ({ amount_micros: 0 }), 'amount_micros', 'operator'],
-        ['grants: expiring in the past', 'POST', () => `/v1/accounts/${a.id}/grants`, () => ({ amount_micros: 1_000_000, expires_at: '2020-01-01T00:00:00Z' }), 'expires_at', 'operator'],
+        [
+          'grants: expiring in the past',
+          'POST',
+          () => `/v1/accounts/${a.id}/grants`,
+          () => ({ amount_micros: 1_000_000, expires_at: '2020-01-01T00:00:00Z' }),
+          'expires_at',
+          'operator',
+        ],
         ['sessions: missing password', 'POST', () => '/v1/sessions', () => ({ email: a.owner.email }), 'password', 'none'],
         ['sessions: email as a number', 'POST', () => '/v1/sessions', () => ({ email: 5, password: PASSWORD }), 'email', 'none'],
         ['tokens: ttl_days above a year', 'POST', () => '/v1/tokens', () => ({ ttl_days: 366 }), 'ttl_days', 'owner'],
@@ -538,8 +836,24 @@ for (const engine of databaseEngines()) {
         });
       }
 
+      it("an amount past its bound is said in dollars too: the schema's bound and the validator's", async () => {
+        const schema = await call('PATCH', `/v1/accounts/${a.id}/extra-usage`, {
+          token: a.owner.token,
+          body: { monthly_spend_limit_micros: 2_000_000_000_000 },
+        });
+        const e = assertError(schema, 400, 'invalid_request', { field: 'monthly_spend_limit_micros' });
+        assert.match(e.message, /must be <= 1000000000000 \(\$1,000,000\.00\)/);
+        const refund = await call('POST', `/v1/accounts/${a.id}/refunds`, { token: a.owner.token, body: { amount_micros: 0 } });
+        const r = assertError(refund, 400, 'invalid_request', { field: 'amount_micros' });
+        assert.match(r.message, /must be >= 1 \(\$0\.000001\)/);
+      });
+
       it('a non-JSON content type → 415 (form) or 400 (text), JSON-only', async () => {
-        const form = await call('POST', '/v1/authorizations', { token: api.service, payload: `account_id=${a.id}&input_tokens=5`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        const form = await call('POST', '/v1/authorizations', {
+          token: api.service,
+          payload: `account_id=${a.id}&input_tokens=5`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
         assertError(form, 415, 'invalid_request', { field: 'content-type' });
         const text = await call('POST', '/v1/authorizations', { token: api.service, payload: 'hello', headers: { 'content-type': 'text/plain' } });
         assert.ok([400, 415].includes(text.status), text.text);
@@ -547,10 +861,20 @@ for (const engine of databaseEngines()) {
       });
 
       it('malformed JSON → 400 naming the body; an oversized body → 413', async () => {
-        assertError(await call('POST', '/v1/authorizations', { token: api.service, payload: '{"account_id":', headers: { 'content-type': 'application/json' } }), 400, 'invalid_request', { field: 'body' });
+        assertError(
+          await call('POST', '/v1/authorizations', { token: api.service, payload: '{"account_id":', headers: { 'content-type': 'application/json' } }),
+          400,
+          'invalid_request',
+          { field: 'body' },
+        );
         assertError(await call('POST', '/v1/authorizations', { token: api.service }), 400, 'invalid_request', { field: 'body' });
         const huge = JSON.stringify({ events: [{ id: 'x'.repeat(1_100_000) }] });
-        assertError(await call('POST', '/v1/usage-events', { token: api.service, payload: huge, headers: { 'content-type': 'application/json' } }), 413, 'invalid_request', { field: 'body' });
+        assertError(
+          await call('POST', '/v1/usage-events', { token: api.service, payload: huge, headers: { 'content-type': 'application/json' } }),
+          413,
+          'invalid_request',
+          { field: 'body' },
+        );
       });
 
       it('none of the refused requests reached the ledger', async () => {
@@ -563,7 +887,10 @@ for (const engine of databaseEngines()) {
           auto_reload: { enabled: false, amount_micros: null, threshold_micros: null, last_event: null },
         });
         const tx = await call('GET', `/v1/accounts/${a.id}/transactions`, { token: api.operator });
-        assert.deepEqual(tx.body.data.map((t: { kind: string }) => t.kind), ['purchase']);
+        assert.deepEqual(
+          tx.body.data.map((t: { kind: string }) => t.kind),
+          ['purchase'],
+        );
         const records = await call('GET', `/v1/accounts/${a.id}/usage-records`, { token: api.operator });
         assert.deepEqual(records.body.data, []);
         const held = await call('GET', `/v1/authorizations/${held_id}`, { token: api.operator });
@@ -600,7 +927,22 @@ for (const engine of databaseEngines()) {
         ['GET', '/v1/authorizations/auth_x'],
         ['POST', '/v1/authorizations/auth_x/settle', { input_tokens: 1, output_tokens: 1 }],
         ['POST', '/v1/authorizations/auth_x/release'],
-        ['POST', '/v1/usage-events', { events: [{ id: 'e', account_id: 'acct_x', app: 'web', model: 'claude-haiku-4-5', usage: { input_tokens: 1, output_tokens: 1 }, timestamp: '2026-11-02T08:00:00Z' }] }],
+        [
+          'POST',
+          '/v1/usage-events',
+          {
+            events: [
+              {
+                id: 'e',
+                account_id: 'acct_x',
+                app: 'web',
+                model: 'claude-haiku-4-5',
+                usage: { input_tokens: 1, output_tokens: 1 },
+                timestamp: '2026-11-02T08:00:00Z',
+              },
+            ],
+          },
+        ],
         ['GET', '/v1/catalog'],
         ['PUT', '/v1/catalog', { plans: [], models: [], prices: [], apps: [] }],
         ['GET', '/v1/audit'],
@@ -649,19 +991,36 @@ for (const engine of databaseEngines()) {
         const a = await api.account({ plan: 'free', card: 'tok_visa' });
         const e = assertError(await authorize(a.id), 402, 'plan_required', { plan: 'free' });
         assert.match(e.message, /Upgrade/);
-        const buy = assertError(await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros: 5_000_000 }, headers: { 'idempotency-key': 'free-1' } }), 402, 'plan_required', { plan: 'free' });
+        const buy = assertError(
+          await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, {
+            token: a.owner.token,
+            body: { amount_micros: 5_000_000 },
+            headers: { 'idempotency-key': 'free-1' },
+          }),
+          402,
+          'plan_required',
+          { plan: 'free' },
+        );
         assert.match(buy.message, /upgrade the plan/);
       });
 
       it('extra_usage_required: a third-party app while extra usage is off, even with allowance left', async () => {
         const a = await api.account({ credits_micros: 20_000_000 });
-        const e = assertError(await authorize(a.id), 402, 'extra_usage_required', { app: 'claude-code', extra_usage_enabled: false, balance_micros: 20_000_000 });
+        const e = assertError(await authorize(a.id), 402, 'extra_usage_required', {
+          app: 'claude-code',
+          extra_usage_enabled: false,
+          balance_micros: 20_000_000,
+        });
         assert.match(e.message, /Turn on extra usage/);
       });
 
       it('allowance_exhausted: a first-party request the allowance cannot cover, with resets_at', async () => {
         const a = await api.account();
-        const e = assertError(await authorize(a.id, { app: 'web', max_output_tokens: 600_000 }), 402, 'allowance_exhausted', { allowance_tokens_required: 601_000, allowance_tokens_left: 500_000, extra_usage_enabled: false });
+        const e = assertError(await authorize(a.id, { app: 'web', max_output_tokens: 600_000 }), 402, 'allowance_exhausted', {
+          allowance_tokens_required: 601_000,
+          allowance_tokens_left: 500_000,
+          extra_usage_enabled: false,
+        });
         assert.match(e.resets_at, ISO);
         assert.match(e.message, /Turn on extra usage/);
       });
@@ -669,7 +1028,12 @@ for (const engine of databaseEngines()) {
       it('insufficient_balance: the hold is more than the available balance; the message says add credits', async () => {
         const a = await api.account({ credits_micros: 5_000_000, extra_usage: true });
         // opus 1,000 in + 200,000 max out = 5,000 + 5,000,000 = 5,005,000 > $5.
-        const e = assertError(await authorize(a.id, { max_output_tokens: 200_000 }), 402, 'insufficient_balance', { balance_micros: 5_000_000, held_micros: 0, available_micros: 5_000_000, required_micros: 5_005_000 });
+        const e = assertError(await authorize(a.id, { max_output_tokens: 200_000 }), 402, 'insufficient_balance', {
+          balance_micros: 5_000_000,
+          held_micros: 0,
+          available_micros: 5_000_000,
+          required_micros: 5_005_000,
+        });
         assert.match(e.message, /Add credits/);
       });
 
@@ -685,16 +1049,31 @@ for (const engine of databaseEngines()) {
 
       it('daily_cap_reached: $1,500 then $600 on one UTC day (example 12), with resets_at', async () => {
         const a = await api.account({ card: 'tok_visa' });
-        const buy = (amount_micros: number, key: string) => call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros }, headers: { 'idempotency-key': key } });
+        const buy = (amount_micros: number, key: string) =>
+          call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros }, headers: { 'idempotency-key': key } });
         assert.equal((await buy(1_500_000_000, 'cap-1')).status, 201);
-        const e = assertError(await buy(600_000_000, 'cap-2'), 402, 'daily_cap_reached', { redeemed_today_micros: 1_500_000_000, daily_cap_micros: 2_000_000_000, requested_micros: 600_000_000, resets_at: '2026-11-03T00:00:00.000Z' });
+        const e = assertError(await buy(600_000_000, 'cap-2'), 402, 'daily_cap_reached', {
+          redeemed_today_micros: 1_500_000_000,
+          daily_cap_micros: 2_000_000_000,
+          requested_micros: 600_000_000,
+          resets_at: '2026-11-03T00:00:00.000Z',
+        });
         assert.match(e.message, /Add at most \$500/);
       });
 
       it('card_declined: tok_chargeDeclined attaches but the charge fails; nothing is credited', async () => {
         const a = await api.account();
         assert.equal((await call('POST', `/v1/accounts/${a.id}/payment-methods`, { token: a.owner.token, body: { token: 'tok_chargeDeclined' } })).status, 201);
-        const e = assertError(await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros: 20_000_000 }, headers: { 'idempotency-key': 'declined-1' } }), 402, 'card_declined', { amount_micros: 20_000_000 });
+        const e = assertError(
+          await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, {
+            token: a.owner.token,
+            body: { amount_micros: 20_000_000 },
+            headers: { 'idempotency-key': 'declined-1' },
+          }),
+          402,
+          'card_declined',
+          { amount_micros: 20_000_000 },
+        );
         assert.match(e.message, /Use another card/);
         const eu = await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: a.owner.token });
         assert.equal(eu.body.balance_micros, 0);
@@ -706,7 +1085,15 @@ for (const engine of databaseEngines()) {
           ['tok_expiredCard', 'expired_card'],
         ] as const) {
           const a = await api.account({ card: token });
-          assertError(await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros: 5_000_000 }, headers: { 'idempotency-key': `k-${token}` } }), 402, type);
+          assertError(
+            await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, {
+              token: a.owner.token,
+              body: { amount_micros: 5_000_000 },
+              headers: { 'idempotency-key': `k-${token}` },
+            }),
+            402,
+            type,
+          );
         }
       });
 
@@ -720,20 +1107,43 @@ for (const engine of databaseEngines()) {
       it('a member may read but not change money settings; the error names the role needed', async () => {
         const a = await api.account({ team: true });
         assert.equal((await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: a.member!.token })).status, 200);
-        assertError(await call('PATCH', `/v1/accounts/${a.id}/extra-usage`, { token: a.member!.token, body: { enabled: true } }), 403, 'forbidden', { role: 'member', required_role: 'billing' });
-        assertError(await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.member!.token, body: { amount_micros: 5_000_000 }, headers: { 'idempotency-key': 'm-1' } }), 403, 'forbidden', { role: 'member', required_role: 'billing' });
+        assertError(await call('PATCH', `/v1/accounts/${a.id}/extra-usage`, { token: a.member!.token, body: { enabled: true } }), 403, 'forbidden', {
+          role: 'member',
+          required_role: 'billing',
+        });
+        assertError(
+          await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, {
+            token: a.member!.token,
+            body: { amount_micros: 5_000_000 },
+            headers: { 'idempotency-key': 'm-1' },
+          }),
+          403,
+          'forbidden',
+          { role: 'member', required_role: 'billing' },
+        );
       });
 
       it('billing changes money settings but not the subscription or members (owner)', async () => {
         const a = await api.account({ team: true });
-        assertError(await call('PUT', `/v1/accounts/${a.id}/subscription`, { token: a.billing!.token, body: { plan: 'max' } }), 403, 'forbidden', { role: 'billing', required_role: 'owner' });
-        assertError(await call('POST', `/v1/accounts/${a.id}/members`, { token: a.billing!.token, body: { email: email('m'), role: 'member' } }), 403, 'forbidden');
+        assertError(await call('PUT', `/v1/accounts/${a.id}/subscription`, { token: a.billing!.token, body: { plan: 'max' } }), 403, 'forbidden', {
+          role: 'billing',
+          required_role: 'owner',
+        });
+        assertError(
+          await call('POST', `/v1/accounts/${a.id}/members`, { token: a.billing!.token, body: { email: email('m'), role: 'member' } }),
+          403,
+          'forbidden',
+        );
       });
 
       it('a service token makes metering calls only', async () => {
         const a = await api.account();
         assertError(await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: api.service }), 403, 'forbidden');
-        assertError(await call('POST', '/v1/accounts', { token: api.service, body: { name: 'X', plan: 'pro', owner_email: email('x'), owner_password: PASSWORD } }), 403, 'forbidden');
+        assertError(
+          await call('POST', '/v1/accounts', { token: api.service, body: { name: 'X', plan: 'pro', owner_email: email('x'), owner_password: PASSWORD } }),
+          403,
+          'forbidden',
+        );
       });
 
       it('users make no metering calls and no operator calls; the operator has no personal tokens', async () => {
@@ -747,7 +1157,12 @@ for (const engine of databaseEngines()) {
 
       it('a cookie-authenticated change from another origin (site, scheme or port) → 403; from our own scheme, host and port it passes', async () => {
         const a = await api.account();
-        const patch = (origin: string) => call('PATCH', `/v1/accounts/${a.id}/extra-usage`, { cookies: { tb_session: a.owner.token }, body: { enabled: false }, headers: { origin, host: 'tokenbank.test' } });
+        const patch = (origin: string) =>
+          call('PATCH', `/v1/accounts/${a.id}/extra-usage`, {
+            cookies: { tb_session: a.owner.token },
+            body: { enabled: false },
+            headers: { origin, host: 'tokenbank.test' },
+          });
         assertError(await patch('https://evil.example'), 403, 'forbidden');
         assertError(await patch('null'), 403, 'forbidden');
         assertError(await patch('https://tokenbank.test'), 403, 'forbidden');
@@ -794,7 +1209,9 @@ for (const engine of databaseEngines()) {
         const a = await api.account({ credits_micros: 20_000_000, extra_usage: true });
         const first = await authorize(a.id, {}, { 'idempotency-key': 'same-key' });
         assert.equal(first.status, 201);
-        const e = assertError(await authorize(a.id, { input_tokens: 1001 }, { 'idempotency-key': 'same-key' }), 409, 'idempotency_conflict', { authorization_id: first.body.id });
+        const e = assertError(await authorize(a.id, { input_tokens: 1001 }, { 'idempotency-key': 'same-key' }), 409, 'idempotency_conflict', {
+          authorization_id: first.body.id,
+        });
         assert.match(e.message, /Use a new key/);
         const eu = await call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: api.operator });
         assert.equal(eu.body.held_micros, OPUS_HOLD_MICROS, 'one hold');
@@ -802,7 +1219,12 @@ for (const engine of databaseEngines()) {
 
       it('credits: the same Idempotency-Key with a different amount → 409, nothing charged', async () => {
         const a = await api.account({ card: 'tok_visa' });
-        const buy = (amount_micros: number) => call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros }, headers: { 'idempotency-key': 'buy-once' } });
+        const buy = (amount_micros: number) =>
+          call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, {
+            token: a.owner.token,
+            body: { amount_micros },
+            headers: { 'idempotency-key': 'buy-once' },
+          });
         const first = await buy(10_000_000);
         assert.equal(first.status, 201);
         assertError(await buy(20_000_000), 409, 'idempotency_conflict', { purchase_id: first.body.transaction_id });
@@ -813,7 +1235,10 @@ for (const engine of databaseEngines()) {
         const a = await api.account({ credits_micros: 20_000_000, extra_usage: true });
         const held = await authorize(a.id);
         assert.equal((await settle(held.body.id)).status, 200);
-        assertError(await settle(held.body.id, { input_tokens: 1000, output_tokens: 1 }), 409, 'idempotency_conflict', { authorization_id: held.body.id, charged_micros: OPUS_HOLD_MICROS });
+        assertError(await settle(held.body.id, { input_tokens: 1000, output_tokens: 1 }), 409, 'idempotency_conflict', {
+          authorization_id: held.body.id,
+          charged_micros: OPUS_HOLD_MICROS,
+        });
       });
 
       it('settle after release and release after settle → 409 conflict with the status', async () => {
@@ -829,13 +1254,18 @@ for (const engine of databaseEngines()) {
 
       it('members: a Team account with every seat taken → 409 conflict', async () => {
         const a = await api.account({ plan: 'team', seats: 1 });
-        const e = assertError(await call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: email('m'), role: 'member' } }), 409, 'conflict', { seats: 1, members: 1 });
+        const e = assertError(
+          await call('POST', `/v1/accounts/${a.id}/members`, { token: a.owner.token, body: { email: email('m'), role: 'member' } }),
+          409,
+          'conflict',
+          { seats: 1, members: 1 },
+        );
         assert.match(e.message, /Add seats/);
       });
     });
 
     describe('429', () => {
-      it('past the plan\'s requests per minute → 429 rate_limited with Retry-After', async () => {
+      it("past the plan's requests per minute → 429 rate_limited with Retry-After", async () => {
         const a = await api.account({ plan: 'tiny', credits_micros: 20_000_000, extra_usage: true });
         for (let i = 0; i < TINY_PLAN.requests_per_minute; i += 1) assert.equal((await authorize(a.id)).status, 201);
         const r = await authorize(a.id);

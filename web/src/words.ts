@@ -47,7 +47,7 @@ export const REMEDY_WORDS: Record<string, string> = {
   spend_limit_reached: 'Raise your monthly spend limit, or wait for the next cycle.',
   daily_cap_reached: 'The daily purchase cap is reached: try again tomorrow (UTC).',
   invalid_request: 'Check the highlighted value and try again.',
-  forbidden: 'Only an owner or a billing member of this account can do that.',
+  forbidden: 'Your role here does not allow that: ask an owner or admin (billing for money settings).',
   unauthenticated: 'Sign in again.',
   rate_limited: 'Too many requests: wait a moment and try again.',
   conflict: 'Reload the page to see the current state, then try again.',
