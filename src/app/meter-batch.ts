@@ -432,8 +432,10 @@ export class BatchState {
     return { ok: true, kind: 'usage', record, duplicate: false };
   }
 
+  /** After its charge was applied: the wallet's spend counter says which cycle the charge counted in. */
   private usageRecord(account_id: string, r: UsageFacts, id = this.ids.next('use')): UsageRecord {
-    return usageRecordOf(id, account_id, this.now_ms, r);
+    const counted_in_ms = r.charge.extra_usage_micros > 0 ? this.accounts.get(account_id)!.wallet.spent_cycle_start_ms : null;
+    return usageRecordOf(id, account_id, this.now_ms, r, counted_in_ms);
   }
 
   /** Whose allowance a request uses (the seat and its windows) and under which plan. */

@@ -23,7 +23,7 @@ export type UsageFacts = {
   api_key_id?: string | null;
 };
 
-export function usageRecordOf(id: string, account_id: string, recorded_at_ms: number, r: UsageFacts): UsageRecord {
+export function usageRecordOf(id: string, account_id: string, recorded_at_ms: number, r: UsageFacts, spend_cycle_start_ms: number | null): UsageRecord {
   return {
     id,
     account_id,
@@ -44,6 +44,7 @@ export function usageRecordOf(id: string, account_id: string, recorded_at_ms: nu
     recorded_at_ms,
     beyond_hold: r.beyond_hold,
     late: r.late,
+    spend_cycle_start_ms,
     actor: r.by?.actor ?? null,
     request_id: r.by?.request_id ?? null,
     ...(r.api_key_id ? { api_key_id: r.api_key_id } : {}),

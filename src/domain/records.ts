@@ -107,6 +107,11 @@ export interface UsageRecord {
   beyond_hold: boolean;
   /** A settlement that arrived after its hold had expired. */
   late: boolean;
+  /**
+   * The start of the spend-limit cycle its extra usage was counted in (the wallet's counter after
+   * the charge); null when it charged no extra usage. Written, not read back: the audit sums by it.
+   */
+  spend_cycle_start_ms?: number | null;
   /** Who charged it (a service token, a user, the operator) and the server's request id (SPEC §1.11). */
   actor: string | null;
   request_id: string | null;

@@ -37,7 +37,8 @@ export function auditSums(db: Db): Promise<AuditSums> {
            ON lh.account_id = w.account_id
          LEFT JOIN (SELECT account_id, SUM(remaining_micros) AS remaining FROM grants GROUP BY account_id) g ON g.account_id = w.account_id
          LEFT JOIN (SELECT r.account_id, SUM(r.extra_usage_micros) AS spent FROM usage_records r JOIN wallets w2 ON w2.account_id = r.account_id
-                     WHERE r.recorded_at >= w2.spent_cycle_start GROUP BY r.account_id) u ON u.account_id = w.account_id
+                     WHERE r.spend_cycle_start = w2.spent_cycle_start OR (r.spend_cycle_start IS NULL AND r.recorded_at >= w2.spent_cycle_start)
+                     GROUP BY r.account_id) u ON u.account_id = w.account_id
          LEFT JOIN (SELECT account_id, SUM(extra_usage_micros) AS charged FROM usage_records GROUP BY account_id) ut ON ut.account_id = w.account_id`,
     );
     const grants = await sql.query<GrantSums>(

@@ -184,10 +184,11 @@ export const usageRecordsInsert: Part<UsageRecord> = (params, rows) => {
     ['text', (r) => r.request_id],
     ['bigint', (r) => r.usage.cache_creation_1h_input_tokens ?? 0],
     ['text', (r) => r.api_key_id ?? null],
+    ['timestamptz', (r) => (r.spend_cycle_start_ms == null ? null : iso(r.spend_cycle_start_ms))],
   ]);
   return `INSERT INTO usage_records (id, account_id, authorization_id, event_id, event_hash, user_id, app_id, model_id, price_id, source, reason,
           input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, allowance_tokens, cost_micros, extra_usage_micros,
-          occurred_at, recorded_at, beyond_hold, late, actor, request_id, cache_creation_1h_input_tokens, api_key_id)
+          occurred_at, recorded_at, beyond_hold, late, actor, request_id, cache_creation_1h_input_tokens, api_key_id, spend_cycle_start)
        SELECT * FROM unnest(${a.join(', ')})`;
 };
 

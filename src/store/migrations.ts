@@ -536,6 +536,17 @@ INSERT INTO api_tiers (tier, purchased_micros_min, requests_per_minute, input_to
   (4, 400000000, 4000, 2000000, 400000);
 `,
   },
+  {
+    id: 12,
+    name: 'usage records name the spend cycle they counted in',
+    sql: `
+-- The audit compared a cycle's spend counter with the usage recorded at or after the cycle's
+-- start: usage recorded in the very millisecond a lapsed plan was renewed (a new cycle starting
+-- at that instant) counted in the old cycle but was summed into the new one, a false finding.
+-- Each record now names the cycle its extra usage was counted in; older rows keep the time rule.
+ALTER TABLE usage_records ADD COLUMN spend_cycle_start timestamptz;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7270001;

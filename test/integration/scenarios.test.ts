@@ -17,7 +17,19 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /** A Pro-priced plan with tiny windows, so a test can fill one with a handful of tokens. */
-const TINY: Plan = { id: 'tiny', name: 'Tiny', price_micros: 20_000_000, per_seat: false, extra_usage_allowed: true, windows: [{ kind: 'rolling_5h', limit_tokens: 100 }, { kind: 'weekly', limit_tokens: 1000 }], requests_per_minute: 1000, tokens_per_minute: 10_000_000 };
+const TINY: Plan = {
+  id: 'tiny',
+  name: 'Tiny',
+  price_micros: 20_000_000,
+  per_seat: false,
+  extra_usage_allowed: true,
+  windows: [
+    { kind: 'rolling_5h', limit_tokens: 100 },
+    { kind: 'weekly', limit_tokens: 1000 },
+  ],
+  requests_per_minute: 1000,
+  tokens_per_minute: 10_000_000,
+};
 /** Its per-seat sibling for the team rules. */
 const TINY_TEAM: Plan = { ...TINY, id: 'tiny_team', name: 'Tiny Team', per_seat: true, windows: [{ kind: 'rolling_5h', limit_tokens: 100 }] };
 
@@ -52,7 +64,8 @@ for (const engine of databaseEngines()) {
     const at = () => new Date(h.clock.ms).toISOString();
     const extra = (account_id: string) => h.tb.getExtraUsage(account_id);
     const outbox = async (account_id: string) => (await h.tb.store.listOutbox({ account_id, limit: 100 })).reverse();
-    const windowsOf = async (account_id: string, user_id: string | null = null) => Object.fromEntries((await h.tb.getAccountView(account_id, user_id)).windows.map((w) => [w.kind, w.used]));
+    const windowsOf = async (account_id: string, user_id: string | null = null) =>
+      Object.fromEntries((await h.tb.getAccountView(account_id, user_id)).windows.map((w) => [w.kind, w.used]));
 
     /** Usage without a hold (POST /v1/usage-events): one event, which must be accepted. */
     async function event(account_id: string, body: { app: string; model: string; usage: Record<string, number>; user_id?: string; id?: string }) {
@@ -68,7 +81,12 @@ for (const engine of databaseEngines()) {
     }
     /** Uses `tokens` of a first-party allowance (web, haiku input tokens). */
     async function useAllowance(account_id: string, tokens: number, user_id?: string) {
-      const record = await event(account_id, { app: 'web', model: 'claude-haiku-4-5', usage: { input_tokens: tokens, output_tokens: 0 }, ...(user_id ? { user_id } : {}) });
+      const record = await event(account_id, {
+        app: 'web',
+        model: 'claude-haiku-4-5',
+        usage: { input_tokens: tokens, output_tokens: 0 },
+        ...(user_id ? { user_id } : {}),
+      });
       assert.equal(record.source, 'allowance');
     }
 
@@ -78,7 +96,10 @@ for (const engine of databaseEngines()) {
       it('a first-party request inside the allowance is paid by it, counted in every window, and costs no credits', async () => {
         const account = await makeAccount(h, { plan: 'tiny', credits_micros: $(10), extra_usage: true });
         const auth = await h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 20, max_output_tokens: 10 });
-        assert.deepEqual([auth.funding.source, auth.funding.reason, auth.funding.allowance_tokens, auth.funding.held_micros], ['allowance', 'first_party_allowance', 30, 0]);
+        assert.deepEqual(
+          [auth.funding.source, auth.funding.reason, auth.funding.allowance_tokens, auth.funding.held_micros],
+          ['allowance', 'first_party_allowance', 30, 0],
+        );
         assert.deepEqual(await windowsOf(account.id), { rolling_5h: 30, weekly: 30 }, 'the hold counts against both windows');
         const settled = await h.tb.settle(auth.id, { input_tokens: 20, output_tokens: 4, cache_read_input_tokens: 500 });
         assert.equal(settled.settled_allowance_tokens, 24, 'cache reads count 0 allowance tokens');
@@ -136,8 +157,16 @@ for (const engine of databaseEngines()) {
       });
 
       it('team plans: the allowance is per seat, extra usage is pooled on the account', async () => {
-        const { account, owner } = await h.tb.createAccount({ name: 'Team', plan: 'tiny_team', seats: 2, owner_email: `team-owner-${engine.name}@example.com`, owner_password: 'correct horse' }, OPERATOR);
-        const member = { id: h.tb.deps.ids.next('user'), email: `team-member-${engine.name}@example.com`, password_hash: 'not used here', created_at_ms: h.clock.now_ms() };
+        const { account, owner } = await h.tb.createAccount(
+          { name: 'Team', plan: 'tiny_team', seats: 2, owner_email: `team-owner-${engine.name}@example.com`, owner_password: 'correct horse' },
+          OPERATOR,
+        );
+        const member = {
+          id: h.tb.deps.ids.next('user'),
+          email: `team-member-${engine.name}@example.com`,
+          password_hash: 'not used here',
+          created_at_ms: h.clock.now_ms(),
+        };
         await h.tb.store.transaction((tx) => tx.insertUser(member));
         const invitation = await h.tb.inviteMember(account.id, { email: member.email, role: 'member' }, OPERATOR);
         await h.tb.acceptInvitation(invitation.id, { user_id: member.id, email: member.email }, OPERATOR);
@@ -145,14 +174,31 @@ for (const engine of databaseEngines()) {
         await h.tb.purchaseCredits(account.id, { amount_micros: $(10) }, 'team-credits', OPERATOR);
         await h.tb.updateExtraUsage(account.id, { enabled: true }, OPERATOR);
 
-        await refused(h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }), 'invalid_request');
+        await refused(
+          h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }),
+          'invalid_request',
+        );
         await useAllowance(account.id, 100, owner.id);
         assert.deepEqual(await windowsOf(account.id, owner.id), { rolling_5h: 100 });
         assert.deepEqual(await windowsOf(account.id, member.id), { rolling_5h: 0 }, "the owner's use leaves the member's seat untouched");
 
-        const member_auth = await h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 7, max_output_tokens: 3, user_id: member.id });
+        const member_auth = await h.tb.authorize({
+          account_id: account.id,
+          app: 'web',
+          model: 'claude-haiku-4-5',
+          input_tokens: 7,
+          max_output_tokens: 3,
+          user_id: member.id,
+        });
         assert.equal(member_auth.funding.source, 'allowance');
-        const owner_auth = await h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 7, max_output_tokens: 3, user_id: owner.id });
+        const owner_auth = await h.tb.authorize({
+          account_id: account.id,
+          app: 'web',
+          model: 'claude-haiku-4-5',
+          input_tokens: 7,
+          max_output_tokens: 3,
+          user_id: owner.id,
+        });
         assert.equal(owner_auth.funding.source, 'extra_usage', 'the full seat overflows into the pooled balance');
         await h.tb.settle(owner_auth.id, { input_tokens: 7, output_tokens: 3 });
         await h.tb.settle(member_auth.id, { input_tokens: 7, output_tokens: 3 });
@@ -160,13 +206,23 @@ for (const engine of databaseEngines()) {
         await assertAuditClean(h);
       });
 
-      it(
-        'team plans: a user_id that is not a member of the account gets no seat of its own',
-        async () => {
-          const { account } = await h.tb.createAccount({ name: 'Team 2', plan: 'tiny_team', seats: 1, owner_email: `team2-owner-${engine.name}@example.com`, owner_password: 'correct horse' }, OPERATOR);
-          await refused(h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 50, max_output_tokens: 50, user_id: 'user_not_a_member' }), 'invalid_request');
-        },
-      );
+      it('team plans: a user_id that is not a member of the account gets no seat of its own', async () => {
+        const { account } = await h.tb.createAccount(
+          { name: 'Team 2', plan: 'tiny_team', seats: 1, owner_email: `team2-owner-${engine.name}@example.com`, owner_password: 'correct horse' },
+          OPERATOR,
+        );
+        await refused(
+          h.tb.authorize({
+            account_id: account.id,
+            app: 'web',
+            model: 'claude-haiku-4-5',
+            input_tokens: 50,
+            max_output_tokens: 50,
+            user_id: 'user_not_a_member',
+          }),
+          'invalid_request',
+        );
+      });
     });
 
     // ---- §1.4 apps and who pays ----------------------------------------------------------------
@@ -174,8 +230,20 @@ for (const engine of databaseEngines()) {
     describe('§1.4 apps and who pays', () => {
       it('example 8: a third-party app pays from extra usage although the plan has room — 6,000 charged, allowance untouched', async () => {
         const account = await makeAccount(h, { plan: 'pro', credits_micros: $(10), extra_usage: true });
-        const auth = await h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-sonnet-4-5', input_tokens: 1000, max_output_tokens: 200 });
-        assert.deepEqual(auth.funding, { ...auth.funding, source: 'extra_usage', reason: 'third_party_extra_usage_only', allowance_tokens: 0, held_micros: 6000 });
+        const auth = await h.tb.authorize({
+          account_id: account.id,
+          app: 'claude-code',
+          model: 'claude-sonnet-4-5',
+          input_tokens: 1000,
+          max_output_tokens: 200,
+        });
+        assert.deepEqual(auth.funding, {
+          ...auth.funding,
+          source: 'extra_usage',
+          reason: 'third_party_extra_usage_only',
+          allowance_tokens: 0,
+          held_micros: 6000,
+        });
         const settled = await h.tb.settle(auth.id, { input_tokens: 1000, output_tokens: 200 });
         assert.equal(settled.charged_micros, 6000);
         assert.deepEqual(await windowsOf(account.id), { rolling_5h: 0, weekly: 0 }, 'GET account: the windows did not move');
@@ -183,7 +251,11 @@ for (const engine of databaseEngines()) {
         assert.equal(view.balance_micros, $(10) - 6000);
         assert.equal(view.spent_this_cycle_micros, 6000);
         const [record] = await h.tb.store.usageRecords({ account_id: account.id, limit: 1 });
-        assert.deepEqual([record?.source, record?.reason, record?.extra_usage_micros], ['extra_usage', 'third_party_extra_usage_only', 6000], 'the usage record says why it came out of the credits');
+        assert.deepEqual(
+          [record?.source, record?.reason, record?.extra_usage_micros],
+          ['extra_usage', 'third_party_extra_usage_only', 6000],
+          'the usage record says why it came out of the credits',
+        );
         await assertAuditClean(h);
       });
 
@@ -191,7 +263,10 @@ for (const engine of databaseEngines()) {
         const account = await makeAccount(h, { plan: 'tiny', credits_micros: $(10), extra_usage: true });
         await useAllowance(account.id, 97);
         const auth = await h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 7, max_output_tokens: 3 });
-        assert.deepEqual([auth.funding.source, auth.funding.reason, auth.funding.allowance_tokens, auth.funding.held_micros], ['mixed', 'first_party_mixed', 3, 16]);
+        assert.deepEqual(
+          [auth.funding.source, auth.funding.reason, auth.funding.allowance_tokens, auth.funding.held_micros],
+          ['mixed', 'first_party_mixed', 3, 16],
+        );
         assert.equal((await extra(account.id)).held_micros, 16);
         const settled = await h.tb.settle(auth.id, { input_tokens: 7, output_tokens: 3 });
         assert.deepEqual([settled.cost_micros, settled.settled_allowance_tokens, settled.charged_micros], [22, 3, 16]);
@@ -208,7 +283,10 @@ for (const engine of databaseEngines()) {
         const account = await makeAccount(h, { plan: 'tiny', credits_micros: $(10) });
         await useAllowance(account.id, 95);
         const opened = h.clock.ms;
-        const error = await refused(h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 7, max_output_tokens: 3 }), 'allowance_exhausted');
+        const error = await refused(
+          h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 7, max_output_tokens: 3 }),
+          'allowance_exhausted',
+        );
         assert.equal(error.figures.resets_at, new Date(opened + 5 * HOUR_MS).toISOString());
         assert.equal(error.figures.allowance_tokens_left, 5);
         assert.equal((await extra(account.id)).balance_micros, $(10), 'extra usage off: no request draws on it');
@@ -223,8 +301,24 @@ for (const engine of databaseEngines()) {
             plans: [],
             models: [model],
             prices: [
-              { id: `${model.id}-v1`, model_id: model.id, effective_at_ms: Date.UTC(2025, 0, 1), input_micros_per_mtok: 1_000_000, output_micros_per_mtok: 5_000_000, cache_write_micros_per_mtok: 1_250_000, cache_read_micros_per_mtok: 100_000 },
-              { id: `${model.id}-v2`, model_id: model.id, effective_at_ms: change_at, input_micros_per_mtok: 2_000_000, output_micros_per_mtok: 10_000_000, cache_write_micros_per_mtok: 2_500_000, cache_read_micros_per_mtok: 200_000 },
+              {
+                id: `${model.id}-v1`,
+                model_id: model.id,
+                effective_at_ms: Date.UTC(2025, 0, 1),
+                input_micros_per_mtok: 1_000_000,
+                output_micros_per_mtok: 5_000_000,
+                cache_write_micros_per_mtok: 1_250_000,
+                cache_read_micros_per_mtok: 100_000,
+              },
+              {
+                id: `${model.id}-v2`,
+                model_id: model.id,
+                effective_at_ms: change_at,
+                input_micros_per_mtok: 2_000_000,
+                output_micros_per_mtok: 10_000_000,
+                cache_write_micros_per_mtok: 2_500_000,
+                cache_read_micros_per_mtok: 200_000,
+              },
             ],
             apps: [],
           },
@@ -239,7 +333,16 @@ for (const engine of databaseEngines()) {
         assert.equal(after_change.funding.held_micros, 12_000);
         assert.equal((await h.tb.settle(before_change.id, { input_tokens: 1000, output_tokens: 1000 })).charged_micros, 6000);
         assert.equal((await h.tb.settle(after_change.id, { input_tokens: 1000, output_tokens: 1000 })).charged_micros, 12_000);
-        const [old_event] = await h.tb.recordUsageEvents([{ id: 'dated-1', account_id: account.id, app: 'cline', model: model.id, usage: { input_tokens: 1000, output_tokens: 1000 }, timestamp: new Date(change_at - 1).toISOString() }]);
+        const [old_event] = await h.tb.recordUsageEvents([
+          {
+            id: 'dated-1',
+            account_id: account.id,
+            app: 'cline',
+            model: model.id,
+            usage: { input_tokens: 1000, output_tokens: 1000 },
+            timestamp: new Date(change_at - 1).toISOString(),
+          },
+        ]);
         assert.equal(old_event?.ok && old_event.record.extra_usage_micros, 6000, 'an event is priced at the time the usage happened');
         await assertAuditClean(h);
       });
@@ -268,7 +371,10 @@ for (const engine of databaseEngines()) {
         const account = await makeAccount(h, { plan: 'free', card: 'tok_visa' });
         const charges = h.payments.charges.size;
         await refused(h.tb.purchaseCredits(account.id, { amount_micros: $(10) }, 'free-1', OPERATOR), 'plan_required');
-        await refused(h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }), 'plan_required');
+        await refused(
+          h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }),
+          'plan_required',
+        );
         assert.equal(h.payments.charges.size, charges, 'no card charged');
         assert.equal((await extra(account.id)).balance_micros, 0);
         await assertAuditClean(h);
@@ -279,7 +385,11 @@ for (const engine of databaseEngines()) {
         await h.tb.cancelSubscription(account.id, OPERATOR);
         const canceling = await extra(account.id);
         assert.equal(canceling.plan_status, 'canceling');
-        assert.equal((await outbox(account.id)).find((e) => e.type === 'plan.lapsing'), undefined, 'a month ahead: not yet');
+        assert.equal(
+          (await outbox(account.id)).find((e) => e.type === 'plan.lapsing'),
+          undefined,
+          'a month ahead: not yet',
+        );
         h.clock.ms = Date.parse(canceling.cycle_end) - 7 * DAY_MS;
         assert.equal(await h.tb.sendLapseNotices(), 1);
         const warning = (await outbox(account.id)).find((e) => e.type === 'plan.lapsing');
@@ -291,14 +401,39 @@ for (const engine of databaseEngines()) {
         assert.equal(lapsed.balance_micros, $(20), 'never silently forfeited');
         assert.equal(lapsed.purchased_micros, $(20));
         await refused(h.tb.purchaseCredits(account.id, { amount_micros: $(10) }, 'after-lapse', OPERATOR), 'plan_required');
-        await refused(h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }), 'plan_required');
-        await refused(h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }), 'plan_required');
+        await refused(
+          h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }),
+          'plan_required',
+        );
+        await refused(
+          h.tb.authorize({ account_id: account.id, app: 'web', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }),
+          'plan_required',
+        );
         assert.equal((await h.tb.getAccountView(account.id)).plan_status, 'lapsed');
 
         await h.tb.changeSubscription(account.id, { plan: 'pro' }, OPERATOR);
         const renewed = await extra(account.id);
         assert.equal(renewed.plan_status, 'active');
         assert.equal(renewed.balance_micros, $(20), 'renewing unfreezes the same balance');
+        await assertAuditClean(h);
+      });
+
+      it('a charge in the very millisecond a lapsed plan is renewed counts in the cycle it was charged in: the spend counter and the audit agree', async () => {
+        const account = await makeAccount(h, { plan: 'pro', credits_micros: $(20), extra_usage: true });
+        await h.tb.cancelSubscription(account.id, OPERATOR);
+        const cycle_end_ms = Date.parse((await extra(account.id)).cycle_end);
+        const hold = { account_id: account.id, app: 'cursor', model: 'claude-haiku-4-5', input_tokens: 1000, max_output_tokens: 1000 };
+        h.clock.ms = cycle_end_ms - 30 * 60_000;
+        const before_lapse = await h.tb.authorize({ ...hold, ttl_ms: 60 * 60_000 });
+        h.clock.ms = cycle_end_ms + 10 * 60_000; // lapsed, the hold still open
+        assert.equal((await extra(account.id)).plan_status, 'lapsed');
+        const first = await h.tb.settle(before_lapse.id, { input_tokens: 1000, output_tokens: 1000 });
+        assert.ok((first.charged_micros ?? 0) > 0, 'charged to extra usage, counted in the cycle of the old anchor');
+        await h.tb.changeSubscription(account.id, { plan: 'pro' }, OPERATOR); // renewed: a new cycle starts now, this millisecond
+        const renewed = await extra(account.id);
+        assert.equal(renewed.cycle_start, new Date(h.clock.ms).toISOString());
+        const second = await h.tb.settle((await h.tb.authorize(hold)).id, { input_tokens: 1000, output_tokens: 1000 });
+        assert.equal((await extra(account.id)).spent_this_cycle_micros, second.charged_micros, 'the new cycle has only the second charge');
         await assertAuditClean(h);
       });
 
@@ -322,7 +457,10 @@ for (const engine of databaseEngines()) {
         view = await extra(account.id);
         assert.deepEqual([view.purchased_micros, view.promotional_micros, view.balance_micros], [$(5), 0, $(5)]);
         const expired = (await outbox(account.id)).filter((e) => e.type === 'grant.expired');
-        assert.deepEqual(expired.map((e) => [e.payload.grant_id, e.payload.amount_micros]), [[later.id, $(0.5)]]);
+        assert.deepEqual(
+          expired.map((e) => [e.payload.grant_id, e.payload.amount_micros]),
+          [[later.id, $(0.5)]],
+        );
         const transactions = await h.tb.listTransactions(account.id, {});
         assert.ok(transactions.data.some((t) => t.kind === 'grant_expiry' && t.amount_micros === -$(0.5)));
         await assertAuditClean(h);
@@ -399,13 +537,22 @@ for (const engine of databaseEngines()) {
       it('a hold for max_output_tokens that would pass the limit is refused spend_limit_reached, though the balance covers it', async () => {
         const account = await makeAccount(h, { plan: 'pro', credits_micros: $(20), extra_usage: true, limit_micros: $(5) });
         await spend(account.id, $(4.9));
-        const error = await refused(h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 }), 'spend_limit_reached');
+        const error = await refused(
+          h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 }),
+          'spend_limit_reached',
+        );
         assert.deepEqual(
           [error.figures.limit_micros, error.figures.spent_micros, error.figures.held_micros, error.figures.required_micros],
           [$(5), $(4.9), 0, 105_000],
         );
         assert.equal((await extra(account.id)).available_micros, $(15.1), 'the balance would have covered it');
-        const fits = await h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 3800 });
+        const fits = await h.tb.authorize({
+          account_id: account.id,
+          app: 'claude-code',
+          model: 'claude-opus-4-5',
+          input_tokens: 1000,
+          max_output_tokens: 3800,
+        });
         assert.equal(fits.funding.held_micros, 100_000, 'exactly up to the limit is allowed');
         await h.tb.release(fits.id);
         await assertAuditClean(h);
@@ -414,7 +561,9 @@ for (const engine of databaseEngines()) {
       it('example 5: limit $5, balance $20, 300 concurrent holds of 105,000 → exactly 47 held (4,935,000), the rest spend_limit_reached', async () => {
         const account = await makeAccount(h, { plan: 'pro', credits_micros: $(20), extra_usage: true, limit_micros: $(5) });
         const results = await Promise.allSettled(
-          Array.from({ length: 300 }, () => h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 })),
+          Array.from({ length: 300 }, () =>
+            h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-opus-4-5', input_tokens: 1000, max_output_tokens: 4000 }),
+          ),
         );
         const held = results.filter((r) => r.status === 'fulfilled');
         const refusals = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof AppError ? r.reason.type : String(r.reason)] : []));
@@ -433,7 +582,13 @@ for (const engine of databaseEngines()) {
         await spend(account.id, $(1));
         await spend(account.id, $(1)); // an event is never refused, even past the limit
         const events = (await outbox(account.id)).filter((e) => e.type.startsWith('spend_limit.'));
-        assert.deepEqual(events.map((e) => [e.type, e.payload.spent_micros]), [['spend_limit.warning', $(8)], ['spend_limit.reached', $(10)]]);
+        assert.deepEqual(
+          events.map((e) => [e.type, e.payload.spent_micros]),
+          [
+            ['spend_limit.warning', $(8)],
+            ['spend_limit.reached', $(10)],
+          ],
+        );
         await assertAuditClean(h);
       });
     });
@@ -461,7 +616,10 @@ for (const engine of databaseEngines()) {
         assert.equal(view.auto_reload.last_event?.reason, 'limit');
         const skips = (await outbox(account.id)).filter((e) => e.type === 'auto_reload.skipped');
         assert.equal(skips.length, 1, 'a skip is recorded once while nothing changes, not per request');
-        assert.deepEqual([skips[0]?.payload.reason, skips[0]?.payload.spent_micros, skips[0]?.payload.limit_micros, skips[0]?.payload.amount_micros], ['limit', $(48), $(50), $(20)]);
+        assert.deepEqual(
+          [skips[0]?.payload.reason, skips[0]?.payload.spent_micros, skips[0]?.payload.limit_micros, skips[0]?.payload.amount_micros],
+          ['limit', $(48), $(50), $(20)],
+        );
         assert.equal(await h.tb.processPendingPurchases(), 0);
         assert.equal(h.payments.charges.size, charges, 'no card charged');
         await assertAuditClean(h);
@@ -514,25 +672,31 @@ for (const engine of databaseEngines()) {
         await assertAuditClean(h);
       });
 
-      it(
-        'the operator’s daily redemption cap also stops a reload (skipped, reason daily_cap)',
-        async () => {
-          const capped = await harness(db, { settings: { redeemed_micros_per_day_max: $(30) } });
-          capped.clock.set(new Date(h.clock.ms).toISOString());
-          const account = await makeAccount(capped, { plan: 'pro', credits_micros: $(10), extra_usage: true, limit_micros: null });
-          await capped.tb.recordUsageEvents([{ id: 'cap-spend', account_id: account.id, app: 'cursor', model: 'claude-opus-4-5', usage: { input_tokens: 0, output_tokens: $(9) / 25 }, timestamp: new Date(capped.clock.ms).toISOString() }]);
-          await capped.tb.updateExtraUsage(account.id, { auto_reload: { enabled: true, amount_micros: $(25), threshold_micros: $(5) } }, OPERATOR);
-          const auth = await capped.tb.authorize(small(account.id)); // $10 redeemed today + $25 > $30
-          await capped.tb.release(auth.id);
-          try {
-            const view = await capped.tb.getExtraUsage(account.id);
-            assert.deepEqual([view.auto_reload.last_event?.type, view.auto_reload.last_event?.reason], ['skipped', 'daily_cap']);
-          } finally {
-            await capped.tb.processPendingPurchases(); // a reload that fired anyway must not leak into the next scenario
-          }
-          await assertAuditClean(capped);
-        },
-      );
+      it('the operator’s daily redemption cap also stops a reload (skipped, reason daily_cap)', async () => {
+        const capped = await harness(db, { settings: { redeemed_micros_per_day_max: $(30) } });
+        capped.clock.set(new Date(h.clock.ms).toISOString());
+        const account = await makeAccount(capped, { plan: 'pro', credits_micros: $(10), extra_usage: true, limit_micros: null });
+        await capped.tb.recordUsageEvents([
+          {
+            id: 'cap-spend',
+            account_id: account.id,
+            app: 'cursor',
+            model: 'claude-opus-4-5',
+            usage: { input_tokens: 0, output_tokens: $(9) / 25 },
+            timestamp: new Date(capped.clock.ms).toISOString(),
+          },
+        ]);
+        await capped.tb.updateExtraUsage(account.id, { auto_reload: { enabled: true, amount_micros: $(25), threshold_micros: $(5) } }, OPERATOR);
+        const auth = await capped.tb.authorize(small(account.id)); // $10 redeemed today + $25 > $30
+        await capped.tb.release(auth.id);
+        try {
+          const view = await capped.tb.getExtraUsage(account.id);
+          assert.deepEqual([view.auto_reload.last_event?.type, view.auto_reload.last_event?.reason], ['skipped', 'daily_cap']);
+        } finally {
+          await capped.tb.processPendingPurchases(); // a reload that fired anyway must not leak into the next scenario
+        }
+        await assertAuditClean(capped);
+      });
 
       it('a declined reload is retried with backoff, at most 3 attempts, then auto-reload turns itself off', async () => {
         const account = await atExample9($(30), 'tok_chargeDeclined');
@@ -653,9 +817,19 @@ for (const engine of databaseEngines()) {
     describe('§1.8 usage events without a hold', () => {
       it('a duplicate event id is charged once, in one batch or across batches; different content is a conflict', async () => {
         const account = await makeAccount(h, { plan: 'pro', credits_micros: $(5), extra_usage: true });
-        const e = { id: 'evt-dup', account_id: account.id, app: 'claude-code', model: 'claude-sonnet-4-5', usage: { input_tokens: 1000, output_tokens: 200 }, timestamp: at() };
+        const e = {
+          id: 'evt-dup',
+          account_id: account.id,
+          app: 'claude-code',
+          model: 'claude-sonnet-4-5',
+          usage: { input_tokens: 1000, output_tokens: 200 },
+          timestamp: at(),
+        };
         const batch = await h.tb.recordUsageEvents([e, e]);
-        assert.deepEqual(batch.map((r) => r.ok && r.duplicate), [false, true]);
+        assert.deepEqual(
+          batch.map((r) => r.ok && r.duplicate),
+          [false, true],
+        );
         const retry = await h.tb.recordUsageEvents([e]);
         assert.ok(retry[0]?.ok && retry[0].duplicate);
         assert.equal(retry[0]?.ok && retry[0].record.id, batch[0]?.ok && batch[0].record.id);
@@ -670,13 +844,24 @@ for (const engine of databaseEngines()) {
         const record = await event(account.id, { app: 'claude-code', model: 'claude-sonnet-4-5', usage: { input_tokens: 1000, output_tokens: 200 } });
         assert.equal(record.extra_usage_micros, 6000);
         assert.equal((await extra(account.id)).balance_micros, -6000);
-        await refused(h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }), 'negative_balance');
+        await refused(
+          h.tb.authorize({ account_id: account.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 1, max_output_tokens: 1 }),
+          'negative_balance',
+        );
         await assertAuditClean(h);
       });
 
       it('a batch of more than 1,000 events is refused whole, naming events; 1,000 is accepted', async () => {
         const account = await makeAccount(h, { plan: 'pro', credits_micros: $(5), extra_usage: true });
-        const make = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `bulk-${i}`, account_id: account.id, app: 'claude-code', model: 'claude-haiku-4-5', usage: { input_tokens: 1, output_tokens: 0 }, timestamp: at() }));
+        const make = (n: number) =>
+          Array.from({ length: n }, (_, i) => ({
+            id: `bulk-${i}`,
+            account_id: account.id,
+            app: 'claude-code',
+            model: 'claude-haiku-4-5',
+            usage: { input_tokens: 1, output_tokens: 0 },
+            timestamp: at(),
+          }));
         const error = await refused(h.tb.recordUsageEvents(make(1001)), 'invalid_request');
         assert.equal(error.figures.field, 'events');
         assert.equal((await extra(account.id)).balance_micros, $(5), 'nothing of the refused batch was charged');
