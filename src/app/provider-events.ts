@@ -3,6 +3,7 @@
 // a dispute made at the provider. Each event is applied once: its id is recorded in the same
 // transaction as its effects, so the provider's retries (and a duplicate) change nothing again.
 import { providerOutcomeApplies } from '../domain/purchase';
+import { planProviderRefund } from '../domain/refunds';
 import { AppError, invalid } from '../domain/refusals';
 import { SYSTEM_ACTOR, type Deps } from './deps';
 import { writeCompletion } from './billing';
@@ -44,17 +45,45 @@ export async function receivePaymentWebhook(deps: Deps, raw_body: Buffer | undef
       await writeCompletion(tx, locked, current, { ok: false, type: event.failure_type, message: event.message }, actor, now_ms);
       return { received: true, applied: true, duplicate: false };
     }
-    if (event.kind === 'charge_refunded' || event.kind === 'charge_disputed') {
+    if (event.kind === 'charge_refunded') {
       await tx.insertAudit([{ account_id: current.account_id, ...providerNote(event, current), request_id: null, created_at_ms: now_ms }]);
-      if (event.kind === 'charge_disputed')
-        await tx.insertOutbox([
-          {
-            account_id: current.account_id,
-            type: 'payment.disputed',
-            payload: { purchase_id: current.id, amount_micros: event.amount_micros, reason: event.reason },
-            created_at_ms: now_ms,
-          },
-        ]);
+      const bought = (await tx.refundablePurchases(current.account_id)).find((p) => p.id === current.id);
+      const plan = bought
+        ? planProviderRefund(
+            {
+              refund_id: deps.ids.next('ref'),
+              account_id: current.account_id,
+              event_id: event.id,
+              actor: actor.id,
+              purchase: bought,
+              provider_refunded_micros: event.amount_refunded_micros,
+            },
+            locked.wallet,
+            now_ms,
+          )
+        : null;
+      if (plan) {
+        await tx.insertRefund(plan.refund);
+        await tx.addPurchasesRefunded([{ purchase_id: current.id, delta_micros: plan.refund.amount_micros }]);
+        await tx.insertTransfers(plan.transfers);
+        await tx.saveWallets([{ account_id: current.account_id, wallet: locked.wallet }], now_ms);
+        await tx.insertOutbox([{ account_id: current.account_id, ...plan.event, created_at_ms: now_ms }]);
+      }
+      return { received: true, applied: true, duplicate: false }; // noted always; in the ledger when something was new
+    }
+    if (event.kind === 'charge_disputed') {
+      await tx.insertAudit([{ account_id: current.account_id, ...providerNote(event, current), request_id: null, created_at_ms: now_ms }]);
+      // The card's owner contests a charge: no card is charged again on its own while that is open.
+      const reload_was_on = locked.account.auto_reload.enabled;
+      if (reload_was_on) await tx.updateAccount(current.account_id, { auto_reload: { enabled: false } });
+      await tx.insertOutbox([
+        {
+          account_id: current.account_id,
+          type: 'payment.disputed',
+          payload: { purchase_id: current.id, amount_micros: event.amount_micros, reason: event.reason, auto_reload_turned_off: reload_was_on },
+          created_at_ms: now_ms,
+        },
+      ]);
       return { received: true, applied: true, duplicate: false };
     }
     return { received: true, applied: false, duplicate: false };

@@ -94,7 +94,7 @@ function exceeds(figures: RefundFigures, requested: number | null, purchase?: { 
     purchased_micros: figures.purchased_micros,
     held_micros: figures.held_micros,
     promotional_micros: figures.promotional_micros,
-    requested_micros: requested,
+    ...(requested !== null ? { requested_micros: requested } : {}), // asked for everything refundable: no figure
     ...(purchase ? { purchase_id: purchase.id, purchase_unrefunded_micros: purchase.left_micros } : {}),
   });
 }
@@ -230,4 +230,69 @@ export interface RefundRecord {
 /** Whether the recovery job should finish a pending refund: once its own request had `grace_ms`. */
 export function isRefundDue(r: { status: RefundStatus; created_at_ms: number }, now_ms: number, grace_ms: number): boolean {
   return r.status === 'pending' && r.created_at_ms <= now_ms - grace_ms;
+}
+
+/** A refund the provider made on its own (Stripe's dashboard, not Tokenbank's API), as the ledger takes it. */
+export interface ProviderRefundPlan {
+  refund: RefundRecord;
+  transfers: Transfer[];
+  event: { type: 'credits.refunded'; payload: Record<string, unknown> };
+}
+
+/**
+ * A refund made at the provider: it says how much of the purchase's charge it has refunded in
+ * all (`provider_refunded_micros`). What Tokenbank has not counted yet — its own refunds count
+ * from their first step, so a webhook about one of them finds nothing new — leaves the purchased
+ * book now, spent or not: the money is back on the card, so its credits go, and a balance that had
+ * spent them owes them (purchased below zero pays for nothing until it is made good). Never more
+ * than the purchase has left: the provider cannot refund more than it charged. Null: nothing new.
+ * Mutates `wallet` and the purchase's refunded amount.
+ */
+export function planProviderRefund(
+  input: { refund_id: string; account_id: string; event_id: string; actor: string; purchase: RefundablePurchase; provider_refunded_micros: number },
+  wallet: WalletState,
+  now_ms: number,
+): ProviderRefundPlan | null {
+  const { purchase } = input;
+  const counted = Math.min(input.provider_refunded_micros, purchase.amount_micros);
+  const amount_micros = counted - purchase.refunded_micros;
+  if (amount_micros <= 0 || purchase.charge_id === null) return null;
+  purchase.refunded_micros += amount_micros;
+  wallet.purchased_micros -= amount_micros;
+  const part: RefundPart = {
+    purchase_id: purchase.id,
+    charge_id: purchase.charge_id,
+    amount_micros,
+    status: 'succeeded',
+    provider_refund_id: null,
+    failure_message: null,
+  };
+  return {
+    refund: {
+      id: input.refund_id,
+      account_id: input.account_id,
+      idempotency_key: `provider-event:${input.event_id}`,
+      request_hash: `provider-event:${input.event_id}`,
+      amount_micros,
+      refunded_micros: amount_micros,
+      purchase_id: purchase.id,
+      status: 'succeeded',
+      parts: [part],
+      attempts: 0,
+      actor: input.actor,
+      created_at_ms: now_ms,
+      completed_at_ms: now_ms,
+    },
+    transfers: [refundTransfer(input.account_id, amount_micros, input.refund_id, now_ms)],
+    event: {
+      type: 'credits.refunded',
+      payload: {
+        refund_id: input.refund_id,
+        amount_micros,
+        purchases: [{ purchase_id: purchase.id, amount_micros }],
+        made_at: 'provider',
+        owed_micros: Math.max(0, -wallet.purchased_micros),
+      },
+    },
+  };
 }

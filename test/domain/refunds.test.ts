@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { dueLapseNotice, frozenReason, lapseEvent } from '../../src/domain/lapse';
 import { checkClaim, claimedCreditExpiry, normalizeCode, type Promotion } from '../../src/domain/promotions';
-import { planRefund, planRefundCompletion, refundableFigures, type RefundablePurchase } from '../../src/domain/refunds';
+import { planProviderRefund, planRefund, planRefundCompletion, refundableFigures, type RefundablePurchase } from '../../src/domain/refunds';
 import { AppError } from '../../src/domain/refusals';
 import { account, DAY_MS, NOW, wallet } from '../fixtures/domain-state';
 
@@ -260,5 +260,40 @@ describe('campaign codes', () => {
     assert.deepEqual([full.type, full.figures.claims_max], ['promotion_exhausted', 2]);
     assert.equal(claimedCreditExpiry(promo(), NOW), NOW + 30 * DAY_MS);
     assert.equal(claimedCreditExpiry(promo({ credit_expires_in_days: null }), NOW), null);
+  });
+});
+
+describe('a refund made at the provider (planProviderRefund)', () => {
+  const input = (p: RefundablePurchase, provider_refunded_micros: number) => ({
+    refund_id: 'ref_p',
+    account_id: 'acct_test',
+    event_id: 'evt_1',
+    actor: 'provider:stripe',
+    purchase: p,
+    provider_refunded_micros,
+  });
+
+  it('takes only what Tokenbank has not counted: its own refunds count from their first step', () => {
+    const w = wallet({ purchased_micros: $(6) });
+    const p = purchase('p1', 10, NOW, 4); // $4 already refunded through Tokenbank
+    assert.equal(planProviderRefund(input(p, $(4)), w, NOW), null, 'the webhook about our own refund: nothing new');
+    const plan = planProviderRefund(input(p, $(7)), w, NOW)!;
+    assert.deepEqual([plan.refund.amount_micros, plan.refund.status, p.refunded_micros, w.purchased_micros], [$(3), 'succeeded', $(7), $(3)]);
+    assert.deepEqual(
+      plan.transfers.map((t) => [t.kind, t.amount_micros]),
+      [['refund', $(3)]],
+    );
+    assert.deepEqual([plan.event.payload.made_at, plan.event.payload.owed_micros], ['provider', 0]);
+  });
+
+  it('spent or not: the credits go, and a balance that spent them owes them; never more than the purchase charged', () => {
+    const w = wallet({ purchased_micros: $(2) }); // $8 of the $10 spent
+    const plan = planProviderRefund(input(purchase('p2', 10, NOW), $(25)), w, NOW)!;
+    assert.deepEqual([plan.refund.amount_micros, w.purchased_micros, plan.event.payload.owed_micros], [$(10), -$(8), $(8)]);
+  });
+
+  it('a purchase without a provider charge has nothing the provider could refund', () => {
+    const p = { ...purchase('p3', 10, NOW), charge_id: null };
+    assert.equal(planProviderRefund(input(p, $(5)), wallet({ purchased_micros: $(10) }), NOW), null);
   });
 });

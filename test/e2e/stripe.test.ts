@@ -48,7 +48,10 @@ for (const engine of databaseEngines()) {
       (await api.call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: a.owner.token })).body.balance_micros as number;
     /** What the day's purchase cap counts for the account (the wallet row; the API does not show it). */
     const redeemedToday = async (account_id: string) =>
-      Number((await api.db.query<{ redeemed_day_micros: number }>(`SELECT redeemed_day_micros FROM wallets WHERE account_id = $1`, [account_id]))[0]!.redeemed_day_micros);
+      Number(
+        (await api.db.query<{ redeemed_day_micros: number }>(`SELECT redeemed_day_micros FROM wallets WHERE account_id = $1`, [account_id]))[0]!
+          .redeemed_day_micros,
+      );
     const confirm = (a: TestAccount, purchase_id: string) =>
       api.call('POST', `/v1/accounts/${a.id}/extra-usage/credits/${purchase_id}/confirm`, { token: a.owner.token });
     const webhook = (type: string, object: unknown, options: { secret?: string; id?: string } = {}) => {
@@ -208,8 +211,83 @@ for (const engine of databaseEngines()) {
       const disputed = (await events(a)).filter((x) => x.type === 'payment.disputed');
       assert.deepEqual(
         disputed.map((x) => x.payload),
-        [{ purchase_id: r.body.transaction_id, amount_micros: $(10), reason: 'fraudulent' }],
+        [{ purchase_id: r.body.transaction_id, amount_micros: $(10), reason: 'fraudulent', auto_reload_turned_off: false }],
       );
+      await assertAuditClean();
+    });
+
+    it('a dispute turns auto-reload off (no card is charged on its own while it is open) and changes no balance', async () => {
+      const a = await api.account({ card: 'tok_visa', extra_usage: true, limit_micros: null });
+      await buy(a, $(10));
+      const payment_intent = fake.charges.at(-1)!.payment_intent;
+      const on = await api.call('PATCH', `/v1/accounts/${a.id}/extra-usage`, {
+        token: a.owner.token,
+        body: { auto_reload: { enabled: true, amount_micros: $(20), threshold_micros: $(5) } },
+      });
+      assert.equal(on.status, 200, on.text);
+      const told = await webhook('charge.dispute.created', { id: 'dp_2', object: 'dispute', payment_intent, amount: 1000, reason: 'fraudulent' });
+      assert.deepEqual([told.status, told.body.applied], [200, true], told.text);
+      const extra = (await api.call('GET', `/v1/accounts/${a.id}/extra-usage`, { token: a.owner.token })).body;
+      assert.deepEqual([extra.auto_reload.enabled, extra.balance_micros], [false, $(10)]);
+      const disputed = (await events(a)).find((x) => x.type === 'payment.disputed');
+      assert.equal(disputed?.payload.auto_reload_turned_off, true);
+      await assertAuditClean();
+    });
+
+    it('a refund made at Stripe (the dashboard) takes its credits out now, spent or not: the balance owes what was spent; told once, applied once', async () => {
+      const a = await api.account({ card: 'tok_visa', extra_usage: true, limit_micros: null });
+      const bought = await buy(a, $(10));
+      const payment_intent = fake.charges.at(-1)!.payment_intent;
+      const hold = await api.call('POST', '/v1/authorizations', {
+        token: api.service,
+        body: { account_id: a.id, app: 'cursor', model: 'claude-opus-4-5', input_tokens: 100_000, max_output_tokens: 20_000 },
+      });
+      assert.equal(hold.status, 201, hold.text);
+      const settled = await api.call('POST', `/v1/authorizations/${hold.body.id}/settle`, {
+        token: api.service,
+        body: { input_tokens: 100_000, output_tokens: 20_000 },
+      });
+      const spent = settled.body.charged_micros as number;
+      assert.ok(spent > 0 && spent < $(10), `spent ${spent}`);
+      // $4 refunded at Stripe first, then the rest: each event takes only what is new.
+      const partial = await webhook('charge.refunded', { id: 'ch_d', object: 'charge', payment_intent, amount_refunded: 400 });
+      assert.deepEqual([partial.status, partial.body.applied], [200, true], partial.text);
+      assert.equal(await balance(a), $(6) - spent);
+      const full = await webhook('charge.refunded', { id: 'ch_d', object: 'charge', payment_intent, amount_refunded: 1000 });
+      assert.equal(full.status, 200, full.text);
+      assert.equal(await balance(a), -spent, 'the balance owes what it had spent of the refunded credits');
+      const again = await webhook('charge.refunded', { id: 'ch_d', object: 'charge', payment_intent, amount_refunded: 1000 });
+      assert.equal(again.status, 200);
+      assert.equal(await balance(a), -spent, 'a later event with the same total changes nothing');
+      const refunded = (await events(a)).filter((x) => x.type === 'credits.refunded').map((x) => x.payload);
+      assert.deepEqual(
+        refunded.map((p) => [p.amount_micros, p.made_at, p.owed_micros]).sort((x, y) => x[0] - y[0]),
+        [
+          [$(4), 'provider', 0],
+          [$(6), 'provider', spent],
+        ],
+      );
+      const list = (await api.call('GET', `/v1/accounts/${a.id}/refunds`, { token: a.owner.token })).body.data as Array<{
+        amount_micros: number;
+        status: string;
+      }>;
+      assert.deepEqual(
+        list.map((x) => [x.amount_micros, x.status]).sort((x, y) => Number(x[0]) - Number(y[0])),
+        [
+          [$(4), 'succeeded'],
+          [$(6), 'succeeded'],
+        ],
+      );
+      assertError(
+        await api.call('POST', `/v1/accounts/${a.id}/refunds`, {
+          token: a.owner.token,
+          body: { purchase_id: bought.body.transaction_id },
+          headers: { 'idempotency-key': 'after-dash' },
+        }),
+        409,
+        'refund_exceeds_refundable',
+      );
+      assert.equal(fake.refunds.filter((x) => x.payment_intent === payment_intent).length, 0, 'Tokenbank asked Stripe for no refund of its own');
       await assertAuditClean();
     });
 

@@ -67,7 +67,7 @@ export function describeEvent(e: EventBody, ctx: NoticeContext = {}): string {
     case 'credits.purchased':
       return `Bought ${money(p, 'amount_micros')} of extra usage credits`;
     case 'credits.refunded':
-      return `Refund of ${money(p, 'amount_micros')} to the card it was paid with`;
+      return `Refund of ${money(p, 'amount_micros')} to the card it was paid with${text(p, 'made_at') === 'provider' ? ', made at the payment provider' : ''}${Number(p.owed_micros ?? 0) > 0 ? `; the balance now owes ${money(p, 'owed_micros')}` : ''}`;
     case 'grant.added':
       return `${money(p, 'amount_micros')} of promotional credit granted${text(p, 'expires_at') ? `, expiring ${when(text(p, 'expires_at'))}` : ', with no expiry'}`;
     case 'grant.expired':
@@ -109,7 +109,7 @@ export function describeEvent(e: EventBody, ctx: NoticeContext = {}): string {
     case 'webhook_endpoint.disabled':
       return `Webhook endpoint ${text(p, 'url')} disabled${text(p, 'reason') ? `: ${text(p, 'reason')}` : ''}`;
     case 'payment.disputed':
-      return `The payment of ${money(p, 'amount_micros')} for purchase ${text(p, 'purchase_id')} was disputed with the bank${text(p, 'reason') ? ` (${text(p, 'reason').replace(/_/g, ' ')})` : ''}`;
+      return `The payment of ${money(p, 'amount_micros')} for purchase ${text(p, 'purchase_id')} was disputed with the bank${text(p, 'reason') ? ` (${text(p, 'reason').replace(/_/g, ' ')})` : ''}${p.auto_reload_turned_off === true ? '; auto-reload is off until you turn it on again' : ''}`;
   }
   return eventTitle(e.type);
 }
