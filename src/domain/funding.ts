@@ -90,7 +90,7 @@ function checkExtraUsage(input: AuthorizeInput, hold_micros: number): FundingRef
   if (wallet.purchased_micros < 0) {
     return refusal(
       'negative_balance',
-      `Your extra usage balance is ${formatUsd(balance)} after a request cost more than its hold. Add at least ${formatUsd(-wallet.purchased_micros)} of credits to continue.`,
+      `Your extra usage balance is ${formatUsd(balance)}: a request cost more than its hold, or a payment was refunded after its credits were spent. Add at least ${formatUsd(-wallet.purchased_micros)} of credits to continue.`,
       {
         balance_micros: balance,
         owed_micros: -wallet.purchased_micros,

@@ -82,7 +82,10 @@ export function decideApiAuthorization(input: ApiAuthorizeInput): Decision<Fundi
   const balance = balanceMicros(wallet, now_ms);
   const available = availableMicros(wallet, now_ms);
   if (wallet.purchased_micros < 0 || available < hold) {
-    const owed = wallet.purchased_micros < 0 ? ` (it owes ${formatUsd(-wallet.purchased_micros)} after a request cost more than its hold)` : '';
+    const owed =
+      wallet.purchased_micros < 0
+        ? ` (it owes ${formatUsd(-wallet.purchased_micros)}: a request cost more than its hold, or a payment was refunded after its credits were spent)`
+        : '';
     return {
       ok: false,
       refusal: refusal(
