@@ -148,13 +148,18 @@ async function purchaseAnswer(deps: Deps, purchase: PurchaseRecord, replayed: bo
     });
   if (purchase.status === 'pending' && purchase.action) {
     const { payment_intent_id, client_secret, next_action_url } = purchase.action;
+    const payer = await deps.store.getAccount(purchase.account_id);
+    const confirm_path =
+      payer?.kind === 'api_org'
+        ? `/v1/orgs/${purchase.account_id}/credits/${purchase.id}/confirm`
+        : `/v1/accounts/${purchase.account_id}/extra-usage/credits/${purchase.id}/confirm`;
     throw new AppError('authentication_required', purchase.failure_message ?? cardMessage('authentication_required', 'the bank asks'), {
       purchase_id: purchase.id,
       amount_micros: purchase.amount_micros,
       payment_intent_id,
       client_secret,
       next_action_url,
-      confirm_path: `/v1/accounts/${purchase.account_id}/extra-usage/credits/${purchase.id}/confirm`,
+      confirm_path,
     });
   }
   const after = await deps.store.readAccount(purchase.account_id);

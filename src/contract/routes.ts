@@ -86,6 +86,7 @@ export const ROUTES = {
   'POST /v1/orgs/{id}/payment-methods': { status: 201, response: S.PaymentMethod, body: S.PaymentMethodRequest },
   'GET /v1/orgs/{id}/payment-methods': { status: 200, response: S.PaymentMethodList },
   'POST /v1/orgs/{id}/credits': { status: 201, response: S.PurchaseResponse, body: S.CreditsRequest },
+  'POST /v1/orgs/{id}/credits/{purchase_id}/confirm': { status: 200, response: S.PurchaseResponse },
   'POST /v1/orgs/{id}/grants': { status: 201, response: S.GrantResponse, body: S.GrantRequest },
   'GET /v1/orgs/{id}/usage': { status: 200, response: O.OrgUsageResponse, query: O.OrgUsageQuery },
   'GET /v1/orgs/{id}/transactions': { status: 200, response: S.TransactionList, query: S.PageQuery },

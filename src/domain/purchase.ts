@@ -212,7 +212,7 @@ export function cardMessage(type: string, provider_message: string): string {
     expired_card: 'The card has expired. Add a current card.',
     processing_error: 'The payment provider could not process the charge. Try again in a moment.',
     authentication_required:
-      'Your bank asks you to confirm this payment: complete its step, then confirm the purchase (POST …/extra-usage/credits/{purchase_id}/confirm); an auto-reload cannot ask, so add the credits by hand.',
+      'Your bank asks you to confirm this payment: complete its step (next_action_url), then confirm the purchase (POST to its confirm_path); an auto-reload cannot ask, so add the credits by hand.',
   };
   return `${remedy[type] ?? 'The card was not charged.'} (${provider_message})`;
 }

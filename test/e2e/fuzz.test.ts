@@ -392,13 +392,14 @@ const PLANS: Record<string, Plan> = {
   createApiKey: { who: 'operator', id: (f) => f.org_id, body: () => ({ name: 'fuzz', monthly_limit_micros: 1_000_000 }) },
   revokeApiKey: { who: 'operator', id: (f) => f.org_id, body: () => ({}) },
   addOrgPaymentMethod: { who: 'operator', id: (f) => f.org_id, body: () => ({ token: 'tok_mastercard' }), refs: ['token'] },
+  confirmOrgCredits: { who: 'operator', id: (f) => f.org_id, body: () => ({}) },
   addOrgCredits: { who: 'operator', id: (f) => f.org_id, body: () => ({ amount_micros: 10_000_000 }), refs: ['payment_method_id'], other: () => ({ amount_micros: 15_000_000 }), headers: { 'idempotency-key': 'fuzz-org-credits' } },
   putApiTiers: { who: 'operator', body: () => ({ tiers: [{ tier: 0, purchased_micros_min: 0, requests_per_minute: 5, input_tokens_per_minute: 10_000, output_tokens_per_minute: 2000 }, { tier: 1, purchased_micros_min: 5_000_000, requests_per_minute: 50, input_tokens_per_minute: 50_000, output_tokens_per_minute: 10_000 }] }) },
   grantOrgCredits: { who: 'operator', id: (f) => f.org_id, body: () => ({ amount_micros: 1_000_000, expires_at: '2027-01-01T00:00:00Z', reason: 'fuzz' }), other: () => ({ amount_micros: 2_000_000 }) },
 };
 const STRIPE_EVENT = JSON.parse(signedEvent('customer.created', { id: 'cus_fuzz', object: 'customer' }, { id: 'evt_fuzz' }).payload);
-/** The purchase the confirm route is called with ({purchase_id}). */
-const fuzz_purchase = { id: '' };
+/** The purchases the confirm routes are called with ({purchase_id}): the account's, and the org's. */
+const fuzz_purchase = { id: '', org_id: '' };
 /** The other path ids ({endpoint_id}, {delivery_id}), by scope: an account's endpoint or the operator's. */
 const path_ids = { account: { endpoint_id: '', delivery_id: '' }, operator: { endpoint_id: '', delivery_id: '' } };
 /** {key_id} of DELETE /v1/orgs/{id}/keys/{key_id}. */
@@ -427,7 +428,7 @@ const urlOf = (route: Route, id: string) => {
     .replace('{id}', id)
     .replace('{endpoint_id}', ids.endpoint_id)
     .replace('{delivery_id}', ids.delivery_id)
-    .replace('{purchase_id}', fuzz_purchase.id)
+    .replace('{purchase_id}', route.path.startsWith('/v1/orgs/') ? fuzz_purchase.org_id : fuzz_purchase.id)
     .replace('{key_id}', org_key_path_id);
 };
 
@@ -546,6 +547,7 @@ for (const engine of databaseEngines()) {
       await api.user('fuzz.org.member@example.com'); // addOrgMember adds registered users
       await api.tb.addPaymentMethod(org.id, { token: 'tok_visa' }, OPERATOR);
       f.org_key_id = org_key_path_id = (await api.tb.createApiKey(org.id, { name: 'fuzz' }, OPERATOR)).key.id;
+      fuzz_purchase.org_id = (await api.tb.purchaseCredits(org.id, { amount_micros: 5_000_000 }, 'fuzz-org-confirm', OPERATOR)).purchase.id;
       const doc = await api.call('GET', '/openapi.json');
       routes = routesOf(doc.body);
       // The first call of each keyed route, so the fuzz can reuse its key with another body.

@@ -158,6 +158,67 @@ for (const engine of databaseEngines()) {
       await assertAuditClean();
     });
 
+    it('confirm, the webhook and the recovery job racing on one purchase the bank asked about: credited once, charged once', async () => {
+      const a = await api.account({ card: 'tok_threeDSecure2Required' });
+      const e = assertError(await buy(a, $(25)), 402, 'authentication_required');
+      const charges = fake.charges.length;
+      const intent = fake.authenticate(e.payment_intent_id, true);
+      const answers = await Promise.all([
+        confirm(a, e.purchase_id),
+        webhook('payment_intent.succeeded', intent),
+        api.tb.processPendingPurchases({ grace_ms: 0 }),
+        confirm(a, e.purchase_id),
+        webhook('payment_intent.succeeded', intent),
+      ]);
+      const [c1, w1, , c2, w2] = answers as [
+        Awaited<ReturnType<typeof confirm>>,
+        Awaited<ReturnType<typeof webhook>>,
+        number,
+        Awaited<ReturnType<typeof confirm>>,
+        Awaited<ReturnType<typeof webhook>>,
+      ];
+      for (const c of [c1, c2]) assert.deepEqual([c.status, c.body.status], [200, 'succeeded'], c.text);
+      for (const w of [w1, w2]) assert.equal(w.status, 200, w.text);
+      assert.equal(await balance(a), $(25), 'credited once');
+      assert.equal(fake.charges.length, charges + 1, 'charged once');
+      assert.equal((await events(a)).filter((x) => x.type === 'credits.purchased').length, 1);
+      await assertAuditClean();
+    });
+
+    it("an organization's API-credit purchase the bank asks about names the org's confirm path, and its billing member finishes it there", async () => {
+      const admin_email = `org3ds.${engine.name}.${Date.now()}@example.com`;
+      const created = await api.call('POST', '/v1/orgs', {
+        token: api.operator,
+        body: { name: '3DS org', admin_email, admin_password: 'correct horse battery' },
+      });
+      assert.equal(created.status, 201, created.text);
+      const org_id = created.body.id as string;
+      const admin = await api.signIn(admin_email, 'correct horse battery');
+      assert.equal((await api.call('POST', `/v1/orgs/${org_id}/payment-methods`, { token: admin, body: { token: 'tok_threeDSecure2Required' } })).status, 201);
+      const first = await api.call('POST', `/v1/orgs/${org_id}/credits`, {
+        token: admin,
+        body: { amount_micros: $(10) },
+        headers: { 'idempotency-key': 'org-3ds' },
+      });
+      const e = assertError(first, 402, 'authentication_required');
+      assert.equal(e.confirm_path, `/v1/orgs/${org_id}/credits/${e.purchase_id}/confirm`);
+      assert.match(e.message, /confirm_path/);
+      assertError(await api.call('POST', `/v1/orgs/${org_id}/credits/${e.purchase_id}/confirm`, { token: admin }), 402, 'authentication_required');
+      fake.authenticate(e.payment_intent_id, true);
+      const done = await api.call('POST', e.confirm_path, { token: admin });
+      assert.deepEqual([done.status, done.body.status, done.body.balance_micros], [200, 'succeeded', $(10)], done.text);
+      const view = await api.call('GET', `/v1/orgs/${org_id}`, { token: admin });
+      assert.equal(view.body.credit_balance_micros, $(10));
+      const other = await api.account({ card: 'tok_visa' });
+      assertError(await api.call('POST', `/v1/orgs/${org_id}/credits/${e.purchase_id}/confirm`, { token: other.owner.token }), 404, 'not_found');
+      assertError(
+        await api.call('POST', `/v1/accounts/${other.id}/extra-usage/credits/${e.purchase_id}/confirm`, { token: other.owner.token }),
+        404,
+        'not_found',
+      );
+      await assertAuditClean();
+    });
+
     it('a purchase nobody confirms is ended by the job after the wait: the PaymentIntent canceled, nothing credited, the cap given back', async () => {
       const a = await api.account({ card: 'tok_threeDSecure2Required' });
       const e = assertError(await buy(a, $(30)), 402, 'authentication_required');

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireOperator } from '../../app/auth';
 import { requireOrgRole } from '../../app/orgs';
 import { wholePage } from '../../app/reads';
+import * as P from '../../contract/payments';
 import * as S from '../../contract/schemas';
 import { toApiPaymentMethod } from '../format';
 import { who, actor, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
@@ -81,6 +82,31 @@ function orgPurchaseRoutes(app: FastifyInstance, ctx: Ctx) {
         status: result.purchase.status,
         replayed: result.replayed,
       });
+    },
+  );
+
+  api.post(
+    '/v1/orgs/:id/credits/:purchase_id/confirm',
+    {
+      schema: {
+        tags: ['orgs'],
+        operationId: 'confirmOrgCredits',
+        summary: "Finish an API-credit purchase the bank asked the person to confirm (3-D Secure), once they completed the bank's step (billing)",
+        params: P.PurchaseParams,
+        body: S.NoBody,
+        response: { ...ok(200, 'the purchase, completed', S.PurchaseResponse), ...err(400, 401, 402, 403, 404) },
+      },
+    },
+    async (request) => {
+      await requireOrgRole(deps, who(request), request.params.id, 'billing');
+      const result = await tb.confirmPurchase(request.params.id, request.params.purchase_id, actor(request));
+      return {
+        transaction_id: result.purchase.id,
+        amount_micros: result.purchase.amount_micros,
+        balance_micros: result.balance_micros,
+        status: result.purchase.status,
+        replayed: false,
+      };
     },
   );
 
