@@ -3,8 +3,9 @@
 // a section offers only what the caller's role may do, and a refusal is shown as the API said it.
 import { useState } from 'react';
 import type { ApiKeyBody, ApiKeyCreatedBody, ApiKeyListBody, OrgBody, OrgSummaryBody, OrgUsageBody } from '../../src/contract/orgs';
-import type { PaymentMethodBody } from '../../src/contract/views';
-import { api, newKey } from './api';
+import type { CreditsBody, PaymentMethodBody } from '../../src/contract/views';
+import { api, ApiError, newKey } from './api';
+import { ConfirmPayment, pendingPaymentOf, type PendingPayment } from './confirm-payment';
 import { parseUsd, tokens, usd } from './money';
 import { mayBill, OrgAutoReload, OrgOf, OrgMembers, OrgSpendLimit, OrgTransactions, type Role } from './org-settings';
 import { Body, Done, Problem, Section, useLoad, useSubmit } from './ui';
@@ -72,14 +73,32 @@ function OrgCredits(props: { base: string; org_name: string; role: Role; org: Re
   const [amount, setAmount] = useState('20');
   const [card, setCard] = useState('tok_visa');
   const [idem, setIdem] = useState(newKey);
+  const [pending, setPending] = useState<PendingPayment | null>(null);
+  const [confirmed, setConfirmed] = useState<CreditsBody | null>(null);
   const buy = useSubmit(async () => {
+    setPending(null);
+    setConfirmed(null);
     const amount_micros = parseUsd(amount);
     if (amount_micros === null) throw new Error('Type an amount in dollars, like 20 or 20.50.');
-    const r = await api<unknown>('POST', `${base}/credits`, { amount_micros }, { idempotency_key: idem });
-    setIdem(newKey());
-    changed();
-    return r;
+    try {
+      const r = await api<unknown>('POST', `${base}/credits`, { amount_micros }, { idempotency_key: idem });
+      setIdem(newKey());
+      changed();
+      return r;
+    } catch (err) {
+      // The bank wants the person to confirm (3-D Secure): the purchase waits for them, at the org's confirm path.
+      const waiting = err instanceof ApiError && err.type === 'authentication_required' ? pendingPaymentOf(err.figures) : null;
+      if (!waiting) throw err;
+      setIdem(newKey());
+      setPending(waiting);
+      return null;
+    }
   });
+  const onConfirmed = (r: CreditsBody) => {
+    setPending(null);
+    setConfirmed(r);
+    changed();
+  };
   const addCard = useSubmit(async () => {
     const r = await api<PaymentMethodBody>('POST', `${base}/payment-methods`, { token: card.trim() });
     changed();
@@ -124,7 +143,9 @@ function OrgCredits(props: { base: string; org_name: string; role: Role; org: Re
                     {buy.busy ? 'Buying…' : 'Buy credits'}
                   </button>
                   <Problem error={buy.problem} title="Credits not bought" />
-                  {buy.done ? <Done>Credits bought with the card on file.</Done> : null}
+                  {buy.done && !pending && !confirmed ? <Done>Credits bought with the card on file.</Done> : null}
+                  {pending ? <ConfirmPayment pending={pending} as_operator={false} done={onConfirmed} /> : null}
+                  {confirmed ? <Done>Payment confirmed: {usd(confirmed.amount_micros)} of API credits added.</Done> : null}
                 </form>
               </>
             )}
