@@ -5,7 +5,7 @@
 import { limits } from '../domain/limits';
 import { API_KEY_PREFIX, API_KEY_SHOWN_CHARS, ORG_ROLE_RANK, ORG_ROLES, keySpentThisMonth, orgAnchorMs, type ApiKeyRecord, type OrgRole } from '../domain/orgs';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import { nextTier, tierFor, tierPurchasesMicros, type ApiTier } from '../domain/tiers';
+import { checkedTierTable, nextTier, tierFor, tierPurchasesMicros, type ApiTier } from '../domain/tiers';
 import { cycleAt } from '../domain/cycles';
 import { updateExtraUsage } from './accounts';
 import type { Principal } from './auth';
@@ -247,7 +247,7 @@ export async function createApiKey(deps: Deps, org_id: string, input: { name: un
     input.monthly_limit_micros === undefined || input.monthly_limit_micros === null ? null : v.amountMicros('monthly_limit_micros', input.monthly_limit_micros);
   const org = await getOrg(deps, org_id);
   if (!org) throw orgNotFound(org_id);
-  const secret = newSecret(API_KEY_PREFIX, 32);
+  const secret = newSecret(API_KEY_PREFIX, limits.api_key_secret_bytes);
   const now_ms = deps.clock.now_ms();
   const key: ApiKeyRecord = {
     id: deps.ids.next('key'),
@@ -362,12 +362,7 @@ export async function replaceTiers(deps: Deps, input: { tiers: unknown }, actor:
       output_tokens_per_minute: v.integerIn(`tiers[${i}].output_tokens_per_minute`, t.output_tokens_per_minute, 1, limits.plan_tokens_per_minute_max),
     };
   });
-  const sorted = [...tiers].sort((a, b) => a.tier - b.tier);
-  if (sorted[0]!.purchased_micros_min !== 0) throw invalid('tiers', 'the lowest tier must have purchased_micros_min 0: every organization is in a tier');
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.tier === sorted[i - 1]!.tier) throw invalid('tiers', `tier ${sorted[i]!.tier} is listed twice`);
-    if (sorted[i]!.purchased_micros_min <= sorted[i - 1]!.purchased_micros_min) throw invalid('tiers', 'purchased_micros_min must rise with the tier');
-  }
+  const sorted = checkedTierTable(tiers);
   const now_ms = deps.clock.now_ms();
   await deps.store.transaction(async (tx) => {
     await tx.orgs.replaceTiers(sorted);

@@ -1,6 +1,7 @@
 // Passwords and secrets: scrypt for passwords, SHA-256 for random high-entropy tokens (they
 // cannot be guessed, so a slow hash adds nothing), constant-time comparison for both.
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { limits } from '../domain/limits';
 import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
@@ -20,7 +21,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-export function newSecret(prefix: string, bytes = 24): string {
+export function newSecret(prefix: string, bytes: number = limits.secret_bytes): string {
   return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
 }
 

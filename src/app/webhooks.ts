@@ -86,7 +86,7 @@ export async function createEndpoint(deps: Deps, account_id: string | null, inpu
     url,
     event_types,
     // Standard Webhooks' form: whsec_ and the base64 of the key (24 random bytes).
-    secret: `whsec_${randomBytes(24).toString('base64')}`,
+    secret: `whsec_${randomBytes(limits.secret_bytes).toString('base64')}`,
     created_at_ms: deps.clock.now_ms(),
     failing_since_ms: null,
     disabled_at_ms: null,

@@ -2,14 +2,13 @@
 // credits, usage. Closed objects and bounded integers, like every other schema (./schemas.ts).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { limits } from '../domain/limits';
-import { Page } from './schemas';
+import { Micros, Page, Timestamp } from './schemas';
 
 const closed = { additionalProperties: false } as const;
 const Int = Type.Integer();
 const Str = Type.String();
-const When = Type.String({ format: 'date-time' });
+const When = Timestamp;
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Micros = Type.Integer({ minimum: 0, maximum: limits.amount_micros_max, description: 'micro-dollars (1 USD = 1,000,000)' });
 
 export const OrgRole = Type.Union([Type.Literal('admin'), Type.Literal('billing'), Type.Literal('developer')]);
 

@@ -97,6 +97,9 @@ export const limits = {
   personal_token_ttl_days_max: 365,
   token_length_min: 16,
   token_length_max: 200,
+  // Random bytes in a secret: tokens and webhook signing secrets 24 (192 bits), API keys 32 (256 bits).
+  secret_bytes: 24,
+  api_key_secret_bytes: 32,
   password_length_max: 200,
   token_name_length_max: 100,
   // A process remembers a token's owner this long (a revocation elsewhere takes effect within it).

@@ -9,6 +9,7 @@ import { formatUsd, shortDateTime } from '../format';
 import { dollars } from '../input';
 import { examples, group, readStdin, type Kit } from '../kit';
 import { renderTable } from '../output';
+import { limits } from '../../domain/limits';
 
 /** The org a command speaks about: --org, or the caller's only org. */
 async function orgOf(ctx: Ctx, given: string | undefined): Promise<string> {
@@ -43,7 +44,7 @@ function registerOrgs(program: Command, kit: Kit): void {
     .option('--json', "print the API's list")
     .action(async (options: { json?: boolean }, command: Command) => {
       const ctx = kit.context(command);
-      const page = await ctx.api.call('GET /v1/orgs', { query: { limit: '500' } });
+      const page = await ctx.api.call('GET /v1/orgs', { query: { limit: String(limits.page_size_max) } });
       if (options.json) return ctx.out.json(page);
       if (page.data.length === 0) return ctx.out.line('No API organization.');
       const rows = page.data.map((o: OrgSummaryBody) => [o.id, o.name, o.role ?? 'operator', shortDateTime(o.created_at)]);
