@@ -3,6 +3,7 @@ import { lateWindowEndsAt } from '../domain/funding';
 import type { TokenUsage } from '../domain/pricing';
 import { invitationStatus } from '../app/accounts';
 import type { AccountRecord, AuthorizationRecord, InvitationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
+import type { PurchaseResult } from '../app/billing';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
@@ -93,5 +94,16 @@ export function toApiInvitation(i: InvitationRecord, now_ms: number) {
     status: invitationStatus(i, now_ms),
     created_at: iso(i.created_at_ms),
     expires_at: iso(i.expires_at_ms),
+  };
+}
+
+/** The answer of a purchase, or of its confirmation (the same shape: POST …/credits, …/confirm). */
+export function toApiPurchase(result: PurchaseResult) {
+  return {
+    transaction_id: result.purchase.id,
+    amount_micros: result.purchase.amount_micros,
+    balance_micros: result.balance_micros,
+    status: result.purchase.status,
+    replayed: result.replayed,
   };
 }

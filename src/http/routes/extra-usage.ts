@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireOperator, requireRole } from '../../app/auth';
 import { wholePage } from '../../app/reads';
 import * as S from '../../contract/schemas';
-import { toApiPaymentMethod, toApiUsageRecord } from '../format';
+import { toApiPaymentMethod, toApiPurchase, toApiUsageRecord } from '../format';
 import { who, actor, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
 
 /** Extra usage. */
@@ -120,13 +120,7 @@ function creditRoutes(app: FastifyInstance, ctx: Ctx) {
       await requireRole(deps, who(request), request.params.id, 'billing');
       const result = await tb.purchaseCredits(request.params.id, request.body, idem(request), actor(request));
       markReplay(reply, result.replayed);
-      return reply.status(201).send({
-        transaction_id: result.purchase.id,
-        amount_micros: result.purchase.amount_micros,
-        balance_micros: result.balance_micros,
-        status: result.purchase.status,
-        replayed: result.replayed,
-      });
+      return reply.status(201).send(toApiPurchase(result));
     },
   );
 

@@ -8,7 +8,7 @@ import { requireOrgRole } from '../../app/orgs';
 import { wholePage } from '../../app/reads';
 import * as P from '../../contract/payments';
 import * as S from '../../contract/schemas';
-import { toApiPaymentMethod } from '../format';
+import { toApiPaymentMethod, toApiPurchase } from '../format';
 import { who, actor, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
 
 export function orgCreditRoutes(app: FastifyInstance, ctx: Ctx) {
@@ -75,13 +75,7 @@ function orgPurchaseRoutes(app: FastifyInstance, ctx: Ctx) {
       await requireOrgRole(deps, who(request), request.params.id, 'billing');
       const result = await tb.purchaseCredits(request.params.id, request.body, idem(request), actor(request));
       markReplay(reply, result.replayed);
-      return reply.status(201).send({
-        transaction_id: result.purchase.id,
-        amount_micros: result.purchase.amount_micros,
-        balance_micros: result.balance_micros,
-        status: result.purchase.status,
-        replayed: result.replayed,
-      });
+      return reply.status(201).send(toApiPurchase(result));
     },
   );
 
@@ -100,13 +94,7 @@ function orgPurchaseRoutes(app: FastifyInstance, ctx: Ctx) {
     async (request) => {
       await requireOrgRole(deps, who(request), request.params.id, 'billing');
       const result = await tb.confirmPurchase(request.params.id, request.params.purchase_id, actor(request));
-      return {
-        transaction_id: result.purchase.id,
-        amount_micros: result.purchase.amount_micros,
-        balance_micros: result.balance_micros,
-        status: result.purchase.status,
-        replayed: false,
-      };
+      return toApiPurchase(result);
     },
   );
 

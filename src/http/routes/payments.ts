@@ -6,6 +6,7 @@ import { requireRole } from '../../app/auth';
 import * as P from '../../contract/payments';
 import * as S from '../../contract/schemas';
 import { AppError } from '../../domain/refusals';
+import { toApiPurchase } from '../format';
 import { who, actor, err, ok, type Ctx } from './kit';
 
 export function paymentRoutes(app: FastifyInstance, ctx: Ctx) {
@@ -28,13 +29,7 @@ export function paymentRoutes(app: FastifyInstance, ctx: Ctx) {
     async (request) => {
       await requireRole(deps, who(request), request.params.id, 'billing');
       const result = await tb.confirmPurchase(request.params.id, request.params.purchase_id, actor(request));
-      return {
-        transaction_id: result.purchase.id,
-        amount_micros: result.purchase.amount_micros,
-        balance_micros: result.balance_micros,
-        status: result.purchase.status,
-        replayed: false,
-      };
+      return toApiPurchase(result);
     },
   );
 
