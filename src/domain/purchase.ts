@@ -93,6 +93,9 @@ export interface PendingCharge {
   amount_micros: number;
   attempts: number;
   created_at_ms: number;
+  /** Already waiting for the person's bank: the payment it waits for, and until when. */
+  action?: PaymentAction | null;
+  next_attempt_at_ms?: number | null;
 }
 
 /**
@@ -191,7 +194,8 @@ function awaitAuthentication(p: PendingCharge, action: PaymentAction, now_ms: nu
       failure_type: 'authentication_required',
       failure_message: cardMessage('authentication_required', 'the bank asks the cardholder to confirm'),
       completed_at_ms: null,
-      next_attempt_at_ms: now_ms + limits.authentication_wait_ms,
+      // The wait runs from the bank's first question: asking again (a confirm before the bank's step) does not restart it.
+      next_attempt_at_ms: p.action && p.next_attempt_at_ms != null ? p.next_attempt_at_ms : now_ms + limits.authentication_wait_ms,
     },
     transfers: [],
     events: [],

@@ -146,6 +146,13 @@ describe('the bank asks the cardholder to confirm (3-D Secure): decided here, no
     assert.equal(plan.audit.action, 'credits.authentication_required');
   });
 
+  it('asked again while it waits (a confirm before the bank\'s step): the wait keeps its first deadline, so it cannot be kept open for ever', () => {
+    const first = planCompletion(pending('manual'), reserved(), needs, NOW);
+    const waiting = { ...pending('manual'), action, next_attempt_at_ms: first.purchase.next_attempt_at_ms };
+    const again = planCompletion(waiting, reserved(), needs, NOW + 30 * 60_000);
+    assert.equal(again.purchase.next_attempt_at_ms, NOW + limits.authentication_wait_ms);
+  });
+
   it('a reload fails at once with that reason (no backoff), is told, gives the cap back and turns auto-reload off', () => {
     const w = reserved();
     const plan = planCompletion(pending('auto_reload'), w, needs, NOW);
