@@ -4,6 +4,7 @@ import type { EventBody } from '../../src/contract/views';
 import { tokens, usd } from './money';
 import { when } from './time';
 import { cardFailure } from './words';
+import { limits } from '../../src/domain/limits';
 
 export type EventType = EventBody['type'];
 
@@ -21,7 +22,7 @@ export const EVENT_TITLES = {
   'balance.low': 'Balance is low',
   'spend_limit.warning': 'Spend limit almost reached',
   'spend_limit.reached': 'Spend limit reached',
-  'allowance.warning': 'Plan allowance at 80%',
+  'allowance.warning': `Plan allowance at ${limits.allowance_warning_percent}%`,
   'allowance.exhausted': 'Plan allowance used up',
   'allowance.reset': 'Plan allowance reset',
   'extra_usage.started': 'Extra usage started paying',
@@ -85,11 +86,11 @@ export function describeEvent(e: EventBody, ctx: NoticeContext = {}): string {
     case 'balance.low':
       return `Balance below ${money(p, 'threshold_micros')} (${money(p, 'balance_micros')} left)${p.auto_reload_enabled === true ? '; auto-reload tops it up' : '; add credits or turn auto-reload on'}`;
     case 'spend_limit.warning':
-      return `80% of the monthly spend limit used: ${money(p, 'spent_micros')} of ${money(p, 'limit_micros')}`;
+      return `${limits.spend_limit_warning_percent}% of the monthly spend limit used: ${money(p, 'spent_micros')} of ${money(p, 'limit_micros')}`;
     case 'spend_limit.reached':
       return `Monthly spend limit reached: ${money(p, 'spent_micros')} of ${money(p, 'limit_micros')}; extra usage stops until ${at(p, 'cycle_end')}`;
     case 'allowance.warning':
-      return `80% of the ${windowName(p)} plan allowance used${tokensOf(p)}`;
+      return `${limits.allowance_warning_percent}% of the ${windowName(p)} plan allowance used${tokensOf(p)}`;
     case 'allowance.exhausted':
       return ctx.extra_usage_on === false
         ? `Plan allowance used up${resets(p) || ` (${windowName(p)})`}; extra usage is off, so first-party requests wait`

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from './api';
 import { REMEDY_WORDS } from './words';
+import { limits } from '../../src/domain/limits';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -130,7 +131,7 @@ export function Body<T>({ loaded, what, lines, children }: { loaded: Loaded<T>; 
 
 export function Bar({ value, max, label, tone }: { value: number; max: number; label: string; tone?: 'warn' | 'full' | undefined }) {
   const pct = max <= 0 ? (value > 0 ? 100 : 0) : Math.min(100, (value * 100) / max);
-  const auto = pct >= 100 ? 'full' : pct >= 80 ? 'warn' : undefined;
+  const auto = pct >= 100 ? 'full' : pct >= limits.spend_limit_warning_percent ? 'warn' : undefined;
   return (
     <div className={`bar ${tone ?? auto ?? ''}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
       <div className="bar-fill" style={{ width: `${pct}%` }} />
