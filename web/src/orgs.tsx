@@ -9,9 +9,11 @@ import { ConfirmPayment, pendingPaymentOf, type PendingPayment } from './confirm
 import { parseUsd, tokens, usd } from './money';
 import { mayBill, OrgAutoReload, OrgOf, OrgMembers, OrgSpendLimit, OrgTransactions, type Role } from './org-settings';
 import { Body, Done, Problem, Section, useLoad, useSubmit } from './ui';
+import { when } from './time';
 
 const ROLE_WORDS: Record<Role, string> = { admin: 'admin', billing: 'billing', developer: 'developer' };
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
+/** A key's moments in the viewer's time zone, like the rest of the page; 'never' for one that did not happen. */
+const whenOrNever = (iso: string | null) => (iso ? when(iso) : 'never');
 
 export function OrgConsole({ orgs }: { orgs: OrgSummaryBody[] }) {
   const [org_id, setOrg] = useState(orgs[0]?.id ?? '');
@@ -289,12 +291,12 @@ function KeyRow({ k, role, base, changed }: { k: ApiKeyBody; role: Role; base: s
       </td>
       <td>{k.name}</td>
       <td>{when(k.created_at)}</td>
-      <td data-testid="key-last-used">{when(k.last_used_at)}</td>
+      <td data-testid="key-last-used">{whenOrNever(k.last_used_at)}</td>
       <td>{k.monthly_limit_micros === null ? 'none' : usd(k.monthly_limit_micros)}</td>
       <td>{usd(k.spent_this_month_micros)}</td>
       <td>
         {k.revoked_at ? (
-          `revoked ${when(k.revoked_at)}`
+          `revoked ${whenOrNever(k.revoked_at)}`
         ) : role !== 'admin' ? (
           'active'
         ) : revoking ? (
