@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startDemoServer, type Run } from '../fixtures/cli';
+import { apiCall, assertExit, runCli, startDemoServer, type Run } from '../fixtures/cli';
 
 const OPERATOR = 'test-operator-token-0123456789';
 const DEMO = { email: 'demo@tokenbank.local', password: 'demo-password' };
@@ -24,20 +24,7 @@ function cli(args: string[], options: { env?: Record<string, string>; input?: st
 }
 const asOperator = (args: string[]) => cli(args, { env: { TOKENBANK_TOKEN: OPERATOR } });
 
-async function api(method: string, path: string, token: string, body?: unknown): Promise<any> {
-  const response = await fetch(new URL(path, url), {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await response.json();
-  assert.ok(response.ok, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-function assertExit(run: Run, code: number, what: string): void {
-  assert.equal(run.code, code, `${what}: exit ${run.code}, want ${code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-}
+const api = (method: string, path: string, token: string, body?: unknown) => apiCall(url, method, path, token, body);
 
 describe('tokenbank refund, refunds, promo and admin promo|grants against a running server', () => {
   before(async () => {
@@ -134,7 +121,11 @@ describe('tokenbank refund, refunds, promo and admin promo|grants against a runn
     assert.deepEqual([purchase.transaction_id, purchase.status, purchase.balance_micros], [purchase_id, 'succeeded', before_view.balance_micros + 7_000_000]);
     const again = await cli(['credits', 'confirm', purchase_id]);
     assertExit(again, 0, 'credits confirm again');
-    assert.equal((await api('GET', `/v1/accounts/${demo_account}/extra-usage`, OPERATOR)).balance_micros, before_view.balance_micros + 7_000_000, 'credited once');
+    assert.equal(
+      (await api('GET', `/v1/accounts/${demo_account}/extra-usage`, OPERATOR)).balance_micros,
+      before_view.balance_micros + 7_000_000,
+      'credited once',
+    );
     const unknown = await cli(['credits', 'confirm', 'pur_nosuchpurchase1']);
     assertExit(unknown, 1, 'credits confirm of an unknown purchase');
     assert.match(unknown.stderr, /not_found/);

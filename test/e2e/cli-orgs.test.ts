@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startDemoServer, type Run } from '../fixtures/cli';
+import { apiCall, assertExit, runCli, startDemoServer, type Run } from '../fixtures/cli';
 
 const OPERATOR = 'test-operator-token-0123456789';
 const DEMO = { email: 'demo@tokenbank.local', password: 'demo-password' };
@@ -23,20 +23,7 @@ function cli(args: string[], options: { env?: Record<string, string>; input?: st
 }
 const asOperator = (args: string[]) => cli(args, { env: { TOKENBANK_TOKEN: OPERATOR } });
 
-async function api(method: string, path: string, token: string, body?: unknown): Promise<any> {
-  const response = await fetch(new URL(path, url), {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await response.json();
-  assert.ok(response.ok, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-function assertExit(run: Run, code: number, what: string): void {
-  assert.equal(run.code, code, `${what}: exit ${run.code}, want ${code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-}
+const api = (method: string, path: string, token: string, body?: unknown) => apiCall(url, method, path, token, body);
 
 describe('tokenbank orgs and keys against a running server', () => {
   let org_id = '';

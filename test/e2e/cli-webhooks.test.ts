@@ -13,6 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import { run } from '../../src/cli/main';
 import { configFromEnv, start } from '../../src/main';
 import { openPglite } from '../../src/store/db';
+import { apiCall } from '../fixtures/cli';
 import { startReceiver, type Receiver } from '../fixtures/receiver';
 
 const OPERATOR = 'cli-webhooks-operator-0123456789';
@@ -55,16 +56,7 @@ async function cli(args: string[], token = owner_token) {
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-async function api(method: string, path: string, token: string, body?: unknown): Promise<any> {
-  const r = await fetch(new URL(path, url), {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await r.json();
-  assert.ok(r.ok, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
+const api = (method: string, path: string, token: string, body?: unknown) => apiCall(url, method, path, token, body);
 
 describe('tokenbank events and tokenbank webhooks against a running server', () => {
   before(async () => {

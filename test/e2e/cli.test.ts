@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { BIN, ROOT, runCli, type Run } from '../fixtures/cli';
+import { apiCall, assertExit, BIN, ROOT, runCli, type Run } from '../fixtures/cli';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,20 +57,12 @@ async function cliInProcess(args: string[]): Promise<Run> {
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-async function api(method: string, path: string, token: string, body?: unknown): Promise<any> {
-  const response = await fetch(new URL(path, url), { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const json = await response.json();
-  assert.ok(response.ok, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
+const api = (method: string, path: string, token: string, body?: unknown) => apiCall(url, method, path, token, body);
 
 function storedConfig(h: string): { server: string; token: string; account?: string } {
   return JSON.parse(readFileSync(join(h, 'config', 'tokenbank', 'config.json'), 'utf8'));
 }
 
-function assertExit(run: Run, code: number, what: string): void {
-  assert.equal(run.code, code, `${what}: exit ${run.code}, want ${code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-}
 
 /** A writable that keeps what is written (for the CLI run in process). */
 function sink(): { stream: Writable; text(): string } {
