@@ -16,6 +16,9 @@ import type { GlobalStep, Round, Script } from './ops';
 import { Prng } from './prng';
 import { MeterScripts } from './meter-scripts';
 import { SingleSteps } from './single-steps';
+import { OrgScripts } from './org-scripts';
+import { checkOrgViews, checkOrgWallets } from './org-checks';
+import { scriptSteps } from './ops';
 
 export const OPERATOR: Actor = { id: 'operator', request_id: 'sim' };
 const RETRIES_MAX = 4;
@@ -79,6 +82,7 @@ export class Sim {
   private readonly ids = { next: (prefix: string) => `${prefix}_${this.tag}${(++this.id_counter).toString(36).padStart(7, '0')}` };
   private readonly meter = new MeterScripts(this);
   private readonly singles = new SingleSteps(this);
+  readonly orgs = new OrgScripts(this);
 
   constructor(
     readonly db: FaultyDb,
@@ -126,6 +130,7 @@ export class Sim {
         step: { kind: 'settings', enabled: r.chance(85), limit: { set: true, value: r.chance(20) ? null : r.int(2, 40) * 1_000_000 }, reload: null },
       });
     }
+    await this.orgs.setup(r);
     await this.check(true);
   }
 
@@ -158,12 +163,14 @@ export class Sim {
 
   /** Sends a script's requests (resolved against the model first); finishScript checks their answers. */
   private async sendScript(s: Script): Promise<void> {
+    if (s.kind === 'org_meter' || s.kind === 'org_hold' || s.kind === 'org_single') return this.orgs.send(s);
     if (s.kind === 'single') return this.singles.send(s.a, s.step);
     return this.meter.send(s);
   }
 
   private async finishScript(s: Script): Promise<void> {
-    this.stats.steps += s.kind === 'single' ? 1 : s.steps.length;
+    this.stats.steps += scriptSteps(s);
+    if (s.kind === 'org_meter' || s.kind === 'org_hold' || s.kind === 'org_single') return this.orgs.finish(s);
     if (s.kind === 'single') return this.singles.finish(s.a);
     return this.meter.finish(s);
   }
@@ -179,6 +186,10 @@ export class Sim {
     const sample = full ? this.m.accounts.map((_, a) => a) : [r!.nat(this.m.accounts.length - 1)];
     for (const a of new Set(sample)) await checkViews(this.tb, this.m, a, this.now);
     this.stats.view_checks += new Set(sample).size;
+    await checkOrgWallets(this.db, this.orgs.om, this.now);
+    const orgs = full ? this.orgs.om.orgs.map((_, o) => o) : [r!.nat(this.orgs.om.orgs.length - 1)];
+    for (const o of orgs) await checkOrgViews(this.tb, this.orgs.om, o, this.now);
+    this.stats.view_checks += orgs.length;
     if (full) {
       await checkAudit(this.tb);
       this.stats.audits += 1;
@@ -196,6 +207,7 @@ export class Sim {
       case 'expire_grants':
         await this.job(() => this.tb.expireGrants().then((n) => (n > 0 ? 1 : 0)));
         this.m.expireGrants(this.now);
+        this.orgs.om.expireGrants(this.now);
         return;
       case 'charge_reloads': {
         await this.job(async () => {
@@ -239,6 +251,7 @@ export class Sim {
   private async expireHolds(): Promise<void> {
     await this.job(() => this.tb.expireHolds());
     this.m.expireHolds(this.now);
+    this.orgs.om.expireHolds(this.now);
   }
 
   private advance(step: Extract<GlobalStep, { kind: 'advance' }>): void {

@@ -66,6 +66,10 @@ describe('the model file is independent of the code it checks', () => {
     const imports = [...readFileSync('test/sim/model.ts', 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
     assert.deepEqual(imports, ['../../src/domain/limits']);
   });
+  it("test/sim/org-model.ts imports no decision code either: the named limits and the model's own arithmetic", () => {
+    const imports = [...readFileSync('test/sim/org-model.ts', 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    assert.deepEqual(imports, ['../../src/domain/limits', './model']);
+  });
 });
 
 for (const engine of databaseEngines()) {
@@ -106,7 +110,15 @@ for (const engine of databaseEngines()) {
       if (!REPLAY && total.steps >= 10_000) {
         // A run that stopped doing its work (no fault fired, no view compared, no audit) must not pass as a clean one.
         for (const kind of [...FAULT_KINDS, 'restart'] as const) assert.ok((total.faults[kind] ?? 0) > 0, `fault ${kind} never fired in ${total.steps} steps`);
-        assert.ok(total.view_checks > 0 && total.audits > 0 && total.retries > 0, `views ${total.view_checks}, audits ${total.audits}, retries ${total.retries}`);
+        assert.ok(
+          total.view_checks > 0 && total.audits > 0 && total.retries > 0,
+          `views ${total.view_checks}, audits ${total.audits}, retries ${total.retries}`,
+        );
+        // The API organizations did their part: holds by key settled, events recorded, refusals of each kind met.
+        for (const answer of ['org_hold', 'org_settle', 'org_event', 'org_purchase', 'org_revoke'])
+          assert.ok((total.answers[answer] ?? 0) > 0, `no ${answer} in ${total.steps} steps`);
+        for (const type of ['api_credits_exhausted', 'key_limit_reached', 'unauthenticated', 'invalid_request'])
+          assert.ok((total.refusals[`org:${type}`] ?? 0) > 0, `no org:${type} refusal in ${total.steps} steps`);
       }
       const faults = Object.entries(total.faults)
         .map(([k, v]) => `${k} ${v}`)
