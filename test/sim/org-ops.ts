@@ -62,8 +62,8 @@ function meterStep(r: Prng, events: boolean): OrgMeterStep {
 
 function singleStep(r: Prng): OrgSingleStep {
   const kind = r.weighted([
-    [8, 'purchase'],
-    [3, 'grant'],
+    [5, 'purchase'],
+    [2, 'grant'],
     [2, 'new_key'],
     [1, 'revoke'],
     [3, 'limit'],
@@ -71,7 +71,7 @@ function singleStep(r: Prng): OrgSingleStep {
   switch (kind) {
     case 'purchase': {
       const amount = r.weighted<number>([
-        [8, r.int(PURCHASE_MIN / 10_000, 60_000_000 / 10_000) * 10_000],
+        [8, r.int(PURCHASE_MIN / 10_000, 30_000_000 / 10_000) * 10_000],
         [1, r.int(1_000_000_000 / 10_000, PURCHASE_MAX / 10_000) * 10_000],
         [1, r.pick([PURCHASE_MIN - 10_000, PURCHASE_MAX + 10_000, 7_000_001])],
       ]);
@@ -98,5 +98,5 @@ export function orgScript(r: Prng, o: number): OrgScript {
   if (kind === 'org_hold') return { kind, o, steps: holdSteps(r), pick: r.nat(), open: r.chance(85) };
   const events = r.chance(30);
   // Authorizations go one after another (an API key is looked up before its request joins the queue), so these scripts stay short.
-  return { kind, o, steps: Array.from({ length: r.int(1, events ? 6 : 3) }, () => meterStep(r, events)) };
+  return { kind, o, steps: Array.from({ length: r.int(1, events ? 8 : 4) }, () => meterStep(r, events)) };
 }

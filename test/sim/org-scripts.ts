@@ -66,7 +66,7 @@ export class OrgScripts {
         lowered_below_holds: false,
       });
       for (let k = r.int(2, 3); k > 0; k--) await this.run({ kind: 'org_single', o, step: { kind: 'new_key', limit: keyLimit(r) } });
-      await this.run({ kind: 'org_single', o, step: { kind: 'purchase', amount: r.int(10, 80) * 1_000_000, declined: false } });
+      await this.run({ kind: 'org_single', o, step: { kind: 'purchase', amount: r.int(5, 30) * 1_000_000, declined: false } });
     }
   }
 

@@ -53,6 +53,8 @@ export async function untilKnown<T>(first: Outcome<T>, fn: () => Promise<T>, sta
 
 export interface SimStats {
   steps: number;
+  /** Steps of the API organizations' scripts (a share of `steps`). */
+  org_steps: number;
   rounds: number;
   retries: number;
   refusals: Record<string, number>;
@@ -62,7 +64,7 @@ export interface SimStats {
 }
 
 export function newStats(): SimStats {
-  return { steps: 0, rounds: 0, retries: 0, refusals: {}, answers: {}, view_checks: 0, audits: 0 };
+  return { steps: 0, org_steps: 0, rounds: 0, retries: 0, refusals: {}, answers: {}, view_checks: 0, audits: 0 };
 }
 
 export function count(map: Record<string, number>, key: string): void {
@@ -170,7 +172,10 @@ export class Sim {
 
   private async finishScript(s: Script): Promise<void> {
     this.stats.steps += scriptSteps(s);
-    if (s.kind === 'org_meter' || s.kind === 'org_hold' || s.kind === 'org_single') return this.orgs.finish(s);
+    if (s.kind === 'org_meter' || s.kind === 'org_hold' || s.kind === 'org_single') {
+      this.stats.org_steps += scriptSteps(s);
+      return this.orgs.finish(s);
+    }
     if (s.kind === 'single') return this.singles.finish(s.a);
     return this.meter.finish(s);
   }
