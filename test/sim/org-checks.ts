@@ -12,20 +12,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function checkOrgWallets(db: Db, om: OrgModel, now: number): Promise<void> {
   const ids = om.orgs.map((o) => o.id);
-  const [wallets, keys] = await Promise.all([
-    db.query<Record<string, unknown>>(
-      `SELECT account_id, purchased_micros, promotional_micros, held_micros, late_held_micros, spent_cycle_micros, spent_cycle_start
-         FROM wallets WHERE account_id = ANY($1::text[])`,
-      [ids],
-    ),
-    db.query<Record<string, unknown>>(
-      `SELECT id, org_id, monthly_limit_micros, spent_month_micros, spent_month_start, held_micros, late_held_micros, revoked_at
-         FROM api_keys WHERE org_id = ANY($1::text[])`,
-      [ids],
-    ),
-  ]);
+  // One statement: the wallets with their keys (json: bigint as numbers, times as text).
+  const wallets = await db.query<Record<string, unknown>>(
+    `SELECT w.account_id, w.purchased_micros, w.promotional_micros, w.held_micros, w.late_held_micros, w.spent_cycle_micros, w.spent_cycle_start,
+            (SELECT COALESCE(json_agg(json_build_object('id', k.id, 'monthly_limit_micros', k.monthly_limit_micros, 'spent_month_micros',
+                      k.spent_month_micros, 'spent_month_start', k.spent_month_start, 'held_micros', k.held_micros,
+                      'late_held_micros', k.late_held_micros, 'revoked', k.revoked_at IS NOT NULL)), '[]') FROM api_keys k WHERE k.org_id = w.account_id) AS keys
+       FROM wallets w WHERE w.account_id = ANY($1::text[])`,
+    [ids],
+  );
   const wallet_of = new Map(wallets.map((r) => [r.account_id as string, r]));
-  const key_of = new Map(keys.map((r) => [r.id as string, r]));
   for (const [o, org] of om.orgs.entries()) {
     const row = wallet_of.get(org.id);
     if (!row) throw new SimFailure(`org ${o} (${org.id}) has no wallet`);
@@ -36,13 +32,15 @@ export async function checkOrgWallets(db: Db, om: OrgModel, now: number): Promis
       [org.purchased, om.storedPromotional(org), org.held, org.late_held, om.spent(org, now)],
       `org ${o} (${org.id}): the stored wallet (purchased, promotional, held, late held, spent this month) differs from the model`,
     );
-    expectEqual(keys.filter((r) => r.org_id === org.id).length, org.keys.length, `org ${o} (${org.id}): the number of API keys differs from the model`);
+    const keys = (typeof row.keys === 'string' ? JSON.parse(row.keys) : row.keys) as Array<Record<string, unknown>>;
+    const key_of = new Map(keys.map((r) => [r.id as string, r]));
+    expectEqual(keys.length, org.keys.length, `org ${o} (${org.id}): the number of API keys differs from the model`);
     for (const [k, key] of org.keys.entries()) {
       const r = key_of.get(key.id);
       if (!r) throw new SimFailure(`org ${o} key ${k} (${key.id}) is not stored`);
-      const key_spent = (r.spent_month_start as Date).getTime() === month ? Number(r.spent_month_micros) : 0;
+      const key_spent = Date.parse(String(r.spent_month_start)) === month ? Number(r.spent_month_micros) : 0;
       expectEqual(
-        [r.monthly_limit_micros, key_spent, r.held_micros, r.late_held_micros, r.revoked_at !== null],
+        [r.monthly_limit_micros, key_spent, r.held_micros, r.late_held_micros, r.revoked],
         [key.limit, om.keySpent(org, key, now), key.held, key.late_held, key.revoked],
         `org ${o} key ${k} (${key.id}): the stored key (limit, spent this month, held, late held, revoked) differs from the model`,
       );

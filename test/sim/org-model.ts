@@ -97,11 +97,16 @@ export class OrgModel {
     return org.keys.every((k) => !exceeds(this.keySpent(org, k, now), k.held + k.late_held, 0, k.limit));
   }
 
+  /** The hold of an API-key request: its largest cost. */
+  holdOf(model: string, input: number, max_output: number): number {
+    return cost(model, { input_tokens: input, output_tokens: max_output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
+  }
+
   /** An authorization with key `k`: API credits only; refused in the documented order. */
   decideAuthorize(org: MOrg, k: number, model: string, input: number, max_output: number, now: number): Expect<number> {
     const key = org.keys[k]!;
     if (key.revoked) return refuse('unauthenticated');
-    const hold = cost(model, { input_tokens: input, output_tokens: max_output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
+    const hold = this.holdOf(model, input, max_output);
     if (org.purchased < 0 || this.balance(org, now) - org.held < hold) return refuse('api_credits_exhausted');
     if (exceeds(this.spent(org, now), org.held + org.late_held, hold, org.limit)) return refuse('spend_limit_reached');
     if (exceeds(this.keySpent(org, key, now), key.held + key.late_held, hold, key.limit)) return refuse('key_limit_reached');

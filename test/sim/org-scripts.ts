@@ -18,8 +18,8 @@ const KEYS_PER_ORG_MAX = 6;
 
 type EventOutcome = Outcome<{ ok: boolean; record?: UsageRecord; duplicate?: boolean; type?: string }>;
 type Send =
-  | { kind: 'authorize'; k: number; request: Record<string, unknown>; key: string | null; outcome: Outcome<AuthorizationRecord> }
-  | { kind: 'cross'; outcome: Outcome<unknown> }
+  | { kind: 'authorize'; k: number; request: Record<string, unknown>; key: string | null; outcome?: Outcome<unknown> }
+  | { kind: 'cross'; run: () => Promise<unknown>; outcome?: Outcome<unknown> }
   | { kind: 'event'; k: number; body: Record<string, unknown>; outcome?: EventOutcome }
   | { kind: 'settle'; auth: MOrgAuth; usage: Usage; outcome?: Outcome<AuthorizationRecord> }
   | { kind: 'release'; auth: MOrgAuth; outcome?: Outcome<AuthorizationRecord> }
@@ -120,17 +120,69 @@ export class OrgScripts {
         if (step.dup === 'twice') events.push({ kind: 'event', k, body });
         continue;
       }
-      // An API key is looked up before its request joins the metering queue: one after another,
-      // each learned before the next is sent, so the queue sees them in the model's order.
-      sends.push(...(await this.sendMeter(org, step)));
+      sends.push(...this.resolveMeter(org, step));
     }
+    // An API key is looked up before its request joins the metering queue, so requests sent at
+    // once may reach it in another order. They are sent at once (sharing the round's batch) when
+    // the model says the order cannot matter; otherwise one after another, each learned first.
+    const tb = this.sim.tb;
+    const send = (x: Extract<Send, { kind: 'authorize' | 'cross' }>) => (x.kind === 'cross' ? x.run() : tb.authorize(x.request, x.key ?? undefined));
+    const requests = sends.filter((x): x is Extract<Send, { kind: 'authorize' | 'cross' }> => x.kind === 'authorize' || x.kind === 'cross');
+    if (this.orderFree(org, requests)) {
+      if (requests.length > 1) count(this.sim.stats.answers, 'org_sent_at_once');
+      await Promise.all(requests.map(async (x) => (x.outcome = await attempt(() => send(x)))));
+    } else for (const x of requests) x.outcome = await this.known(x, await attempt(() => send(x)));
     if (events.length === 0) return;
+    // A script's events go in one call (they reach the queue in their order), after its crossing requests.
     sends.push(...events);
     const o = await attempt(() => this.sim.tb.recordUsageEvents(events.map((e) => e.body)));
     events.forEach((e, i) => (e.outcome = o.ok ? eventOutcome(o.value[i]!) : o));
   }
 
-  private async sendMeter(org: MOrg, step: Exclude<OrgMeterStep, { kind: 'event' }>): Promise<Send[]> {
+  /**
+   * Whether the order of these requests cannot change any answer: every new hold fits even with
+   * all the others placed first, or none fits even alone (a refusal changes nothing). Replays of a
+   * key that has its hold, and crossing requests, are answered alike in any order.
+   */
+  private orderFree(org: MOrg, requests: Array<Extract<Send, { kind: 'authorize' | 'cross' }>>): boolean {
+    const o = this.om.orgs.indexOf(org);
+    const seen = new Set<string>();
+    const fresh = requests.flatMap((x) => {
+      if (x.kind === 'cross' || (x.key !== null && (this.by_key.has(`${o}:${x.key}`) || seen.has(x.key)))) return [];
+      if (x.key !== null) seen.add(x.key);
+      const [input, output] = [Number(x.request.input_tokens), Number(x.request.max_output_tokens)];
+      return [{ k: x.k, model: String(x.request.model), input, output, hold: this.om.holdOf(String(x.request.model), input, output) }];
+    });
+    const now = this.sim.now;
+    if (fresh.every((f) => !this.om.decideAuthorize(org, f.k, f.model, f.input, f.output, now).ok)) return true;
+    return fresh.every((f, i) => {
+      const others = fresh.filter((_, j) => j !== i);
+      const key = org.keys[f.k]!;
+      const [org_more, key_more] = [others.reduce((sum, g) => sum + g.hold, 0), others.reduce((sum, g) => sum + (g.k === f.k ? g.hold : 0), 0)];
+      org.held += org_more;
+      key.held += key_more;
+      const ok = this.om.decideAuthorize(org, f.k, f.model, f.input, f.output, now).ok;
+      org.held -= org_more;
+      key.held -= key_more;
+      return ok;
+    });
+  }
+
+  /** A request's outcome learned: retried with the same key until known; an unkeyed authorization is looked up by the id a lost COMMIT names. */
+  private async known<T>(x: Extract<Send, { kind: 'authorize' | 'cross' }>, first: Outcome<T>): Promise<Outcome<T>> {
+    const tb = this.sim.tb;
+    if (first.ok || first.type !== 'unknown') return first;
+    if (x.kind === 'cross') return untilKnown(first, x.run as () => Promise<T>, this.sim.stats);
+    if (x.key === null) {
+      const id = (first.error as { figures?: { id?: unknown } }).figures?.id;
+      const found = typeof id === 'string' ? await tb.getAuthorization(id) : undefined;
+      if (found) return { ok: true, value: found as T };
+    }
+    return untilKnown(first, () => tb.authorize(x.request, x.key ?? undefined) as Promise<T>, this.sim.stats);
+  }
+
+  /** An authorization step's requests (the same key twice for a duplicate), or a crossing request. */
+  private resolveMeter(org: MOrg, step: Exclude<OrgMeterStep, { kind: 'event' }>): Send[] {
     const tb = this.sim.tb;
     if (step.kind === 'cross') {
       const account = this.sim.m.accounts[step.account % this.sim.m.accounts.length]!;
@@ -155,7 +207,7 @@ export class OrgScripts {
                 if (!r!.ok) throw r!.error;
                 return r!.record;
               };
-      return [{ kind: 'cross', outcome: await untilKnown(await attempt(run), run, this.sim.stats) }];
+      return [{ kind: 'cross', run }];
     }
     let k: number;
     let request: Record<string, unknown>;
@@ -180,23 +232,9 @@ export class OrgScripts {
       };
       key = step.keyed ? this.sim.key('org-auth') : null;
     }
-    const sends: Send[] = [{ kind: 'authorize', k, request, key, outcome: await this.authorizeKnown(request, key) }];
+    const one: Send = { kind: 'authorize', k, request, key };
     // The same request and key twice: the second is answered with the first hold.
-    if (step.kind === 'authorize' && step.dup) sends.push({ kind: 'authorize', k, request, key, outcome: await this.authorizeKnown(request, key) });
-    return sends;
-  }
-
-  /** An authorization until its outcome is known (an unkeyed one is looked up by the id a lost COMMIT names). */
-  private async authorizeKnown(request: Record<string, unknown>, key: string | null): Promise<Outcome<AuthorizationRecord>> {
-    const tb = this.sim.tb;
-    const first = await attempt(() => tb.authorize(request, key ?? undefined));
-    if (first.ok || first.type !== 'unknown') return first;
-    if (key === null) {
-      const id = (first.error as { figures?: { id?: unknown } }).figures?.id;
-      const found = typeof id === 'string' ? await tb.getAuthorization(id) : undefined;
-      if (found) return { ok: true, value: found };
-    }
-    return untilKnown(first, () => tb.authorize(request, key ?? undefined), this.sim.stats);
+    return step.kind === 'authorize' && step.dup ? [one, { ...one }] : [one];
   }
 
   private resolveHold(s: Extract<OrgScript, { kind: 'org_hold' }>): Send[] {
@@ -281,17 +319,16 @@ export class OrgScripts {
     this.pending.delete(s.o);
     for (const [i, x] of sends.entries()) {
       const what = `script of org ${s.o}, request ${i} (${x.kind})`;
-      if (x.kind === 'authorize') this.finishAuthorize(s.o, x, what);
-      else if (x.kind === 'cross') this.refused(x.outcome, 'invalid_request', what);
+      if (x.kind === 'authorize') this.finishAuthorize(s.o, x, (await this.known(x, x.outcome!)) as Outcome<AuthorizationRecord>, what);
+      else if (x.kind === 'cross') this.refused(await this.known(x, x.outcome!), 'invalid_request', what);
       else if (x.kind === 'event') await this.finishEvent(s.o, x, what);
       else if (x.kind === 'single') await this.finishSingle(s.o, x, what);
       else await this.finishHold(x, what);
     }
   }
 
-  private finishAuthorize(o: number, x: Extract<Send, { kind: 'authorize' }>, what: string): void {
+  private finishAuthorize(o: number, x: Extract<Send, { kind: 'authorize' }>, outcome: Outcome<AuthorizationRecord>, what: string): void {
     const org = this.om.orgs[o]!;
-    const outcome = x.outcome;
     const existing = x.key === null ? undefined : this.by_key.get(`${o}:${x.key}`);
     // The key is looked up first: a revoked one is refused even for a replay of its earlier request.
     if (org.keys[x.k]!.revoked) return this.refused(outcome, 'unauthenticated', what);
