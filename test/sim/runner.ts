@@ -192,8 +192,8 @@ export class Sim {
     for (const a of new Set(sample)) await checkViews(this.tb, this.m, a, this.now);
     this.stats.view_checks += new Set(sample).size;
     await checkOrgWallets(this.db, this.orgs.om, this.now);
-    // One org's views every other round (both at the full checks): the stored state is compared every round above.
-    const orgs = full ? this.orgs.om.orgs.map((_, o) => o) : r!.chance(50) ? [r!.nat(this.orgs.om.orgs.length - 1)] : [];
+    // One org's views every fourth round (both at the full checks): the stored state is compared every round above.
+    const orgs = full ? this.orgs.om.orgs.map((_, o) => o) : r!.chance(25) ? [r!.nat(this.orgs.om.orgs.length - 1)] : [];
     for (const o of orgs) await checkOrgViews(this.tb, this.orgs.om, o, this.now);
     this.stats.view_checks += orgs.length;
     if (full) {
