@@ -244,7 +244,7 @@ export function round(r: Prng, accounts: number, orgs: number, steps_per_script_
     else scripts.push({ kind, a, step: singleStep(r) });
   }
   // One script per API organization in most rounds (test/sim/org-ops.ts): a share of the steps, not extra ones.
-  for (let o = 0; o < orgs; o++) if (r.chance(70)) scripts.push(orgScript(r, o));
+  for (let o = 0; o < orgs; o++) if (r.chance(60)) scripts.push(orgScript(r, o));
   return { global: globalSteps(r, accounts), scripts };
 }
 

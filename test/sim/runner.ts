@@ -187,13 +187,18 @@ export class Sim {
 
   async check(full: boolean, r?: Prng): Promise<void> {
     this.db.disarm();
-    await checkWallets(this.db, this.m, this.now);
+    const org_wallets = await checkWallets(
+      this.db,
+      this.m,
+      this.now,
+      this.orgs.om.orgs.map((o) => o.id),
+    );
     const sample = full ? this.m.accounts.map((_, a) => a) : [r!.nat(this.m.accounts.length - 1)];
     for (const a of new Set(sample)) await checkViews(this.tb, this.m, a, this.now);
     this.stats.view_checks += new Set(sample).size;
-    await checkOrgWallets(this.db, this.orgs.om, this.now);
-    // One org's views every fourth round (both at the full checks): the stored state is compared every round above.
-    const orgs = full ? this.orgs.om.orgs.map((_, o) => o) : r!.chance(25) ? [r!.nat(this.orgs.om.orgs.length - 1)] : [];
+    checkOrgWallets(org_wallets, this.orgs.om, this.now);
+    // One org's views every eighth round (both at the full checks): the stored state is compared every round above.
+    const orgs = full ? this.orgs.om.orgs.map((_, o) => o) : r!.chance(12) ? [r!.nat(this.orgs.om.orgs.length - 1)] : [];
     for (const o of orgs) await checkOrgViews(this.tb, this.orgs.om, o, this.now);
     this.stats.view_checks += orgs.length;
     if (full) {
