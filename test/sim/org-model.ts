@@ -17,6 +17,7 @@ export const TIER_MINIMUMS = [0, 5_000_000, 40_000_000, 200_000_000, 400_000_000
 
 export interface MKey {
   id: string;
+  /** '' when it was lost (its creation's answer was unknown): such a key is never used. */
   secret: string;
   limit: number | null;
   held: number;
