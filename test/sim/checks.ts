@@ -18,12 +18,20 @@ export function expectEqual(actual: unknown, expected: unknown, what: string): v
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Every account's stored wallet equals the model's, and spent + held stays within the limit. */
-export async function checkWallets(db: Db, m: Model, now: number): Promise<void> {
-  const ids = m.accounts.map((a) => a.id);
+/**
+ * Every account's stored wallet equals the model's, and spent + held stays within the limit. The
+ * same statement reads the API organizations' wallets (`org_ids`) with their keys (json: bigint as
+ * numbers, times as text); their rows are answered for test/sim/org-checks.ts.
+ */
+export async function checkWallets(db: Db, m: Model, now: number, org_ids: string[] = []): Promise<Map<string, Record<string, unknown>>> {
+  const ids = [...m.accounts.map((a) => a.id), ...org_ids];
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT account_id, purchased_micros, promotional_micros, held_micros, late_held_micros, spent_cycle_micros, spent_cycle_start, reload_in_flight
-       FROM wallets WHERE account_id = ANY($1::text[])`,
+    `SELECT w.account_id, w.purchased_micros, w.promotional_micros, w.held_micros, w.late_held_micros, w.spent_cycle_micros, w.spent_cycle_start,
+            w.reload_in_flight,
+            (SELECT json_agg(json_build_object('id', k.id, 'monthly_limit_micros', k.monthly_limit_micros, 'spent_month_micros',
+                      k.spent_month_micros, 'spent_month_start', k.spent_month_start, 'held_micros', k.held_micros,
+                      'late_held_micros', k.late_held_micros, 'revoked', k.revoked_at IS NOT NULL)) FROM api_keys k WHERE k.org_id = w.account_id) AS keys
+       FROM wallets w WHERE w.account_id = ANY($1::text[])`,
     [ids],
   );
   const by_id = new Map(rows.map((r) => [r.account_id as string, r]));
@@ -54,6 +62,7 @@ export async function checkWallets(db: Db, m: Model, now: number): Promise<void>
     );
     checkHardCap(m, acc, a, now);
   }
+  return new Map(org_ids.map((id) => [id, by_id.get(id)!]));
 }
 
 /** SPEC §1.6: spent + held + late holds ≤ limit, unless this cycle had one of the documented exceptions. */

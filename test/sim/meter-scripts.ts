@@ -38,7 +38,7 @@ export class MeterScripts {
     return acc.members[pick % acc.members.length];
   }
 
-  async send(s: Exclude<Script, { kind: 'single' }>): Promise<void> {
+  async send(s: Extract<Script, { kind: 'meter' | 'hold' }>): Promise<void> {
     const sends = s.kind === 'meter' ? this.resolveMeter(s.a, s.steps) : this.resolveHold(s);
     this.pending.set(s.a, sends);
     const tb = this.sim.tb;
@@ -142,7 +142,7 @@ export class MeterScripts {
   }
 
   /** Checks the script's answers in order, learning unknown outcomes by retrying. */
-  async finish(s: Exclude<Script, { kind: 'single' }>): Promise<void> {
+  async finish(s: Extract<Script, { kind: 'meter' | 'hold' }>): Promise<void> {
     const sends = this.pending.get(s.a) ?? [];
     this.pending.delete(s.a);
     for (const [i, x] of sends.entries()) {

@@ -10,6 +10,7 @@
 // or one other use case. Scripts of different accounts cannot interfere.
 import { FAULT_KINDS } from './faults';
 import { DAY_MS, HOUR_MS, PURCHASE_MAX, PURCHASE_MIN, type Usage } from './model';
+import { orgScript, type OrgScript } from './org-ops';
 import type { Prng } from './prng';
 
 export type MeterStep =
@@ -50,7 +51,8 @@ export type SingleStep =
 export type Script =
   | { kind: 'meter'; a: number; steps: MeterStep[] }
   | { kind: 'hold'; a: number; pick: number; open: boolean; steps: HoldStep[] }
-  | { kind: 'single'; a: number; step: SingleStep };
+  | { kind: 'single'; a: number; step: SingleStep }
+  | OrgScript;
 export type GlobalStep =
   | { kind: 'advance'; to: 'small' | 'hold_expiry' | 'hour' | 'rolling' | 'day' | 'week' | 'cycle_end' | 'grant_expiry'; a: number; ms: number }
   | { kind: 'expire_holds' }
@@ -65,7 +67,7 @@ export interface Round {
 
 const centsOf = (micros: number) => micros - (micros % 10_000);
 
-function usage(r: Prng, big: boolean): Usage {
+export function usage(r: Prng, big: boolean): Usage {
   return big
     ? { input_tokens: r.int(50_000, 400_000), output_tokens: r.nat(80_000), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
     : {
@@ -105,7 +107,8 @@ function meterStep(r: Prng, events: boolean): MeterStep {
   };
 }
 
-function holdScript(r: Prng, a: number): Script {
+/** The requests on one hold: settle below, at or above it, settle again, release, release then settle. */
+export function holdSteps(r: Prng): HoldStep[] {
   const settle = (): HoldStep => ({
     kind: 'settle',
     input_pct: r.chance(50) ? 100 : r.nat(100),
@@ -127,7 +130,11 @@ function holdScript(r: Prng, a: number): Script {
     [1, () => [settle(), { kind: 'release' }]],
     [1, () => [{ kind: 'settle_again', same: r.chance(50) }]],
   ])();
-  return { kind: 'hold', a, pick: r.nat(), open: r.chance(85), steps };
+  return steps;
+}
+
+function holdScript(r: Prng, a: number): Script {
+  return { kind: 'hold', a, steps: holdSteps(r), pick: r.nat(), open: r.chance(85) };
 }
 
 function limitValue(r: Prng): number | null {
@@ -221,7 +228,7 @@ function globalSteps(r: Prng, accounts: number): GlobalStep[] {
 }
 
 /** One round: global steps, then a script for most accounts. */
-export function round(r: Prng, accounts: number, steps_per_script_max: number): Round {
+export function round(r: Prng, accounts: number, orgs: number, steps_per_script_max: number): Round {
   const scripts: Script[] = [];
   for (let a = 0; a < accounts; a++) {
     if (r.chance(15)) continue;
@@ -236,10 +243,17 @@ export function round(r: Prng, accounts: number, steps_per_script_max: number): 
     } else if (kind === 'hold') scripts.push(holdScript(r, a));
     else scripts.push({ kind, a, step: singleStep(r) });
   }
+  // One script per API organization in most rounds (test/sim/org-ops.ts): a share of the steps, not extra ones.
+  for (let o = 0; o < orgs; o++) if (r.chance(60)) scripts.push(orgScript(r, o));
   return { global: globalSteps(r, accounts), scripts };
+}
+
+/** The steps one script counts: each request (a single use case is one). */
+export function scriptSteps(s: Script): number {
+  return s.kind === 'single' || s.kind === 'org_single' ? 1 : s.steps.length;
 }
 
 /** Operations a round counts as steps: each request, job run, clock move, fault and restart. */
 export function stepsOf(rd: Round): number {
-  return rd.global.length + rd.scripts.reduce((s, x) => s + (x.kind === 'meter' ? x.steps.length : x.kind === 'hold' ? x.steps.length : 1), 0);
+  return rd.global.length + rd.scripts.reduce((s, x) => s + scriptSteps(x), 0);
 }

@@ -16,6 +16,9 @@ import type { GlobalStep, Round, Script } from './ops';
 import { Prng } from './prng';
 import { MeterScripts } from './meter-scripts';
 import { SingleSteps } from './single-steps';
+import { OrgScripts } from './org-scripts';
+import { checkOrgViews, checkOrgWallets } from './org-checks';
+import { scriptSteps } from './ops';
 
 export const OPERATOR: Actor = { id: 'operator', request_id: 'sim' };
 const RETRIES_MAX = 4;
@@ -50,6 +53,8 @@ export async function untilKnown<T>(first: Outcome<T>, fn: () => Promise<T>, sta
 
 export interface SimStats {
   steps: number;
+  /** Steps of the API organizations' scripts (a share of `steps`). */
+  org_steps: number;
   rounds: number;
   retries: number;
   refusals: Record<string, number>;
@@ -59,7 +64,7 @@ export interface SimStats {
 }
 
 export function newStats(): SimStats {
-  return { steps: 0, rounds: 0, retries: 0, refusals: {}, answers: {}, view_checks: 0, audits: 0 };
+  return { steps: 0, org_steps: 0, rounds: 0, retries: 0, refusals: {}, answers: {}, view_checks: 0, audits: 0 };
 }
 
 export function count(map: Record<string, number>, key: string): void {
@@ -79,6 +84,7 @@ export class Sim {
   private readonly ids = { next: (prefix: string) => `${prefix}_${this.tag}${(++this.id_counter).toString(36).padStart(7, '0')}` };
   private readonly meter = new MeterScripts(this);
   private readonly singles = new SingleSteps(this);
+  readonly orgs = new OrgScripts(this);
 
   constructor(
     readonly db: FaultyDb,
@@ -126,6 +132,7 @@ export class Sim {
         step: { kind: 'settings', enabled: r.chance(85), limit: { set: true, value: r.chance(20) ? null : r.int(2, 40) * 1_000_000 }, reload: null },
       });
     }
+    await this.orgs.setup(r);
     await this.check(true);
   }
 
@@ -158,12 +165,17 @@ export class Sim {
 
   /** Sends a script's requests (resolved against the model first); finishScript checks their answers. */
   private async sendScript(s: Script): Promise<void> {
+    if (s.kind === 'org_meter' || s.kind === 'org_hold' || s.kind === 'org_single') return this.orgs.send(s);
     if (s.kind === 'single') return this.singles.send(s.a, s.step);
     return this.meter.send(s);
   }
 
   private async finishScript(s: Script): Promise<void> {
-    this.stats.steps += s.kind === 'single' ? 1 : s.steps.length;
+    this.stats.steps += scriptSteps(s);
+    if (s.kind === 'org_meter' || s.kind === 'org_hold' || s.kind === 'org_single') {
+      this.stats.org_steps += scriptSteps(s);
+      return this.orgs.finish(s);
+    }
     if (s.kind === 'single') return this.singles.finish(s.a);
     return this.meter.finish(s);
   }
@@ -175,10 +187,20 @@ export class Sim {
 
   async check(full: boolean, r?: Prng): Promise<void> {
     this.db.disarm();
-    await checkWallets(this.db, this.m, this.now);
+    const org_wallets = await checkWallets(
+      this.db,
+      this.m,
+      this.now,
+      this.orgs.om.orgs.map((o) => o.id),
+    );
     const sample = full ? this.m.accounts.map((_, a) => a) : [r!.nat(this.m.accounts.length - 1)];
     for (const a of new Set(sample)) await checkViews(this.tb, this.m, a, this.now);
     this.stats.view_checks += new Set(sample).size;
+    checkOrgWallets(org_wallets, this.orgs.om, this.now);
+    // One org's views every eighth round (both at the full checks): the stored state is compared every round above.
+    const orgs = full ? this.orgs.om.orgs.map((_, o) => o) : r!.chance(12) ? [r!.nat(this.orgs.om.orgs.length - 1)] : [];
+    for (const o of orgs) await checkOrgViews(this.tb, this.orgs.om, o, this.now);
+    this.stats.view_checks += orgs.length;
     if (full) {
       await checkAudit(this.tb);
       this.stats.audits += 1;
@@ -196,6 +218,7 @@ export class Sim {
       case 'expire_grants':
         await this.job(() => this.tb.expireGrants().then((n) => (n > 0 ? 1 : 0)));
         this.m.expireGrants(this.now);
+        this.orgs.om.expireGrants(this.now);
         return;
       case 'charge_reloads': {
         await this.job(async () => {
@@ -239,6 +262,7 @@ export class Sim {
   private async expireHolds(): Promise<void> {
     await this.job(() => this.tb.expireHolds());
     this.m.expireHolds(this.now);
+    this.orgs.om.expireHolds(this.now);
   }
 
   private advance(step: Extract<GlobalStep, { kind: 'advance' }>): void {

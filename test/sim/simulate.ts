@@ -7,6 +7,7 @@ import { round, stepsOf, type Round } from './ops';
 import { Prng } from './prng';
 import { Sim, type SimStats } from './runner';
 import { SimFailure } from './checks';
+import { ORGS } from './org-scripts';
 
 export const ACCOUNTS = 10;
 export const STEPS_PER_SCRIPT_MAX = 14;
@@ -30,7 +31,7 @@ export function roundsOf(seed: number, steps: number): Round[] {
   const r = new Prng(seed);
   const out: Round[] = [];
   for (let n = 0; n < steps;) {
-    const rd = round(r, ACCOUNTS, STEPS_PER_SCRIPT_MAX);
+    const rd = round(r, ACCOUNTS, ORGS, STEPS_PER_SCRIPT_MAX);
     out.push(rd);
     n += stepsOf(rd);
   }

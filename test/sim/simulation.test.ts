@@ -29,6 +29,7 @@ interface EngineFigures {
   engine: string;
   seeds: number[];
   steps: number;
+  org_steps: number;
   rounds: number;
   faults: Record<string, number>;
   retries: number;
@@ -66,6 +67,10 @@ describe('the model file is independent of the code it checks', () => {
     const imports = [...readFileSync('test/sim/model.ts', 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
     assert.deepEqual(imports, ['../../src/domain/limits']);
   });
+  it("test/sim/org-model.ts imports no decision code either: the named limits and the model's own arithmetic", () => {
+    const imports = [...readFileSync('test/sim/org-model.ts', 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    assert.deepEqual(imports, ['../../src/domain/limits', './model']);
+  });
 });
 
 for (const engine of databaseEngines()) {
@@ -76,6 +81,7 @@ for (const engine of databaseEngines()) {
         engine: engine.name,
         seeds: [],
         steps: 0,
+        org_steps: 0,
         rounds: 0,
         faults: {},
         retries: 0,
@@ -92,6 +98,7 @@ for (const engine of databaseEngines()) {
         const result = await run(engine, seed, rounds);
         total.seeds.push(seed);
         total.steps += result.steps;
+        total.org_steps += result.stats.org_steps;
         total.rounds += result.rounds;
         total.retries += result.stats.retries;
         total.view_checks += result.stats.view_checks;
@@ -106,13 +113,24 @@ for (const engine of databaseEngines()) {
       if (!REPLAY && total.steps >= 10_000) {
         // A run that stopped doing its work (no fault fired, no view compared, no audit) must not pass as a clean one.
         for (const kind of [...FAULT_KINDS, 'restart'] as const) assert.ok((total.faults[kind] ?? 0) > 0, `fault ${kind} never fired in ${total.steps} steps`);
-        assert.ok(total.view_checks > 0 && total.audits > 0 && total.retries > 0, `views ${total.view_checks}, audits ${total.audits}, retries ${total.retries}`);
+        assert.ok(
+          total.view_checks > 0 && total.audits > 0 && total.retries > 0,
+          `views ${total.view_checks}, audits ${total.audits}, retries ${total.retries}`,
+        );
+        // The API organizations did their part (a run of 20,000 steps meets every kind): holds by key
+        // settled, events recorded, keys revoked, and the refusals of API-key requests.
+        if (total.steps >= 20_000)
+          for (const answer of ['org_hold', 'org_settle', 'org_event', 'org_purchase', 'org_revoke'])
+            assert.ok((total.answers[answer] ?? 0) > 0, `no ${answer} in ${total.steps} steps`);
+        if (total.steps >= 20_000)
+          for (const type of ['api_credits_exhausted', 'key_limit_reached', 'unauthenticated', 'invalid_request'])
+            assert.ok((total.refusals[`org:${type}`] ?? 0) > 0, `no org:${type} refusal in ${total.steps} steps`);
       }
       const faults = Object.entries(total.faults)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
       console.log(
-        `simulation on ${engine.name}: ${total.steps} steps in ${total.rounds} rounds, seeds ${total.seeds[0]}…${total.seeds.at(-1)}, faults: ${faults}; ${total.retries} retries; ${total.duration_s} s`,
+        `simulation on ${engine.name}: ${total.steps} steps (${total.org_steps} of API organizations) in ${total.rounds} rounds, seeds ${total.seeds[0]}…${total.seeds.at(-1)}, faults: ${faults}; ${total.retries} retries; ${total.duration_s} s`,
       );
     });
   });
