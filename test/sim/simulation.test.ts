@@ -2,8 +2,9 @@
 // rounds of purchases, authorizations, settlements, releases, expiries, events, retries, grants,
 // auto-reload, plan changes, lapses, seats and refunds, with faults injected at the database and
 // engine restarts, on PGlite and PostgreSQL; every round checked against the independent model
-// (test/sim/model.ts). `npm test` runs SIM_STEPS (50,000) steps per engine; `npm run test:long`
-// a million in all. A failure prints its seed, its round, a shrunk reproduction and the command
+// (test/sim/model.ts). `npm test` runs 100,000 steps in all (SIM_STEPS per engine: 50,000 each on
+// PGlite and PostgreSQL, 100,000 on PGlite when PostgreSQL is not there); `npm run test:long` a
+// million in all. A failure prints its seed, its round, a shrunk reproduction and the command
 // that replays it.
 //   SIM_SEED=<n> npm test -- sim              the runs of that seed (seed, seed + 1, …)
 //   SIM_REPLAY=<file> npm test -- sim         a shrunk reproduction written by a failure
@@ -16,8 +17,13 @@ import { roundsOf, run, shrink, type RunResult } from './simulate';
 import type { Round } from './ops';
 import { FAULT_KINDS } from './faults';
 
-const STEPS = Number(process.env.SIM_STEPS ?? 50_000);
-const RUNS = Number(process.env.SIM_RUNS ?? 5);
+/** `npm test` simulates at least this many steps in all, shared by the engines that run: 50,000 each with PostgreSQL, all on PGlite without it. */
+const STEPS_IN_ALL = 100_000;
+const ENGINES = databaseEngines();
+const RUNNING = Math.max(1, ENGINES.filter((e) => !e.skip).length);
+const STEPS = Number(process.env.SIM_STEPS ?? Math.ceil(STEPS_IN_ALL / RUNNING));
+/** Runs of about 10,000 steps, each from its own seed. */
+const RUNS = Number(process.env.SIM_RUNS ?? Math.ceil(STEPS / 10_000));
 const SHRINK_MS = Number(process.env.SIM_SHRINK_S ?? 90) * 1000;
 const BASE_SEED = process.env.SIM_SEED ? Number(process.env.SIM_SEED) : Math.floor(Math.random() * 0x7fff_ffff);
 const REPLAY: { seed: number; engine: string; rounds: Round[] } | null = process.env.SIM_REPLAY
@@ -73,7 +79,7 @@ describe('the model file is independent of the code it checks', () => {
   });
 });
 
-for (const engine of databaseEngines()) {
+for (const engine of ENGINES) {
   describe(`the simulation on ${engine.name}`, { skip: engine.skip || (REPLAY !== null && REPLAY.engine !== engine.name) }, () => {
     it(`${REPLAY ? 'replays a reproduction' : `runs ${STEPS} steps`} with faults; every round matches the model`, { timeout: 30 * 60_000 }, async () => {
       const started = performance.now();
