@@ -504,7 +504,12 @@ export class BatchState {
       this.outbox.push({
         account_id,
         type,
-        payload: { spent_micros: after, limit_micros: locked.account.monthly_spend_limit_micros, cycle_end: new Date(cycle.end_ms).toISOString() },
+        payload: {
+          spent_micros: after,
+          limit_micros: locked.account.monthly_spend_limit_micros,
+          cycle_end: new Date(cycle.end_ms).toISOString(),
+          ...(type === 'spend_limit.warning' ? { warning_percent: limits.spend_limit_warning_percent } : {}),
+        },
         created_at_ms: this.now_ms,
       });
     }

@@ -44,6 +44,7 @@ export function meterNotices(locked: LockedAccount, plan: Plan | undefined, base
           window_start: new Date(e.start_ms).toISOString(),
           resets_at: new Date(e.resets_at_ms).toISOString(),
         };
+        if (e.type === 'allowance.warning') payload.warning_percent = limits.allowance_warning_percent;
         if (e.previous_start_ms !== undefined) {
           payload.previous_window_start = new Date(e.previous_start_ms).toISOString();
           payload.previous_used_tokens = e.previous_used_tokens;

@@ -96,6 +96,8 @@ for (const engine of databaseEngines()) {
         (await types(account.id)).filter((x) => x.startsWith('allowance.')),
         ['allowance.warning', 'allowance.exhausted'],
       );
+      const [warning] = await ofType(account.id, 'allowance.warning');
+      assert.equal(warning!.payload.warning_percent, 80, 'the warning says the share it was sent at');
       const [exhausted] = await ofType(account.id, 'allowance.exhausted');
       assert.equal(exhausted!.payload.window, 'rolling_5h');
       assert.equal(exhausted!.payload.used_tokens, 100);

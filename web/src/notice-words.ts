@@ -4,7 +4,6 @@ import type { EventBody } from '../../src/contract/views';
 import { tokens, usd } from './money';
 import { when } from './time';
 import { cardFailure } from './words';
-import { limits } from '../../src/domain/limits';
 
 export type EventType = EventBody['type'];
 
@@ -22,7 +21,7 @@ export const EVENT_TITLES = {
   'balance.low': 'Balance is low',
   'spend_limit.warning': 'Spend limit almost reached',
   'spend_limit.reached': 'Spend limit reached',
-  'allowance.warning': `Plan allowance at ${limits.allowance_warning_percent}%`,
+  'allowance.warning': 'Plan allowance nearly used',
   'allowance.exhausted': 'Plan allowance used up',
   'allowance.reset': 'Plan allowance reset',
   'extra_usage.started': 'Extra usage started paying',
@@ -54,6 +53,8 @@ export interface NoticeContext {
 type Payload = Record<string, unknown>;
 const money = (p: Payload, key: string) => (typeof p[key] === 'number' ? usd(p[key] as number) : '');
 const text = (p: Payload, key: string) => (typeof p[key] === 'string' ? (p[key] as string) : '');
+/** The share a warning was sent at, as the server said it (an event from before it said so: the threshold it used then, 80%). */
+const percentOf = (p: Payload) => `${typeof p.warning_percent === 'number' ? p.warning_percent : 80}%`;
 const WINDOW_NAMES: Record<string, string> = { cycle: 'billing-cycle', rolling_5h: '5-hour', weekly: 'weekly' };
 const windowName = (p: Payload) => WINDOW_NAMES[text(p, 'window')] ?? text(p, 'window').replace(/_/g, ' ');
 const tokensOf = (p: Payload) =>
@@ -86,11 +87,11 @@ export function describeEvent(e: EventBody, ctx: NoticeContext = {}): string {
     case 'balance.low':
       return `Balance below ${money(p, 'threshold_micros')} (${money(p, 'balance_micros')} left)${p.auto_reload_enabled === true ? '; auto-reload tops it up' : '; add credits or turn auto-reload on'}`;
     case 'spend_limit.warning':
-      return `${limits.spend_limit_warning_percent}% of the monthly spend limit used: ${money(p, 'spent_micros')} of ${money(p, 'limit_micros')}`;
+      return `${percentOf(p)} of the monthly spend limit used: ${money(p, 'spent_micros')} of ${money(p, 'limit_micros')}`;
     case 'spend_limit.reached':
       return `Monthly spend limit reached: ${money(p, 'spent_micros')} of ${money(p, 'limit_micros')}; extra usage stops until ${at(p, 'cycle_end')}`;
     case 'allowance.warning':
-      return `${limits.allowance_warning_percent}% of the ${windowName(p)} plan allowance used${tokensOf(p)}`;
+      return `${percentOf(p)} of the ${windowName(p)} plan allowance used${tokensOf(p)}`;
     case 'allowance.exhausted':
       return ctx.extra_usage_on === false
         ? `Plan allowance used up${resets(p) || ` (${windowName(p)})`}; extra usage is off, so first-party requests wait`

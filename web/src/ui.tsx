@@ -2,7 +2,6 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from './api';
 import { REMEDY_WORDS } from './words';
-import { limits } from '../../src/domain/limits';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -129,9 +128,12 @@ export function Body<T>({ loaded, what, lines, children }: { loaded: Loaded<T>; 
   return <Loading what={what} {...(lines ? { lines } : {})} />;
 }
 
+/** Where a bar turns to a warning: the share at which the server warns of a spend limit or an allowance (SPEC §1.6, §1.3). */
+const BAR_WARN_PERCENT = 80;
+
 export function Bar({ value, max, label, tone }: { value: number; max: number; label: string; tone?: 'warn' | 'full' | undefined }) {
   const pct = max <= 0 ? (value > 0 ? 100 : 0) : Math.min(100, (value * 100) / max);
-  const auto = pct >= 100 ? 'full' : pct >= limits.spend_limit_warning_percent ? 'warn' : undefined;
+  const auto = pct >= 100 ? 'full' : pct >= BAR_WARN_PERCENT ? 'warn' : undefined;
   return (
     <div className={`bar ${tone ?? auto ?? ''}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
       <div className="bar-fill" style={{ width: `${pct}%` }} />
