@@ -2,9 +2,10 @@
 // short, named time: a price change takes effect at its effective date, which is always set
 // at least `catalog_cache_ttl_ms` ahead by the operator use case, so no process uses a stale price.
 import { buildCatalog, type Catalog } from '../domain/catalog';
+import { limits } from '../domain/limits';
 import type { Store } from './ports';
 
-export const catalog_cache_ttl_ms = 2000;
+const catalog_cache_ttl_ms = limits.catalog_cache_ttl_ms;
 
 export class CatalogCache {
   private cached: { catalog: Catalog; loaded_at_ms: number } | undefined;

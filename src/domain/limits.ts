@@ -107,6 +107,8 @@ export const limits = {
   token_cache_entries_max: 10_000,
   // The rate limiter remembers an account's plan this long.
   plan_cache_ttl_ms: 5000,
+  // How long a process trusts its copy of the catalog; price changes take effect at least this far ahead.
+  catalog_cache_ttl_ms: 2000,
   // A declined reload is tried again after base, then 4 × base, … (reload_attempts_max in all).
   reload_backoff_ms_base: 60_000,
 

@@ -16,6 +16,8 @@ type Fault = 'none' | 'lost_after_commit' | 'lost_before_commit';
 class FaultyDb implements Db {
   fault: Fault = 'none';
   reads_fail = false;
+  /** Reads fail from the moment the armed COMMIT loses its connection (not before: the batch's own reads, the catalog's, still work). */
+  reads_fail_after_fault = false;
   commits_lost = 0;
   constructor(private readonly inner: Db) {}
   get engine() {
@@ -31,7 +33,11 @@ class FaultyDb implements Db {
     this.fault = 'none'; // one fault per arming
     this.commits_lost += 1;
     const lost = new Error('Connection terminated unexpectedly');
-    if (fault === 'lost_after_commit') throw new CommitOutcomeUnknown(await this.inner.transaction(fn), lost);
+    if (fault === 'lost_after_commit') {
+      const committed = await this.inner.transaction(fn);
+      if (this.reads_fail_after_fault) this.reads_fail = true;
+      throw new CommitOutcomeUnknown(committed, lost);
+    }
     const rolled_back = Symbol('rolled back');
     let value: T | undefined;
     await this.inner
@@ -119,11 +125,12 @@ for (const engine of databaseEngines()) {
     it('when the outcome cannot be read back, each caller gets commit_unknown (503) naming the authorization id, which a later look-up finds', async () => {
       const account = await makeAccount(h, { credits_micros: 20_000_000, extra_usage: true, limit_micros: null });
       db.fault = 'lost_after_commit';
-      db.reads_fail = true;
+      db.reads_fail_after_fault = true;
       let answers;
       try {
         answers = await four(account.id);
       } finally {
+        db.reads_fail_after_fault = false;
         db.reads_fail = false;
       }
       assert.deepEqual(answers.map((a) => (a.ok ? 'ok' : a.type)), ['commit_unknown', 'commit_unknown', 'commit_unknown', 'commit_unknown']);
