@@ -135,24 +135,10 @@ export function TransactionsSection({ transactions }: { transactions: Loaded<Pag
           return (
             <div className="scroll-x">
               <table className="data">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">What</th>
-                    <th scope="col" className="num">
-                      Amount
-                    </th>
-                  </tr>
-                </thead>
+                <TransactionsHead />
                 <tbody>
                   {money.map((t) => (
-                    <tr key={t.id}>
-                      <td>{when(t.created_at)}</td>
-                      <td className="wrap">
-                        {TRANSACTION_WORDS[t.kind] ?? t.kind.replace(/_/g, ' ')} <span className="muted small">({BOOK_WORDS[t.book] ?? t.book})</span>
-                      </td>
-                      <td className="num">{usd(t.amount_micros)}</td>
-                    </tr>
+                    <TransactionRow key={t.id} t={t} />
                   ))}
                   {usage.length > 0 ? (
                     <tr>
@@ -168,5 +154,33 @@ export function TransactionsSection({ transactions }: { transactions: Loaded<Pag
         }}
       </Body>
     </Section>
+  );
+}
+
+/** The head of a transactions table: when, what, amount. */
+export function TransactionsHead() {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">When</th>
+        <th scope="col">What</th>
+        <th scope="col" className="num">
+          Amount
+        </th>
+      </tr>
+    </thead>
+  );
+}
+
+/** One ledger transaction in words: when, what (and on which book), how much. */
+export function TransactionRow({ t, testid }: { t: TransactionBody; testid?: string }) {
+  return (
+    <tr data-testid={testid}>
+      <td>{when(t.created_at)}</td>
+      <td className="wrap">
+        {TRANSACTION_WORDS[t.kind] ?? t.kind.replace(/_/g, ' ')} <span className="muted small">({BOOK_WORDS[t.book] ?? t.book})</span>
+      </td>
+      <td className="num">{usd(t.amount_micros)}</td>
+    </tr>
   );
 }

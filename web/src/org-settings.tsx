@@ -9,7 +9,8 @@ import { api } from './api';
 import { parseUsd, percent, usd, usdInput } from './money';
 import { day, when } from './time';
 import { Bar, Body, Done, Problem, Section, useLoad, useSubmit, type Loaded } from './ui';
-import { BOOK_WORDS, cardFailure, TRANSACTION_WORDS } from './words';
+import { cardFailure } from './words';
+import { TransactionRow, TransactionsHead } from './activity';
 
 export type Role = NonNullable<OrgSummaryBody['role']>;
 export const ROLES: Role[] = ['admin', 'billing', 'developer'];
@@ -292,24 +293,10 @@ export function OrgTransactions({ base, org_name, version }: { base: string; org
           ) : (
             <div className="scroll-x" role="region" aria-label="Transactions table" tabIndex={0}>
               <table className="data">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">What</th>
-                    <th scope="col" className="num">
-                      Amount
-                    </th>
-                  </tr>
-                </thead>
+                <TransactionsHead />
                 <tbody>
                   {p.data.map((t) => (
-                    <tr key={t.id} data-testid="org-transaction">
-                      <td>{when(t.created_at)}</td>
-                      <td className="wrap">
-                        {TRANSACTION_WORDS[t.kind] ?? t.kind.replace(/_/g, ' ')} <span className="muted small">({BOOK_WORDS[t.book] ?? t.book})</span>
-                      </td>
-                      <td className="num">{usd(t.amount_micros)}</td>
-                    </tr>
+                    <TransactionRow key={t.id} t={t} testid="org-transaction" />
                   ))}
                 </tbody>
               </table>
