@@ -130,6 +130,8 @@ describe('the usage page in Chromium', { skip: BROWSER_SKIP }, () => {
     await limit.getByLabel('New monthly limit (USD)').fill('75');
     await limit.getByRole('button', { name: 'Set limit' }).click();
     await see('The monthly spend limit is now $75.00.');
+    // The figure is the reloaded view's: it follows the confirmation a moment later.
+    await page.getByTestId('limit').filter({ hasText: '$75.00' }).waitFor({ timeout: WAIT_MS });
     assert.equal(await page.getByTestId('limit').textContent(), '$75.00');
     await limit.getByRole('button', { name: 'Make it unlimited…' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Remove the monthly cap?' });
