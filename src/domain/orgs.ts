@@ -11,6 +11,7 @@ import { formatUsd } from './money';
 import { maxCostMicros, type CacheWrite } from './pricing';
 import { refusal } from './refusals';
 import { availableMicros, balanceMicros, currentCycle, exceedsCap, spentThisCycle, type AccountState, type WalletState } from './wallet';
+import { invariant } from './assert';
 
 export const ORG_ROLES = ['admin', 'billing', 'developer'] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];
@@ -153,7 +154,8 @@ export function applyKeyHold(key: ApiKeyState, funding: Funding, now_ms: number)
 }
 
 export function releaseKeyHold(key: ApiKeyState, funding: Funding): void {
-  key.held_micros = Math.max(0, key.held_micros - funding.held_micros);
+  invariant(key.held_micros >= funding.held_micros, () => `API key holds ${key.held_micros} µ$, less than the ${funding.held_micros} µ$ hold it releases`);
+  key.held_micros -= funding.held_micros;
 }
 
 /** An expired hold: off the key's holds, still counted against its limit until the late window ends. */
@@ -163,7 +165,11 @@ export function expireKeyHold(key: ApiKeyState, funding: Funding): void {
 }
 
 export function endKeyLateHold(key: ApiKeyState, funding: Funding): void {
-  key.late_held_micros = Math.max(0, key.late_held_micros - funding.held_micros);
+  invariant(
+    key.late_held_micros >= funding.held_micros,
+    () => `API key late-holds ${key.late_held_micros} µ$, less than the ${funding.held_micros} µ$ it ends`,
+  );
+  key.late_held_micros -= funding.held_micros;
 }
 
 /** A charge paid through this key: this month's counter, reset first when the month moved on. */
