@@ -6,7 +6,7 @@ import type { AuthorizationRecord, UsageRecord } from '../../src/app/ports';
 import { expectEqual, SimFailure } from './checks';
 import { FIRST_PARTY, MODELS, PLANS, THIRD_PARTY, type MAuth, type Usage } from './model';
 import type { HoldStep, MeterStep, Script } from './ops';
-import { attempt, count, untilKnown, type Outcome, type Sim } from './runner';
+import { attempt, count, refusedUnrecorded, untilKnown, type Outcome, type Sim } from './runner';
 
 type AuthorizeSend = { kind: 'authorize'; request: Record<string, unknown>; key: string | null; outcome?: Outcome<AuthorizationRecord> };
 type EventSend = { kind: 'event'; body: Record<string, unknown>; outcome?: Outcome<{ ok: boolean; record?: UsageRecord; duplicate?: boolean; type?: string }> };
@@ -145,12 +145,15 @@ export class MeterScripts {
   async finish(s: Extract<Script, { kind: 'meter' | 'hold' }>): Promise<void> {
     const sends = this.pending.get(s.a) ?? [];
     this.pending.delete(s.a);
+    const decided_again: Array<[number, AuthorizeSend]> = [];
     for (const [i, x] of sends.entries()) {
       const what = `script of account ${s.a}, request ${i} (${x.kind})`;
-      if (x.kind === 'authorize') await this.finishAuthorize(s.a, x, what);
+      if (x.kind === 'authorize' && refusedUnrecorded(x.outcome)) decided_again.push([i, x]);
+      else if (x.kind === 'authorize') await this.finishAuthorize(s.a, x, what);
       else if (x.kind === 'event') await this.finishEvent(s.a, x, what);
       else await this.finishHold(x, what);
     }
+    for (const [i, x] of decided_again) await this.finishAuthorize(s.a, x, `script of account ${s.a}, request ${i} (authorize, refused in a batch whose COMMIT was unreadable, decided again)`);
     for (const { auth, what } of this.settled_later.splice(0))
       if (auth.status !== 'settled') throw new SimFailure(`${what}: a retried release found ${auth.id} settled, but the script did not settle it`);
   }

@@ -11,7 +11,7 @@ import { keyLimit, orgLimit, type OrgMeterStep, type OrgScript, type OrgSingleSt
 import { OrgModel, type MKey, type MOrg, type MOrgAuth } from './org-model';
 import type { HoldStep } from './ops';
 import type { Prng } from './prng';
-import { attempt, count, OPERATOR, untilKnown, type Outcome, type Sim } from './runner';
+import { attempt, count, OPERATOR, refusedUnrecorded, untilKnown, type Outcome, type Sim } from './runner';
 
 export const ORGS = 2;
 const KEYS_PER_ORG_MAX = 6;
@@ -319,13 +319,19 @@ export class OrgScripts {
   async finish(s: OrgScript): Promise<void> {
     const sends = this.pending.get(s.o) ?? [];
     this.pending.delete(s.o);
+    const decided_again: Array<[number, Extract<Send, { kind: 'authorize' }>]> = [];
     for (const [i, x] of sends.entries()) {
       const what = `script of org ${s.o}, request ${i} (${x.kind})`;
-      if (x.kind === 'authorize') this.finishAuthorize(s.o, x, (await this.known(x, x.outcome!)) as Outcome<AuthorizationRecord>, what);
+      if (x.kind === 'authorize' && refusedUnrecorded(x.outcome)) decided_again.push([i, x]);
+      else if (x.kind === 'authorize') this.finishAuthorize(s.o, x, (await this.known(x, x.outcome!)) as Outcome<AuthorizationRecord>, what);
       else if (x.kind === 'cross') this.refused(await this.known(x, x.outcome!), 'invalid_request', what);
       else if (x.kind === 'event') await this.finishEvent(s.o, x, what);
       else if (x.kind === 'single') await this.finishSingle(s.o, x, what);
       else await this.finishHold(x, what);
+    }
+    for (const [i, x] of decided_again) {
+      const what = `script of org ${s.o}, request ${i} (authorize, refused in a batch whose COMMIT was unreadable, decided again)`;
+      this.finishAuthorize(s.o, x, (await this.known(x, x.outcome!)) as Outcome<AuthorizationRecord>, what);
     }
     for (const { auth, what } of this.settled_later.splice(0))
       if (auth.status !== 'settled') throw new SimFailure(`${what}: a retried release found ${auth.id} settled, but the script did not settle it`);

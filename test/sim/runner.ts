@@ -51,6 +51,17 @@ export async function untilKnown<T>(first: Outcome<T>, fn: () => Promise<T>, sta
   return outcome;
 }
 
+/**
+ * An authorization the batch refused, in a batch whose COMMIT could not be read back: a refusal
+ * records nothing, so its retry (with its key or without) is decided again, against the balance
+ * as it is when the retry arrives. The scripts check such answers after the script's other
+ * requests, which the engine has answered by then, and the model decides them there too.
+ */
+export function refusedUnrecorded(o: Outcome<unknown> | undefined): boolean {
+  if (o === undefined || o.ok || o.type !== 'unknown' || !(o.error instanceof AppError)) return false;
+  return o.error.type === 'commit_unknown' && o.error.figures.id === null;
+}
+
 export interface SimStats {
   steps: number;
   /** Steps of the API organizations' scripts (a share of `steps`). */
