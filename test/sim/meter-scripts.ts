@@ -153,7 +153,8 @@ export class MeterScripts {
       else if (x.kind === 'event') await this.finishEvent(s.a, x, what);
       else await this.finishHold(x, what);
     }
-    for (const [i, x] of decided_again) await this.finishAuthorize(s.a, x, `script of account ${s.a}, request ${i} (authorize, refused in a batch whose COMMIT was unreadable, decided again)`);
+    for (const [i, x] of decided_again)
+      await this.finishAuthorize(s.a, x, `script of account ${s.a}, request ${i} (authorize, refused in a batch whose COMMIT was unreadable, decided again)`);
     for (const { auth, what } of this.settled_later.splice(0))
       if (auth.status !== 'settled') throw new SimFailure(`${what}: a retried release found ${auth.id} settled, but the script did not settle it`);
   }
