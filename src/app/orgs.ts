@@ -103,32 +103,6 @@ export async function createOrg(deps: Deps, input: CreateOrgInput, actor: Actor)
   return { org, admin };
 }
 
-/** Org admin or operator: adds a registered user with a role. */
-export async function addOrgMember(deps: Deps, org_id: string, input: { email: unknown; role: unknown }, actor: Actor) {
-  const email = v.email('email', input.email);
-  const role = orgRole(input.role);
-  if (!(await getOrg(deps, org_id))) throw orgNotFound(org_id);
-  const user = await deps.store.findUserByEmail(email);
-  if (!user) throw invalid('email', `no user is registered with ${email}; they sign up first, then an admin adds them`);
-  if (await deps.store.orgs.getRole(org_id, user.id)) throw new AppError('conflict', `${email} is already a member of organization ${org_id}.`, { email });
-  const now_ms = deps.clock.now_ms();
-  await deps.store.transaction(async (tx) => {
-    await tx.lockAccounts([org_id]);
-    await tx.orgs.insertMember(org_id, user.id, role, now_ms);
-    await tx.insertAudit([
-      {
-        account_id: org_id,
-        actor: actor.id,
-        action: 'org.member_added',
-        request_id: actor.request_id,
-        details: { user_id: user.id, role },
-        created_at_ms: now_ms,
-      },
-    ]);
-  });
-  return { user_id: user.id, email: user.email, role, created_at_ms: now_ms };
-}
-
 export async function listOrgMembers(deps: Deps, org_id: string) {
   if (!(await getOrg(deps, org_id))) throw orgNotFound(org_id);
   return deps.store.orgs.listMembers(org_id);

@@ -9,6 +9,7 @@ import type { CreditsReads, CreditsTx } from './credits-ports';
 import type { OrgStore, OrgTx } from './orgs-ports';
 export type { OrgMemberRow, OrgStore, OrgTx, OrgUsageRow } from './orgs-ports';
 import type { ApiKeyState } from '../domain/orgs';
+import type { AccountKind, MemberRole, MemberState } from '../domain/members';
 export type { CreditsReads, CreditsTx, PromotionClaimRow } from './credits-ports';
 
 /**
@@ -243,8 +244,11 @@ export interface StoreTx extends CreditsTx, PaymentsTx {
   updateAccount(account_id: string, changes: AccountChanges): Promise<void>;
   insertUser(user: UserRecord): Promise<void>;
   insertMembership(account_id: string, user_id: string, role: Role, now_ms: number): Promise<void>;
-  /** The user ids of an account's members, read in this transaction (under the account lock: the seat count). */
-  memberUserIds(account_id: string): Promise<string[]>;
+  /** The members of an account or organization with their roles, read in this transaction (under the account lock: seats, the last owner). */
+  memberRoles(account_id: string, kind: AccountKind): Promise<MemberState[]>;
+  /** Adds a member, or gives a member another role. */
+  putMember(account_id: string, kind: AccountKind, user_id: string, role: MemberRole, now_ms: number): Promise<void>;
+  removeMember(account_id: string, kind: AccountKind, user_id: string): Promise<void>;
   /**
    * Writes an invitation; an open one (neither accepted nor declined) for the same account and
    * email is renewed instead (role, inviter, times), keeping its id. Returns what is stored.
@@ -295,13 +299,13 @@ export interface Store extends CreditsReads {
   listMemberships(user_id: string): Promise<Array<{ account: AccountRecord; role: Role }>>;
   listAccountMembers(account_id: string): Promise<Array<{ user_id: string; email: string; role: Role }>>;
   getInvitation(id: string): Promise<InvitationRecord | undefined>;
-  /** Invitations for `email` neither accepted, declined nor expired at `now_ms`, oldest first, with their account's name. */
+  /** Invitations for `email` neither accepted, declined nor expired at `now_ms`, oldest first, with their account's name and kind. */
   listPendingInvitations(
     email: string,
     now_ms: number,
     limit: number,
     after_id?: string,
-  ): Promise<Array<{ invitation: InvitationRecord; account_name: string }>>;
+  ): Promise<Array<{ invitation: InvitationRecord; account_name: string; account_kind: AccountKind }>>;
   authorizationAccounts(ids: string[]): Promise<Map<string, string>>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
   expiredHolds(now_ms: number, limit: number): Promise<Array<{ id: string; account_id: string }>>;

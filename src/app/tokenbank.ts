@@ -7,6 +7,8 @@ import { CACHE_WRITES } from '../domain/pricing';
 import { tooLargeForPlan } from '../domain/ratelimits';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import * as accounts from './accounts';
+import * as members from './members';
+import type { AccountKind, MemberRole } from '../domain/members';
 import * as billing from './billing';
 import { CatalogCache } from './catalog-cache';
 import { SYSTEM_ACTOR, type Actor, type Deps, type OperatorSettings } from './deps';
@@ -170,17 +172,22 @@ export class Tokenbank {
   createAccount(input: accounts.CreateAccountInput, actor: Actor) {
     return accounts.createAccount(this.deps, input, actor);
   }
-  inviteMember(account_id: string, input: { email: unknown; role: unknown }, actor: Actor) {
-    return accounts.inviteMember(this.deps, account_id, input, actor);
+  /** An invitation to an account (`plan`) or an API organization (`api_org`). */
+  inviteMember(kind: AccountKind, account_id: string, input: { email: unknown; role: unknown }, actor: Actor) {
+    return members.inviteMember(this.deps, kind, account_id, input, actor);
   }
-  acceptInvitation(invitation_id: string, invitee: accounts.Invitee, actor: Actor) {
-    return accounts.acceptInvitation(this.deps, invitation_id, invitee, actor);
+  acceptInvitation(invitation_id: string, invitee: members.Invitee, actor: Actor) {
+    return members.acceptInvitation(this.deps, invitation_id, invitee, actor);
   }
-  declineInvitation(invitation_id: string, invitee: accounts.Invitee, actor: Actor) {
-    return accounts.declineInvitation(this.deps, invitation_id, invitee, actor);
+  declineInvitation(invitation_id: string, invitee: members.Invitee, actor: Actor) {
+    return members.declineInvitation(this.deps, invitation_id, invitee, actor);
   }
-  listInvitations(invitee: accounts.Invitee, limit: number, after_id?: string) {
-    return accounts.listInvitations(this.deps, invitee, limit, after_id);
+  listInvitations(invitee: members.Invitee, limit: number, after_id?: string) {
+    return members.listInvitations(this.deps, invitee, limit, after_id);
+  }
+  /** A member's role changed, or the member removed (or leaving). */
+  changeMember(input: members.MemberChangeInput, caller: { role: MemberRole | 'operator'; user_id: string | null }, actor: Actor) {
+    return members.changeMember(this.deps, input, caller, actor);
   }
   changeSubscription(account_id: string, input: { plan: unknown; seats?: unknown }, actor: Actor, idempotency_key?: unknown) {
     return accounts.changeSubscription(this.deps, account_id, input, actor, idempotency_key);
@@ -437,9 +444,6 @@ export class Tokenbank {
   }
   updateOrg(org_id: string, patch: orgs.OrgPatch, actor: Actor, idempotency_key?: unknown) {
     return orgs.updateOrg(this.deps, org_id, patch, actor, idempotency_key);
-  }
-  addOrgMember(org_id: string, input: { email: unknown; role: unknown }, actor: Actor) {
-    return orgs.addOrgMember(this.deps, org_id, input, actor);
   }
   listOrgMembers(org_id: string) {
     return orgs.listOrgMembers(this.deps, org_id);

@@ -32,7 +32,7 @@ export const OrgPatchRequest = Type.Object(
   },
   closed,
 );
-export const AddOrgMemberRequest = Type.Object({ email: Type.String({ maxLength: limits.email_length_max }), role: OrgRole }, closed);
+export const InviteOrgMemberRequest = Type.Object({ email: Type.String({ maxLength: limits.email_length_max }), role: OrgRole }, closed);
 export const CreateApiKeyRequest = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: limits.token_name_length_max }),
@@ -110,6 +110,7 @@ export const OrgSummary = Type.Object({ id: Str, kind: Type.Literal('api_org'), 
 export const OrgList = Page(OrgSummary);
 export const OrgMember = Type.Object({ user_id: Str, email: Str, role: OrgRole, created_at: When }, closed);
 export const OrgMemberList = Page(OrgMember, { org_id: Str });
+export const OrgMemberRoleRequest = Type.Object({ role: OrgRole }, closed);
 
 export const ApiKey = Type.Object(
   {

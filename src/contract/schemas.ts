@@ -382,8 +382,28 @@ export const AccountResponse = Type.Object(
 export const AccountList = Page(AccountSummary);
 export const Member = Type.Object({ user_id: Str, email: Str, role: Role }, closed);
 export const MemberList = Page(Member, { account_id: Str });
+/** Any member's role: an account's (owner, billing, member) or an API organization's (admin, billing, developer). */
+const AnyRole = Type.Union([Role, Type.Literal('admin'), Type.Literal('developer')]);
+const AccountKind = Type.Union([Type.Literal('plan'), Type.Literal('api_org')], { description: 'plan: an account; api_org: an API organization' });
 export const Invitation = Type.Object(
-  { id: Str, account_id: Str, email: Str, role: Role, status: Str, created_at: When, expires_at: When, account_name: Type.Optional(Str) },
+  {
+    id: Str,
+    account_id: Str,
+    email: Str,
+    role: AnyRole,
+    status: Str,
+    created_at: When,
+    expires_at: When,
+    account_name: Type.Optional(Str),
+    account_kind: Type.Optional(AccountKind),
+  },
+  closed,
+);
+export const MemberParams = Type.Object({ id: Id, user_id: Id }, closed);
+export const MemberRoleRequest = Type.Object({ role: Role }, closed);
+/** A member changed: their role now, or null when they were removed. */
+export const MemberChanged = Type.Object(
+  { account_id: Str, user_id: Str, role: Type.Union([AnyRole, Type.Null()], { description: 'the role now; null: no longer a member' }) },
   closed,
 );
 export const InvitationList = Page(Invitation);
@@ -553,6 +573,7 @@ export type SessionRequestBody = Static<typeof SessionRequest>;
 export type TokenRequestBody = Static<typeof TokenRequest>;
 export type CreateAccountRequestBody = Static<typeof CreateAccountRequest>;
 export type InviteMemberRequestBody = Static<typeof InviteMemberRequest>;
+export type MemberChangedBody = Static<typeof MemberChanged>;
 export type SubscriptionRequestBody = Static<typeof SubscriptionRequest>;
 export type PaymentMethodRequestBody = Static<typeof PaymentMethodRequest>;
 export type ExtraUsagePatchRequestBody = Static<typeof ExtraUsagePatchRequest>;

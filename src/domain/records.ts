@@ -2,6 +2,7 @@
 // with the domain so that the rules and their data are read in one place (src/app/ports.ts
 // re-exports them for the adapters).
 import type { App, Model, ModelPrice, ModelPriceInput, Plan } from './catalog';
+import type { MemberRole } from './members';
 import type { WindowState } from './cycles';
 import type { Funding, SeatWindows } from './funding';
 import type { Transfer } from './ledger';
@@ -200,7 +201,8 @@ export interface InvitationRecord {
   account_id: string;
   /** Lower-cased, as users' emails are. Nothing says whether a user with it exists. */
   email: string;
-  role: Role;
+  /** One of its account kind's roles (domain/members.ts). */
+  role: MemberRole;
   /** The actor who invited ('user:<id>' or 'operator'). */
   invited_by: string;
   created_at_ms: number;

@@ -1,7 +1,7 @@
 // toApi… conversions, each in one place: internal records → the wire shapes of SPEC §2.
 import { lateWindowEndsAt } from '../domain/funding';
 import type { TokenUsage } from '../domain/pricing';
-import { invitationStatus } from '../app/accounts';
+import { invitationStatus } from '../app/members';
 import type { AccountRecord, AuthorizationRecord, InvitationRecord, PaymentMethodRecord, UsageRecord } from '../app/ports';
 import type { PurchaseResult } from '../app/billing';
 

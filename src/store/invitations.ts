@@ -1,6 +1,7 @@
 // The invitations aggregate: an open invitation per account and email (renewed, not duplicated),
 // locked while it is answered; the invited user's list pages by a cursor among their own.
 import type { InvitationRecord } from '../app/ports';
+import type { AccountKind } from '../domain/members';
 import type { Sql } from './db';
 import { fromDbInvitation, type InvitationRow } from './rows';
 import { iso } from './sql-kit';
@@ -46,12 +47,12 @@ export async function getInvitation(sql: Sql, id: string) {
 export async function listPendingInvitations(sql: Sql, email: string, now_ms: number, limit: number, after_id?: string) {
   // The cursor is looked up among this email's invitations only: someone else's id must page
   // like an id never issued (empty), or the answer tells that it exists and when it was made.
-  const rows = await sql.query<InvitationRow & { account_name: string }>(
-    `SELECT i.*, a.name AS account_name FROM invitations i JOIN accounts a ON a.id = i.account_id
+  const rows = await sql.query<InvitationRow & { account_name: string; account_kind: AccountKind }>(
+    `SELECT i.*, a.name AS account_name, a.kind AS account_kind FROM invitations i JOIN accounts a ON a.id = i.account_id
       WHERE i.email = $1 AND i.accepted_at IS NULL AND i.declined_at IS NULL AND i.expires_at > $2
         AND ($4::text IS NULL OR (i.created_at, i.id) > (SELECT c.created_at, c.id FROM invitations c WHERE c.id = $4 AND c.email = $1))
       ORDER BY i.created_at, i.id LIMIT $3`,
     [email.toLowerCase(), iso(now_ms), limit, after_id ?? null],
   );
-  return rows.map((r) => ({ invitation: fromDbInvitation(r), account_name: r.account_name }));
+  return rows.map((r) => ({ invitation: fromDbInvitation(r), account_name: r.account_name, account_kind: r.account_kind }));
 }

@@ -547,6 +547,17 @@ INSERT INTO api_tiers (tier, purchased_micros_min, requests_per_minute, input_to
 ALTER TABLE usage_records ADD COLUMN spend_cycle_start timestamptz;
 `,
   },
+  {
+    id: 13,
+    name: 'invitations to API organizations',
+    sql: `
+-- A person joins an API organization the way they join an account: by an invitation they
+-- accept (SPEC 1.2). An invitation's role is one of its account kind's roles (the use case
+-- checks which kind); the table takes both sets.
+ALTER TABLE invitations DROP CONSTRAINT invitations_role_valid;
+ALTER TABLE invitations ADD CONSTRAINT invitations_role_valid CHECK (role IN ('owner', 'billing', 'member', 'admin', 'developer'));
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7270001;

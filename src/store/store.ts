@@ -35,6 +35,8 @@ import type {
 import { auditSums } from './audit-sums';
 import { readCatalog, writeCatalog } from './catalog';
 import * as invitations from './invitations';
+import * as members from './members';
+import type { AccountKind, MemberRole } from '../domain/members';
 import { PgWebhookStore } from './webhooks';
 import { PgOrgStore, PgOrgTx } from './orgs';
 import { constraintError } from './constraints';
@@ -248,9 +250,16 @@ export class PgStoreTx extends PgPaymentsTx implements StoreTx {
     );
   }
 
-  async memberUserIds(account_id: string) {
-    const rows = await this.sql.query<{ user_id: string }>(`SELECT user_id FROM memberships WHERE account_id = $1`, [account_id]);
-    return rows.map((r) => r.user_id);
+  memberRoles(account_id: string, kind: AccountKind) {
+    return members.memberRoles(this.sql, account_id, kind);
+  }
+
+  putMember(account_id: string, kind: AccountKind, user_id: string, role: MemberRole, now_ms: number) {
+    return members.putMember(this.sql, account_id, kind, user_id, role, now_ms);
+  }
+
+  removeMember(account_id: string, kind: AccountKind, user_id: string) {
+    return members.removeMember(this.sql, account_id, kind, user_id);
   }
 
   upsertInvitation(i: InvitationRecord) {

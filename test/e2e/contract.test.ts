@@ -235,7 +235,7 @@ describe('the contract', () => {
       const a = await api.account();
       for (let i = 0; i < 2; i += 1) {
         const other = await api.account();
-        const invitation = await api.tb.inviteMember(other.id, { email: a.owner.email, role: 'member' }, OPERATOR);
+        const invitation = await api.tb.inviteMember('plan', other.id, { email: a.owner.email, role: 'member' }, OPERATOR);
         await api.tb.acceptInvitation(invitation.id, { user_id: a.owner.id, email: a.owner.email }, OPERATOR);
       }
       await assertPagesCoverTheList('/v1/accounts', a.owner.token);
@@ -253,7 +253,7 @@ describe('the contract', () => {
       const invitee_email = email('invitee');
       await api.user(invitee_email);
       const token = await api.signIn(invitee_email);
-      for (let i = 0; i < 3; i += 1) await api.tb.inviteMember((await api.account()).id, { email: invitee_email, role: 'member' }, OPERATOR);
+      for (let i = 0; i < 3; i += 1) await api.tb.inviteMember('plan', (await api.account()).id, { email: invitee_email, role: 'member' }, OPERATOR);
       await assertPagesCoverTheList('/v1/invitations', token);
     });
 

@@ -519,7 +519,7 @@ for (const engine of databaseEngines()) {
       const invitee_email = email('invitee');
       await api.user(invitee_email);
       f.invitee_token = await api.signIn(invitee_email);
-      f.invitation_id = (await api.tb.inviteMember(f.a.id, { email: invitee_email, role: 'member' }, OPERATOR)).id;
+      f.invitation_id = (await api.tb.inviteMember('plan', f.a.id, { email: invitee_email, role: 'member' }, OPERATOR)).id;
       f.victim_session = await api.signIn(f.a.owner.email);
       const pat = await api.call('POST', '/v1/tokens', { token: f.a.owner.token, body: { name: 'fuzz' } });
       assert.equal(pat.status, 201, pat.text);

@@ -100,7 +100,7 @@ for (const engine of databaseEngines()) {
       }
       for (const role of ['billing', 'developer'] as const) {
         const user = await api.user(email(`x-${role}`));
-        await api.tb.addOrgMember(org.x, { email: user.email, role }, OPERATOR);
+        await api.join('api_org', org.x, user, role);
         org_people[`x_${role}`] = await api.signIn(user.email);
       }
       const key = await api.tb.createApiKey(org.x, { name: 'matrix' }, OPERATOR);
@@ -136,7 +136,7 @@ for (const engine of databaseEngines()) {
       return { plans: data.plans, models: data.models, apps: data.apps, prices: data.prices.map(({ effective_at_ms, ...p }) => ({ ...p, effective_at: new Date(effective_at_ms).toISOString() })) };
     };
     /** An invitation to A for an email no column has: only its invitee may answer it. */
-    const invitation = async () => (await api.tb.inviteMember(a.id, { email: email('invitee'), role: 'member' }, OPERATOR)).id;
+    const invitation = async () => (await api.tb.inviteMember('plan', a.id, { email: email('invitee'), role: 'member' }, OPERATOR)).id;
     /** A fresh campaign code, so each principal's claim is its first. */
     const promotion = async () => (await api.tb.createPromotion({ code: `CODE-${next()}`, amount_micros: 1_000_000, claims_max: 100 }, OPERATOR)).code;
     const orgMember = async () => ({ email: (await api.user(email('org-joiner'))).email, role: 'developer' });
@@ -354,7 +354,7 @@ for (const engine of databaseEngines()) {
         ids.session = (await api.tb.store.listTokens({ kind: 'session', user_id: a.owner.id }))[0]!.id;
         ids.payment_method = (await api.tb.store.listPaymentMethods(a.id))[0]!.id;
         ids.invitation = await invitation();
-        ids.sent_by_b = (await api.tb.inviteMember(b.id, { email: email('b-invitee'), role: 'member' }, OPERATOR)).id;
+        ids.sent_by_b = (await api.tb.inviteMember('plan', b.id, { email: email('b-invitee'), role: 'member' }, OPERATOR)).id;
       });
       const key = () => ({ 'idempotency-key': `tenancy-${next()}` });
       /** Bodies valid for their route, so the answer is about the id and nothing else. */
@@ -427,7 +427,7 @@ for (const engine of databaseEngines()) {
         // Someone with an invitation newer than A's: a cursor that resolved A's invitation would page past it.
         const probe = email('probe');
         await api.user(probe);
-        await api.tb.inviteMember(b.id, { email: probe, role: 'member' }, OPERATOR);
+        await api.tb.inviteMember('plan', b.id, { email: probe, role: 'member' }, OPERATOR);
         const session = await api.signIn(probe);
         secrets.add(session);
         const pending = await api.call('GET', '/v1/invitations', { token: session });

@@ -30,8 +30,11 @@ for (const engine of databaseEngines()) {
         const user = await api.user(email(`org-${role}`));
         people[role] = { ...user, token: await api.signIn(user.email) };
         if (role !== 'outsider') {
-          const added = await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: user.email, role } });
-          assert.equal(added.status, 201, added.text);
+          // A person joins an org as they join an account: invited, then accepting (SPEC §1.2).
+          const invited = await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: user.email, role } });
+          assert.equal(invited.status, 202, invited.text);
+          const accepted = await api.call('POST', `/v1/invitations/${invited.body.id}/accept`, { token: people[role].token });
+          assert.equal(accepted.status, 200, accepted.text);
         }
       }
     });
@@ -78,10 +81,20 @@ for (const engine of databaseEngines()) {
         assertError(await api.call('GET', `/v1/orgs/${org_id}`, { token: api.service }), 403, 'forbidden');
       });
 
-      it('400 naming the field: a role that is not an org role, an email nobody registered; 409 a member already', async () => {
-        assertError(await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: people.outsider.email, role: 'owner' } }), 400, 'invalid_request');
-        const unknown = assertError(await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: email('nobody'), role: 'developer' } }), 400, 'invalid_request');
-        assert.equal(unknown.field, 'email');
+      it('400 naming the field for a role that is not an org role; an email nobody registered is invited like any other (202, one shape); 409 a member already', async () => {
+        const wrong = assertError(await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: people.outsider.email, role: 'owner' } }), 400, 'invalid_request');
+        assert.equal(wrong.field, 'role');
+        const shape = (r: { status: number; body: Record<string, unknown> }) => ({ status: r.status, keys: Object.keys(r.body).sort(), role: r.body.role, account_id: r.body.account_id });
+        const unknown = await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: email('nobody'), role: 'developer' } });
+        const known = await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: people.outsider.email, role: 'developer' } });
+        assert.deepEqual(shape(unknown), shape(known));
+        assert.deepEqual(shape(known), { status: 202, keys: ['account_id', 'created_at', 'email', 'expires_at', 'id', 'role', 'status'], role: 'developer', account_id: org_id });
+        // The outsider sees the org's invitation, named and marked as an organization, and is not a member until they accept.
+        const pending = await api.call('GET', '/v1/invitations', { token: people.outsider.token });
+        const mine = pending.body.data.find((i: { id: string }) => i.id === known.body.id);
+        assert.deepEqual([mine.account_name, mine.account_kind, mine.role], ['Acme API', 'api_org', 'developer']);
+        assertError(await api.call('GET', `/v1/orgs/${org_id}`, { token: people.outsider.token }), 404, 'not_found');
+        assert.equal((await api.call('POST', `/v1/invitations/${known.body.id}/decline`, { token: people.outsider.token })).status, 200);
         assertError(await api.call('POST', `/v1/orgs/${org_id}/members`, { token: people.admin.token, body: { email: people.billing.email, role: 'developer' } }), 409, 'conflict');
       });
 
@@ -150,7 +163,7 @@ for (const engine of databaseEngines()) {
       /** A fresh org with a card, a key, and `credits_micros` bought through the API. */
       async function fundedOrg(credits_micros: number, key_limit_micros: number | null = null) {
         const { org } = await api.tb.createOrg({ name: `Org ${Math.random()}`, admin_email: people.admin.email }, OPERATOR);
-        await api.tb.addOrgMember(org.id, { email: people.billing.email, role: 'billing' }, OPERATOR);
+        await api.join('api_org', org.id, people.billing, 'billing');
         const card = await api.call('POST', `/v1/orgs/${org.id}/payment-methods`, { token: people.admin.token, body: { token: 'tok_visa' } });
         assert.equal(card.status, 201, card.text);
         if (credits_micros > 0) {

@@ -168,7 +168,7 @@ for (const engine of databaseEngines()) {
           created_at_ms: h.clock.now_ms(),
         };
         await h.tb.store.transaction((tx) => tx.insertUser(member));
-        const invitation = await h.tb.inviteMember(account.id, { email: member.email, role: 'member' }, OPERATOR);
+        const invitation = await h.tb.inviteMember('plan', account.id, { email: member.email, role: 'member' }, OPERATOR);
         await h.tb.acceptInvitation(invitation.id, { user_id: member.id, email: member.email }, OPERATOR);
         await h.tb.addPaymentMethod(account.id, { token: 'tok_visa' }, OPERATOR);
         await h.tb.purchaseCredits(account.id, { amount_micros: $(10) }, 'team-credits', OPERATOR);

@@ -87,7 +87,7 @@ export class SingleSteps {
     const user = this.sim.users[pick % this.sim.users.length]!;
     const members = await this.sim.tb.listMembers(acc.id);
     if (members.some((m) => m.user_id === user.id)) return user.id;
-    const invitation = await this.sim.tb.inviteMember(acc.id, { email: user.email, role: 'member' }, OPERATOR);
+    const invitation = await this.sim.tb.inviteMember('plan', acc.id, { email: user.email, role: 'member' }, OPERATOR);
     await this.sim.tb.acceptInvitation(invitation.id, { user_id: user.id, email: user.email }, { id: user.id, request_id: 'sim' });
     return user.id;
   }

@@ -5,7 +5,7 @@ import { requireOperator, requireRole } from '../../app/auth';
 import { wholePage } from '../../app/reads';
 import * as S from '../../contract/schemas';
 import { toApiAccountSummary, toApiInvitation } from '../format';
-import { who, actor, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
+import { who, actor, caller, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
 
 /** Accounts. */
 export function accountRoutes(app: FastifyInstance, ctx: Ctx) {
@@ -160,8 +160,46 @@ function memberRoutes(app: FastifyInstance, ctx: Ctx) {
     },
     async (request, reply) => {
       await requireRole(deps, who(request), request.params.id, 'owner');
-      const invitation = await tb.inviteMember(request.params.id, request.body, actor(request));
+      const invitation = await tb.inviteMember('plan', request.params.id, request.body, actor(request));
       return reply.status(202).send(toApiInvitation(invitation, deps.clock.now_ms()));
+    },
+  );
+
+  api.patch(
+    '/v1/accounts/:id/members/:user_id',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'changeMemberRole',
+        summary: "Give a member another role (owner); the account's only owner cannot be made billing or member",
+        params: S.MemberParams,
+        body: S.MemberRoleRequest,
+        response: { ...ok(200, 'the member now', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const role = await requireRole(deps, who(request), request.params.id, 'owner');
+      const p = request.params;
+      return { account_id: p.id, ...(await tb.changeMember({ kind: 'plan', account_id: p.id, user_id: p.user_id, change: request.body }, caller(request, role), actor(request))) };
+    },
+  );
+
+  api.delete(
+    '/v1/accounts/:id/members/:user_id',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'removeMember',
+        summary: 'Remove a member (owner), or leave (any member, their own user id); the only owner cannot be removed',
+        params: S.MemberParams,
+        body: S.NoBody,
+        response: { ...ok(200, 'the member removed (role null)', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const role = await requireRole(deps, who(request), request.params.id, 'member');
+      const p = request.params;
+      return { account_id: p.id, ...(await tb.changeMember({ kind: 'plan', account_id: p.id, user_id: p.user_id, change: { remove: true } }, caller(request, role), actor(request))) };
     },
   );
 }

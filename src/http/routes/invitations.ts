@@ -26,7 +26,7 @@ export function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
       const limit = pageSize(request.query.limit);
       const rows = await tb.listInvitations(invitee(who(request)), limit + 1, request.query.cursor ?? request.query.before);
       const has_more = rows.length > limit;
-      const data = rows.slice(0, limit).map((r) => ({ ...toApiInvitation(r.invitation, deps.clock.now_ms()), account_name: r.account_name }));
+      const data = rows.slice(0, limit).map((r) => ({ ...toApiInvitation(r.invitation, deps.clock.now_ms()), account_name: r.account_name, account_kind: r.account_kind }));
       return { data, has_more, next_cursor: has_more ? data[data.length - 1]!.id : null };
     },
   );

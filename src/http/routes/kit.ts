@@ -23,6 +23,11 @@ export function invitee(p: Principal) {
   return { user_id: p.user_id, email: p.email };
 }
 export const actor = (request: FastifyRequest) => actorOf(who(request), request.id);
+/** Who is calling, as a member change needs it: their role there and their user id (null for the operator). */
+export const caller = <R extends string>(request: FastifyRequest, role: R) => {
+  const p = who(request);
+  return { role, user_id: p.kind === 'user' ? p.user_id : null };
+};
 export const idem = (request: FastifyRequest) => request.headers['idempotency-key'];
 export const err = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#', description: `error (${c})` }]));
 /** ?limit= as a page size: the default when absent, never above page_size_max (the schema allows digits only). */

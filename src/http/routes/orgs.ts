@@ -9,7 +9,8 @@ import { wholePage } from '../../app/reads';
 import * as O from '../../contract/orgs';
 import * as S from '../../contract/schemas';
 import { toApiApiKey, toApiOrgMember, toApiOrgSummary } from '../format-orgs';
-import { who, actor, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
+import { who, actor, caller, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
+import { toApiInvitation } from '../format';
 import { orgCreditRoutes } from './org-credits';
 import { apiTierRoutes, orgHistoryRoutes } from './org-history';
 
@@ -127,16 +128,55 @@ function orgMemberRoutes(app: FastifyInstance, ctx: Ctx) {
     {
       schema: {
         tags: ['orgs'],
-        operationId: 'addOrgMember',
-        summary: 'Add a registered user to the organization with a role: admin, billing or developer (admin)',
+        operationId: 'inviteOrgMember',
+        summary: 'Invite a member by email with a role: admin, billing or developer (admin): 202 with the invitation, the same whether or not the email is registered',
         params: S.IdParams,
-        body: O.AddOrgMemberRequest,
-        response: { ...ok(201, 'the member', O.OrgMember), ...err(400, 401, 403, 404, 409) },
+        body: O.InviteOrgMemberRequest,
+        response: { ...ok(202, 'the invitation', S.Invitation), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
       await requireOrgRole(deps, who(request), request.params.id, 'admin');
-      return reply.status(201).send(toApiOrgMember(await tb.addOrgMember(request.params.id, request.body, actor(request))));
+      const invitation = await tb.inviteMember('api_org', request.params.id, request.body, actor(request));
+      return reply.status(202).send(toApiInvitation(invitation, deps.clock.now_ms()));
+    },
+  );
+
+  api.patch(
+    '/v1/orgs/:id/members/:user_id',
+    {
+      schema: {
+        tags: ['orgs'],
+        operationId: 'changeOrgMemberRole',
+        summary: "Give a member another role (admin); the organization's only admin cannot be made billing or developer",
+        params: S.MemberParams,
+        body: O.OrgMemberRoleRequest,
+        response: { ...ok(200, 'the member now', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const role = await requireOrgRole(deps, who(request), request.params.id, 'admin');
+      const p = request.params;
+      return { account_id: p.id, ...(await tb.changeMember({ kind: 'api_org', account_id: p.id, user_id: p.user_id, change: request.body }, caller(request, role), actor(request))) };
+    },
+  );
+
+  api.delete(
+    '/v1/orgs/:id/members/:user_id',
+    {
+      schema: {
+        tags: ['orgs'],
+        operationId: 'removeOrgMember',
+        summary: 'Remove a member (admin), or leave (any member, their own user id); the only admin cannot be removed',
+        params: S.MemberParams,
+        body: S.NoBody,
+        response: { ...ok(200, 'the member removed (role null)', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const role = await requireOrgRole(deps, who(request), request.params.id, 'developer');
+      const p = request.params;
+      return { account_id: p.id, ...(await tb.changeMember({ kind: 'api_org', account_id: p.id, user_id: p.user_id, change: { remove: true } }, caller(request, role), actor(request))) };
     },
   );
 }
