@@ -71,10 +71,14 @@ export async function inviteMember(
     const now_ms = deps.clock.now_ms();
     const pending = await tx.countPendingInvitations(account_id, now_ms, email);
     if (pending >= limits.invitations_pending_per_account_max) {
-      throw new AppError('conflict', `${cap(noun(kind))} ${account_id} has ${pending} open invitations, the most it may have; wait for answers or let some expire.`, {
-        pending_invitations: pending,
-        pending_invitations_max: limits.invitations_pending_per_account_max,
-      });
+      throw new AppError(
+        'conflict',
+        `${cap(noun(kind))} ${account_id} has ${pending} open invitations, the most it may have; wait for answers or let some expire.`,
+        {
+          pending_invitations: pending,
+          pending_invitations_max: limits.invitations_pending_per_account_max,
+        },
+      );
     }
     const invitation = await tx.upsertInvitation({
       id: deps.ids.next('inv'),
@@ -245,10 +249,14 @@ export async function changeMember(
   const change: MemberChange = 'remove' in input.change ? { kind: 'remove' } : { kind: 'role', role: memberRole(kind, input.change.role) };
   if (!mayChangeMember(kind, caller.role, caller.user_id, user_id, change)) {
     const manager = managerRole(kind);
-    throw new AppError('forbidden', `This needs the ${manager} role on ${noun(kind)} ${account_id}${change.kind === 'remove' ? ' (anyone may remove themselves)' : ''}; you are ${caller.role}.`, {
-      role: caller.role,
-      required_role: manager,
-    });
+    throw new AppError(
+      'forbidden',
+      `This needs the ${manager} role on ${noun(kind)} ${account_id}${change.kind === 'remove' ? ' (anyone may remove themselves)' : ''}; you are ${caller.role}.`,
+      {
+        role: caller.role,
+        required_role: manager,
+      },
+    );
   }
   return deps.store.transaction(async (tx) => {
     await lockOne(tx, account_id, kind);

@@ -4,6 +4,7 @@
 // against the served OpenAPI document, so neither can drift from the other.
 import type { Static, TSchema } from '@sinclair/typebox';
 import * as S from './schemas';
+import * as M from './members';
 import * as C from './credits';
 import * as W from './webhooks';
 import * as P from './payments';
@@ -22,10 +23,10 @@ export const ROUTES = {
   'GET /v1/accounts/{id}': { status: 200, response: S.AccountResponse },
   'PUT /v1/accounts/{id}/subscription': { status: 200, response: S.AccountResponse, body: S.SubscriptionRequest },
   'DELETE /v1/accounts/{id}/subscription': { status: 200, response: S.AccountResponse },
-  'GET /v1/accounts/{id}/members': { status: 200, response: S.MemberList },
-  'POST /v1/accounts/{id}/members': { status: 202, response: S.Invitation, body: S.InviteMemberRequest },
-  'PATCH /v1/accounts/{id}/members/{user_id}': { status: 200, response: S.MemberChanged, body: S.MemberRoleRequest },
-  'DELETE /v1/accounts/{id}/members/{user_id}': { status: 200, response: S.MemberChanged },
+  'GET /v1/accounts/{id}/members': { status: 200, response: M.MemberList },
+  'POST /v1/accounts/{id}/members': { status: 202, response: M.Invitation, body: M.InviteMemberRequest },
+  'PATCH /v1/accounts/{id}/members/{user_id}': { status: 200, response: M.MemberChanged, body: M.MemberRoleRequest },
+  'DELETE /v1/accounts/{id}/members/{user_id}': { status: 200, response: M.MemberChanged },
   'POST /v1/accounts/{id}/payment-methods': { status: 201, response: S.PaymentMethod, body: S.PaymentMethodRequest },
   'GET /v1/accounts/{id}/payment-methods': { status: 200, response: S.PaymentMethodList },
   'GET /v1/accounts/{id}/extra-usage': { status: 200, response: S.ExtraUsageResponse },
@@ -36,9 +37,9 @@ export const ROUTES = {
   'GET /v1/accounts/{id}/usage-records': { status: 200, response: S.UsageRecordList, query: S.PageQuery },
   'GET /v1/accounts/{id}/transactions': { status: 200, response: S.TransactionList, query: S.PageQuery },
   'GET /v1/accounts/{id}/events': { status: 200, response: S.EventList, query: S.PageQuery },
-  'GET /v1/invitations': { status: 200, response: S.InvitationList, query: S.PageQuery },
-  'POST /v1/invitations/{id}/accept': { status: 200, response: S.Invitation },
-  'POST /v1/invitations/{id}/decline': { status: 200, response: S.Invitation },
+  'GET /v1/invitations': { status: 200, response: M.InvitationList, query: S.PageQuery },
+  'POST /v1/invitations/{id}/accept': { status: 200, response: M.Invitation },
+  'POST /v1/invitations/{id}/decline': { status: 200, response: M.Invitation },
   'POST /v1/authorizations': { status: 201, response: S.AuthorizationResponse, body: S.AuthorizeRequest },
   'GET /v1/authorizations/{id}': { status: 200, response: S.AuthorizationResponse },
   'POST /v1/authorizations/{id}/settle': { status: 200, response: S.AuthorizationResponse, body: S.SettleRequest },
@@ -81,9 +82,9 @@ export const ROUTES = {
   'GET /v1/orgs/{id}': { status: 200, response: O.OrgResponse },
   'PATCH /v1/orgs/{id}': { status: 200, response: O.OrgResponse, body: O.OrgPatchRequest },
   'GET /v1/orgs/{id}/members': { status: 200, response: O.OrgMemberList },
-  'POST /v1/orgs/{id}/members': { status: 202, response: S.Invitation, body: O.InviteOrgMemberRequest },
-  'PATCH /v1/orgs/{id}/members/{user_id}': { status: 200, response: S.MemberChanged, body: O.OrgMemberRoleRequest },
-  'DELETE /v1/orgs/{id}/members/{user_id}': { status: 200, response: S.MemberChanged },
+  'POST /v1/orgs/{id}/members': { status: 202, response: M.Invitation, body: O.InviteOrgMemberRequest },
+  'PATCH /v1/orgs/{id}/members/{user_id}': { status: 200, response: M.MemberChanged, body: O.OrgMemberRoleRequest },
+  'DELETE /v1/orgs/{id}/members/{user_id}': { status: 200, response: M.MemberChanged },
   'POST /v1/orgs/{id}/keys': { status: 201, response: O.ApiKeyCreated, body: O.CreateApiKeyRequest },
   'GET /v1/orgs/{id}/keys': { status: 200, response: O.ApiKeyList },
   'DELETE /v1/orgs/{id}/keys/{key_id}': { status: 200, response: O.ApiKey },

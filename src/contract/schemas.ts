@@ -51,10 +51,6 @@ export const CreateAccountRequest = Type.Object(
   closed,
 );
 /** POST /v1/accounts/{id}/members: an invitation; the invited user accepts it (no password: nobody is made here). */
-export const InviteMemberRequest = Type.Object(
-  { email: Type.String({ maxLength: limits.email_length_max }), role: Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]) },
-  closed,
-);
 export const SubscriptionRequest = Type.Object({ plan: Id, seats: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.seats_max })) }, closed);
 export const PaymentMethodRequest = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: limits.card_token_length_max, description: 'a payment-provider token, e.g. tok_visa' }) },
@@ -237,7 +233,7 @@ const open = { additionalProperties: true } as const;
 const Int = Type.Integer();
 const Str = Type.String();
 const When = Type.String({ format: 'date-time' });
-const Role = Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]);
+export const Role = Type.Union([Type.Literal('owner'), Type.Literal('billing'), Type.Literal('member')]);
 
 /**
  * One page of a list, the same for every list: newest (or first) items in `data`; when
@@ -380,34 +376,6 @@ export const AccountResponse = Type.Object(
   closed,
 );
 export const AccountList = Page(AccountSummary);
-export const Member = Type.Object({ user_id: Str, email: Str, role: Role }, closed);
-export const MemberList = Page(Member, { account_id: Str });
-/** Any member's role: an account's (owner, billing, member) or an API organization's (admin, billing, developer). */
-const AnyRole = Type.Union([Role, Type.Literal('admin'), Type.Literal('developer')]);
-const AccountKind = Type.Union([Type.Literal('plan'), Type.Literal('api_org')], { description: 'plan: an account; api_org: an API organization' });
-export const Invitation = Type.Object(
-  {
-    id: Str,
-    account_id: Str,
-    email: Str,
-    role: AnyRole,
-    status: Str,
-    created_at: When,
-    expires_at: When,
-    account_name: Type.Optional(Str),
-    account_kind: Type.Optional(AccountKind),
-  },
-  closed,
-);
-export const MemberParams = Type.Object({ id: Id, user_id: Id }, closed);
-export const MemberRoleRequest = Type.Object({ role: Role }, closed);
-/** A member changed: their role now, or null when they were removed. */
-export const MemberChanged = Type.Object(
-  { account_id: Str, user_id: Str, role: Type.Union([AnyRole, Type.Null()], { description: 'the role now; null: no longer a member' }) },
-  closed,
-);
-export const InvitationList = Page(Invitation);
-
 export const PaymentMethod = Type.Object(
   { id: Str, brand: Str, last4: Str, exp_month: Int, exp_year: Int, created_at: When, default: Type.Optional(Type.Boolean()) },
   closed,
@@ -572,8 +540,6 @@ export type CatalogRequestBody = Static<typeof CatalogBody>;
 export type SessionRequestBody = Static<typeof SessionRequest>;
 export type TokenRequestBody = Static<typeof TokenRequest>;
 export type CreateAccountRequestBody = Static<typeof CreateAccountRequest>;
-export type InviteMemberRequestBody = Static<typeof InviteMemberRequest>;
-export type MemberChangedBody = Static<typeof MemberChanged>;
 export type SubscriptionRequestBody = Static<typeof SubscriptionRequest>;
 export type PaymentMethodRequestBody = Static<typeof PaymentMethodRequest>;
 export type ExtraUsagePatchRequestBody = Static<typeof ExtraUsagePatchRequest>;
@@ -600,9 +566,6 @@ export type ServiceTokenBody = Static<typeof ServiceTokenResponse>;
 export type ServiceTokenListBody = Static<typeof ServiceTokenList>;
 export type AccountBody = Static<typeof AccountResponse>;
 export type AccountListBody = Static<typeof AccountList>;
-export type MemberListBody = Static<typeof MemberList>;
-export type InvitationBody = Static<typeof Invitation>;
-export type InvitationListBody = Static<typeof InvitationList>;
 export type PaymentMethodBody = Static<typeof PaymentMethod>;
 export type PaymentMethodListBody = Static<typeof PaymentMethodList>;
 export type PurchaseBody = Static<typeof PurchaseResponse>;

@@ -31,7 +31,13 @@ const noun = (kind: AccountKind) => (kind === 'api_org' ? 'organization' : 'acco
 export type MemberChange = { kind: 'remove' } | { kind: 'role'; role: MemberRole };
 
 /** Who may make `change` to `user_id`: the manager role (and the operator) any change; anyone may remove themselves (leave). */
-export function mayChangeMember(kind: AccountKind, caller_role: MemberRole | 'operator', caller_user_id: string | null, user_id: string, change: MemberChange): boolean {
+export function mayChangeMember(
+  kind: AccountKind,
+  caller_role: MemberRole | 'operator',
+  caller_user_id: string | null,
+  user_id: string,
+  change: MemberChange,
+): boolean {
   if (caller_role === 'operator' || caller_role === managerRole(kind)) return true;
   return change.kind === 'remove' && caller_user_id === user_id;
 }

@@ -3,6 +3,7 @@
 // a transaction that holds the account's lock, so the "last owner / last admin" rule is decided
 // on rows nobody else is changing.
 import type { AccountKind, MemberRole, MemberState } from '../domain/members';
+import type { Role } from '../domain/records';
 import type { Sql } from './db';
 import { iso } from './sql-kit';
 
@@ -28,4 +29,12 @@ export async function putMember(sql: Sql, account_id: string, kind: AccountKind,
 export async function removeMember(sql: Sql, account_id: string, kind: AccountKind, user_id: string): Promise<void> {
   const t = TABLES[kind];
   await sql.query(`DELETE FROM ${t.table} WHERE ${t.id} = $1 AND user_id = $2`, [account_id, user_id]);
+}
+
+/** An account's members with their emails, in the order they joined. */
+export async function listAccountMembers(sql: Sql, account_id: string): Promise<Array<{ user_id: string; email: string; role: Role }>> {
+  return sql.query<{ user_id: string; email: string; role: Role }>(
+    `SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 ORDER BY m.created_at, u.email`,
+    [account_id],
+  );
 }

@@ -242,12 +242,8 @@ export class PgStoreTx extends PgPaymentsTx implements StoreTx {
     ]);
   }
 
-  async insertMembership(account_id: string, user_id: string, role: Role, now_ms: number) {
-    await this.sql.query(
-      `INSERT INTO memberships (account_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (account_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
-      [account_id, user_id, role, iso(now_ms)],
-    );
+  insertMembership(account_id: string, user_id: string, role: Role, now_ms: number) {
+    return members.putMember(this.sql, account_id, 'plan', user_id, role, now_ms);
   }
 
   memberRoles(account_id: string, kind: AccountKind) {
@@ -475,12 +471,8 @@ export class PgStore extends PgPaymentsReads implements Store {
     return rows.map((r) => ({ account: fromDbAccount(r), role: r.membership_role }));
   }
 
-  async listAccountMembers(account_id: string) {
-    const rows = await this.db.query<{ user_id: string; email: string; role: Role }>(
-      `SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 ORDER BY m.created_at, u.email`,
-      [account_id],
-    );
-    return rows.map((r) => ({ user_id: r.user_id, email: r.email, role: r.role }));
+  listAccountMembers(account_id: string) {
+    return members.listAccountMembers(this.db, account_id);
   }
 
   getInvitation(id: string) {

@@ -346,6 +346,9 @@ const PLANS: Record<string, Plan> = {
   changeSubscription: { who: 'owner', id: (f) => f.a.id, body: () => ({ plan: 'max' }), refs: ['plan'], other: () => ({ plan: 'team', seats: 2 }) },
   cancelSubscription: { who: 'owner', id: (f) => f.a.id, body: () => ({}) },
   inviteMember: { who: 'owner', id: (f) => f.a.id, body: () => ({ email: 'fuzz.invited@example.com', role: 'member' }) },
+  // The role change before the removal: the last pass sends every valid body once, in this order.
+  changeMemberRole: { who: 'owner', id: (f) => f.a.id, body: () => ({ role: 'billing' }) },
+  removeMember: { who: 'owner', id: (f) => f.a.id, body: () => ({}) },
   acceptInvitation: { who: 'invitee', id: (f) => f.invitation_id, body: () => ({}) },
   declineInvitation: { who: 'invitee', id: (f) => f.invitation_id, body: () => ({}) },
   addPaymentMethod: { who: 'owner', id: (f) => f.a.id, body: () => ({ token: 'tok_mastercard' }), refs: ['token'] },
@@ -388,7 +391,9 @@ const PLANS: Record<string, Plan> = {
   // API organizations (issue 12)
   createOrg: { who: 'operator', body: (f) => ({ name: 'Fuzz API', admin_email: f.a.owner.email, monthly_limit_micros: 10_000_000 }) },
   updateOrg: { who: 'operator', id: (f) => f.org_id, body: () => ({ monthly_limit_micros: 40_000_000, auto_reload: { enabled: false, amount_micros: 20_000_000, threshold_micros: 5_000_000 } }), other: () => ({ monthly_limit_micros: 30_000_000 }) },
-  addOrgMember: { who: 'operator', id: (f) => f.org_id, body: () => ({ email: 'fuzz.org.member@example.com', role: 'developer' }) },
+  inviteOrgMember: { who: 'operator', id: (f) => f.org_id, body: () => ({ email: 'fuzz.org.invited@example.com', role: 'developer' }) },
+  changeOrgMemberRole: { who: 'operator', id: (f) => f.org_id, body: () => ({ role: 'billing' }) },
+  removeOrgMember: { who: 'operator', id: (f) => f.org_id, body: () => ({}) },
   createApiKey: { who: 'operator', id: (f) => f.org_id, body: () => ({ name: 'fuzz', monthly_limit_micros: 1_000_000 }) },
   revokeApiKey: { who: 'operator', id: (f) => f.org_id, body: () => ({}) },
   addOrgPaymentMethod: { who: 'operator', id: (f) => f.org_id, body: () => ({ token: 'tok_mastercard' }), refs: ['token'] },
@@ -404,6 +409,8 @@ const fuzz_purchase = { id: '', org_id: '' };
 const path_ids = { account: { endpoint_id: '', delivery_id: '' }, operator: { endpoint_id: '', delivery_id: '' } };
 /** {key_id} of DELETE /v1/orgs/{id}/keys/{key_id}. */
 let org_key_path_id = '';
+/** {user_id} of …/members/{user_id}: a member of the account, and one of the org. */
+const member_ids = { account: '', org: '' };
 
 function tokenOf(f: Fixture, who: Who): string | undefined {
   switch (who) {
@@ -429,7 +436,8 @@ const urlOf = (route: Route, id: string) => {
     .replace('{endpoint_id}', ids.endpoint_id)
     .replace('{delivery_id}', ids.delivery_id)
     .replace('{purchase_id}', route.path.startsWith('/v1/orgs/') ? fuzz_purchase.org_id : fuzz_purchase.id)
-    .replace('{key_id}', org_key_path_id);
+    .replace('{key_id}', org_key_path_id)
+    .replace('{user_id}', route.path.startsWith('/v1/orgs/') ? member_ids.org : member_ids.account);
 };
 
 // ---- asserting a refusal ---------------------------------------------------------------------
@@ -544,7 +552,12 @@ for (const engine of databaseEngines()) {
         path_ids[scope] = { endpoint_id: e.id, delivery_id: (await api.tb.listWebhookDeliveries(e.account_id, e.id, {})).data[0]!.id };
       const org = (await api.tb.createOrg({ name: 'Fuzz org', admin_email: f.a.owner.email }, OPERATOR)).org;
       f.org_id = org.id;
-      await api.user('fuzz.org.member@example.com'); // addOrgMember adds registered users
+      const member = await api.user(email('fuzz-member'));
+      await api.join('plan', f.a.id, member, 'member');
+      member_ids.account = member.id;
+      const org_member = await api.user(email('fuzz-org-member'));
+      await api.join('api_org', org.id, org_member, 'developer');
+      member_ids.org = org_member.id;
       await api.tb.addPaymentMethod(org.id, { token: 'tok_visa' }, OPERATOR);
       f.org_key_id = org_key_path_id = (await api.tb.createApiKey(org.id, { name: 'fuzz' }, OPERATOR)).key.id;
       fuzz_purchase.org_id = (await api.tb.purchaseCredits(org.id, { amount_micros: 5_000_000 }, 'fuzz-org-confirm', OPERATOR)).purchase.id;

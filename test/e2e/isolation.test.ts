@@ -140,6 +140,12 @@ for (const engine of databaseEngines()) {
     /** A fresh campaign code, so each principal's claim is its first. */
     const promotion = async () => (await api.tb.createPromotion({ code: `CODE-${next()}`, amount_micros: 1_000_000, claims_max: 100 }, OPERATOR)).code;
     const orgMember = async () => ({ email: (await api.user(email('org-joiner'))).email, role: 'developer' });
+    /** A fresh user who joined the account or org as its lowest role: the member a row changes or removes. */
+    const joiner = async (kind: 'plan' | 'api_org', id: string) => {
+      const user = await api.user(email('joiner'));
+      await api.join(kind, id, user, kind === 'plan' ? 'member' : 'developer');
+      return user.id;
+    };
     const orgKey = async () => (await api.tb.createApiKey(org.x, { name: `k-${next()}` }, OPERATOR)).key.id;
     const event = () => ({ events: [{ id: `ev-${next()}`, account_id: a.id, app: 'web', model: 'claude-haiku-4-5', usage: { input_tokens: 10, output_tokens: 10 }, timestamp: '2026-11-02T08:00:00Z' }] });
 
@@ -171,6 +177,8 @@ for (const engine of databaseEngines()) {
       { route: 'DELETE /v1/accounts/{id}/subscription', statuses: '         401 200 403 200 403 403 404 401 401 401', make: () => ({ method: 'DELETE', url: `/v1/accounts/${a.id}/subscription` }) },
       { route: 'GET /v1/accounts/{id}/members', statuses: '                 401 200 403 200 200 200 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/accounts/${a.id}/members` }) },
       { route: 'POST /v1/accounts/{id}/members', statuses: '                401 202 403 202 403 403 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/accounts/${a.id}/members`, body: { email: email('joiner'), role: 'member' } }) },
+      { route: 'PATCH /v1/accounts/{id}/members/{user_id}', statuses: '     401 200 403 200 403 403 404 401 401 401', make: async () => ({ method: 'PATCH', url: `/v1/accounts/${a.id}/members/${await joiner('plan', a.id)}`, body: { role: 'billing' } }) },
+      { route: 'DELETE /v1/accounts/{id}/members/{user_id}', statuses: '    401 200 403 200 403 403 404 401 401 401', make: async () => ({ method: 'DELETE', url: `/v1/accounts/${a.id}/members/${await joiner('plan', a.id)}` }) },
       { route: 'GET /v1/invitations', statuses: '                           401 403 403 200 200 200 200 401 401 401', make: () => ({ method: 'GET', url: '/v1/invitations' }) },
       { route: 'POST /v1/invitations/{id}/accept', statuses: '              401 403 403 404 404 404 404 401 401 401', make: async () => ({ method: 'POST', url: `/v1/invitations/${await invitation()}/accept` }) },
       { route: 'POST /v1/invitations/{id}/decline', statuses: '             401 403 403 404 404 404 404 401 401 401', make: async () => ({ method: 'POST', url: `/v1/invitations/${await invitation()}/decline` }) },
@@ -220,7 +228,9 @@ for (const engine of databaseEngines()) {
       { route: 'GET /v1/orgs/{id}', statuses: '                             401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}` }) },
       { route: 'PATCH /v1/orgs/{id}', statuses: '                           401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'PATCH', url: `/v1/orgs/${org.x}`, body: { monthly_limit_micros: null } }) },
       { route: 'GET /v1/orgs/{id}/members', statuses: '                     401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/members` }) },
-      { route: 'POST /v1/orgs/{id}/members', statuses: '                    401 201 403 404 404 404 404 401 401 401', make: async () => ({ method: 'POST', url: `/v1/orgs/${org.x}/members`, body: await orgMember() }) },
+      { route: 'POST /v1/orgs/{id}/members', statuses: '                    401 202 403 404 404 404 404 401 401 401', make: async () => ({ method: 'POST', url: `/v1/orgs/${org.x}/members`, body: await orgMember() }) },
+      { route: 'PATCH /v1/orgs/{id}/members/{user_id}', statuses: '         401 200 403 404 404 404 404 401 401 401', make: async () => ({ method: 'PATCH', url: `/v1/orgs/${org.x}/members/${await joiner('api_org', org.x)}`, body: { role: 'billing' } }) },
+      { route: 'DELETE /v1/orgs/{id}/members/{user_id}', statuses: '        401 200 403 404 404 404 404 401 401 401', make: async () => ({ method: 'DELETE', url: `/v1/orgs/${org.x}/members/${await joiner('api_org', org.x)}` }) },
       { route: 'POST /v1/orgs/{id}/keys', statuses: '                       401 201 403 404 404 404 404 401 401 401', make: () => ({ method: 'POST', url: `/v1/orgs/${org.x}/keys`, body: { name: 'matrix' } }) },
       { route: 'GET /v1/orgs/{id}/keys', statuses: '                        401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/keys` }) },
       { route: 'DELETE /v1/orgs/{id}/keys/{key_id}', statuses: '            401 200 403 404 404 404 404 401 401 401', make: async () => ({ method: 'DELETE', url: `/v1/orgs/${org.x}/keys/${await orgKey()}` }) },
@@ -244,7 +254,9 @@ for (const engine of databaseEngines()) {
       'GET /v1/orgs/{id}': '                                     200 200 200 404 401',
       'PATCH /v1/orgs/{id}': '                                   200 200 403 404 401',
       'GET /v1/orgs/{id}/members': '                             200 200 200 404 401',
-      'POST /v1/orgs/{id}/members': '                            201 403 403 404 401',
+      'POST /v1/orgs/{id}/members': '                            202 403 403 404 401',
+      'PATCH /v1/orgs/{id}/members/{user_id}': '                 200 403 403 404 401',
+      'DELETE /v1/orgs/{id}/members/{user_id}': '                200 403 403 404 401',
       'POST /v1/orgs/{id}/keys': '                               201 403 403 404 401',
       'GET /v1/orgs/{id}/keys': '                                200 200 200 404 401',
       'DELETE /v1/orgs/{id}/keys/{key_id}': '                    200 403 403 404 401',
@@ -371,6 +383,8 @@ for (const engine of databaseEngines()) {
         'POST /v1/accounts/{id}/webhook-endpoints': () => ({ body: { url: 'http://127.0.0.1:9/tenancy' } }),
         'PATCH /v1/orgs/{id}': () => ({ body: { monthly_limit_micros: 1_000_000 } }),
         'POST /v1/orgs/{id}/members': () => ({ body: { email: 'someone@example.com', role: 'developer' } }),
+        'PATCH /v1/orgs/{id}/members/{user_id}': () => ({ body: { role: 'billing' } }),
+        'PATCH /v1/accounts/{id}/members/{user_id}': () => ({ body: { role: 'billing' } }),
         'POST /v1/orgs/{id}/keys': () => ({ body: { name: 'tenancy' } }),
         'POST /v1/orgs/{id}/payment-methods': () => ({ body: { token: 'tok_visa' } }),
         'POST /v1/orgs/{id}/credits': () => ({ body: { amount_micros: 5_000_000 }, headers: key() }),

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireOperator, requireRole } from '../../app/auth';
 import { wholePage } from '../../app/reads';
 import * as S from '../../contract/schemas';
+import * as M from '../../contract/members';
 import { toApiAccountSummary, toApiInvitation } from '../format';
 import { who, actor, caller, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
 
@@ -137,7 +138,7 @@ function memberRoutes(app: FastifyInstance, ctx: Ctx) {
         operationId: 'listMembers',
         summary: 'Members and their roles',
         params: S.IdParams,
-        response: { ...ok(200, 'members', S.MemberList), ...err(401, 403, 404) },
+        response: { ...ok(200, 'members', M.MemberList), ...err(401, 403, 404) },
       },
     },
     async (request) => {
@@ -154,8 +155,8 @@ function memberRoutes(app: FastifyInstance, ctx: Ctx) {
         operationId: 'inviteMember',
         summary: 'Invite a member by email (owner): 202 with the invitation, the same whether or not the email is registered; team plans need a free seat',
         params: S.IdParams,
-        body: S.InviteMemberRequest,
-        response: { ...ok(202, 'the invitation', S.Invitation), ...err(400, 401, 403, 404, 409) },
+        body: M.InviteMemberRequest,
+        response: { ...ok(202, 'the invitation', M.Invitation), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -172,15 +173,18 @@ function memberRoutes(app: FastifyInstance, ctx: Ctx) {
         tags: ['accounts'],
         operationId: 'changeMemberRole',
         summary: "Give a member another role (owner); the account's only owner cannot be made billing or member",
-        params: S.MemberParams,
-        body: S.MemberRoleRequest,
-        response: { ...ok(200, 'the member now', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+        params: M.MemberParams,
+        body: M.MemberRoleRequest,
+        response: { ...ok(200, 'the member now', M.MemberChanged), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
       const role = await requireRole(deps, who(request), request.params.id, 'owner');
       const p = request.params;
-      return { account_id: p.id, ...(await tb.changeMember({ kind: 'plan', account_id: p.id, user_id: p.user_id, change: request.body }, caller(request, role), actor(request))) };
+      return {
+        account_id: p.id,
+        ...(await tb.changeMember({ kind: 'plan', account_id: p.id, user_id: p.user_id, change: request.body }, caller(request, role), actor(request))),
+      };
     },
   );
 
@@ -191,15 +195,18 @@ function memberRoutes(app: FastifyInstance, ctx: Ctx) {
         tags: ['accounts'],
         operationId: 'removeMember',
         summary: 'Remove a member (owner), or leave (any member, their own user id); the only owner cannot be removed',
-        params: S.MemberParams,
+        params: M.MemberParams,
         body: S.NoBody,
-        response: { ...ok(200, 'the member removed (role null)', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+        response: { ...ok(200, 'the member removed (role null)', M.MemberChanged), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
       const role = await requireRole(deps, who(request), request.params.id, 'member');
       const p = request.params;
-      return { account_id: p.id, ...(await tb.changeMember({ kind: 'plan', account_id: p.id, user_id: p.user_id, change: { remove: true } }, caller(request, role), actor(request))) };
+      return {
+        account_id: p.id,
+        ...(await tb.changeMember({ kind: 'plan', account_id: p.id, user_id: p.user_id, change: { remove: true } }, caller(request, role), actor(request))),
+      };
     },
   );
 }

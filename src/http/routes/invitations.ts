@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import * as S from '../../contract/schemas';
+import * as M from '../../contract/members';
 import { toApiInvitation } from '../format';
 import { who, invitee, actor, err, pageSize, ok, type Ctx } from './kit';
 
@@ -19,14 +20,16 @@ export function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
         operationId: 'listInvitations',
         summary: "The signed-in user's pending invitations",
         querystring: S.PageQuery,
-        response: { ...ok(200, 'invitations', S.InvitationList), ...err(400, 401, 403) },
+        response: { ...ok(200, 'invitations', M.InvitationList), ...err(400, 401, 403) },
       },
     },
     async (request) => {
       const limit = pageSize(request.query.limit);
       const rows = await tb.listInvitations(invitee(who(request)), limit + 1, request.query.cursor ?? request.query.before);
       const has_more = rows.length > limit;
-      const data = rows.slice(0, limit).map((r) => ({ ...toApiInvitation(r.invitation, deps.clock.now_ms()), account_name: r.account_name, account_kind: r.account_kind }));
+      const data = rows
+        .slice(0, limit)
+        .map((r) => ({ ...toApiInvitation(r.invitation, deps.clock.now_ms()), account_name: r.account_name, account_kind: r.account_kind }));
       return { data, has_more, next_cursor: has_more ? data[data.length - 1]!.id : null };
     },
   );
@@ -40,7 +43,7 @@ export function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
         summary: 'Accept an invitation sent to your email: you become a member (a team plan needs a free seat)',
         params: S.IdParams,
         body: S.NoBody,
-        response: { ...ok(200, 'the accepted invitation', S.Invitation), ...err(400, 401, 403, 404, 409) },
+        response: { ...ok(200, 'the accepted invitation', M.Invitation), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
@@ -57,7 +60,7 @@ export function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
         summary: 'Decline an invitation sent to your email',
         params: S.IdParams,
         body: S.NoBody,
-        response: { ...ok(200, 'the declined invitation', S.Invitation), ...err(400, 401, 403, 404, 409) },
+        response: { ...ok(200, 'the declined invitation', M.Invitation), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {

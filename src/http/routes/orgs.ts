@@ -8,6 +8,7 @@ import { requireOrgRole } from '../../app/orgs';
 import { wholePage } from '../../app/reads';
 import * as O from '../../contract/orgs';
 import * as S from '../../contract/schemas';
+import * as M from '../../contract/members';
 import { toApiApiKey, toApiOrgMember, toApiOrgSummary } from '../format-orgs';
 import { who, actor, caller, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
 import { toApiInvitation } from '../format';
@@ -129,10 +130,11 @@ function orgMemberRoutes(app: FastifyInstance, ctx: Ctx) {
       schema: {
         tags: ['orgs'],
         operationId: 'inviteOrgMember',
-        summary: 'Invite a member by email with a role: admin, billing or developer (admin): 202 with the invitation, the same whether or not the email is registered',
+        summary:
+          'Invite a member by email with a role: admin, billing or developer (admin): 202 with the invitation, the same whether or not the email is registered',
         params: S.IdParams,
         body: O.InviteOrgMemberRequest,
-        response: { ...ok(202, 'the invitation', S.Invitation), ...err(400, 401, 403, 404, 409) },
+        response: { ...ok(202, 'the invitation', M.Invitation), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -149,15 +151,18 @@ function orgMemberRoutes(app: FastifyInstance, ctx: Ctx) {
         tags: ['orgs'],
         operationId: 'changeOrgMemberRole',
         summary: "Give a member another role (admin); the organization's only admin cannot be made billing or developer",
-        params: S.MemberParams,
+        params: M.MemberParams,
         body: O.OrgMemberRoleRequest,
-        response: { ...ok(200, 'the member now', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+        response: { ...ok(200, 'the member now', M.MemberChanged), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
       const role = await requireOrgRole(deps, who(request), request.params.id, 'admin');
       const p = request.params;
-      return { account_id: p.id, ...(await tb.changeMember({ kind: 'api_org', account_id: p.id, user_id: p.user_id, change: request.body }, caller(request, role), actor(request))) };
+      return {
+        account_id: p.id,
+        ...(await tb.changeMember({ kind: 'api_org', account_id: p.id, user_id: p.user_id, change: request.body }, caller(request, role), actor(request))),
+      };
     },
   );
 
@@ -168,15 +173,18 @@ function orgMemberRoutes(app: FastifyInstance, ctx: Ctx) {
         tags: ['orgs'],
         operationId: 'removeOrgMember',
         summary: 'Remove a member (admin), or leave (any member, their own user id); the only admin cannot be removed',
-        params: S.MemberParams,
+        params: M.MemberParams,
         body: S.NoBody,
-        response: { ...ok(200, 'the member removed (role null)', S.MemberChanged), ...err(400, 401, 403, 404, 409) },
+        response: { ...ok(200, 'the member removed (role null)', M.MemberChanged), ...err(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
       const role = await requireOrgRole(deps, who(request), request.params.id, 'developer');
       const p = request.params;
-      return { account_id: p.id, ...(await tb.changeMember({ kind: 'api_org', account_id: p.id, user_id: p.user_id, change: { remove: true } }, caller(request, role), actor(request))) };
+      return {
+        account_id: p.id,
+        ...(await tb.changeMember({ kind: 'api_org', account_id: p.id, user_id: p.user_id, change: { remove: true } }, caller(request, role), actor(request))),
+      };
     },
   );
 }
