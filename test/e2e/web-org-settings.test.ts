@@ -1,5 +1,7 @@
-// The API console's settings in a real browser: an org admin adds members by email with a role
-// (an unregistered email is refused in the API's words), sets and removes the org's monthly limit
+// The API console's settings in a real browser: an org admin invites members by email with a role
+// (an unregistered email is answered the same), the invited accept on their own page and join; the
+// admin later gives a member another role and removes one (the only admin is refused in the API's
+// words). The admin sets and removes the org's monthly limit
 // (with a confirmation), turns auto-reload on (a too-small amount is refused in the API's words),
 // and pages through the org's transactions by the API's cursor. The added members sign in and see
 // the console as their role: the developer reads only (and the API refuses their change), the
@@ -97,27 +99,42 @@ for (const database of databases) {
       }
     });
 
-    it('an unregistered email is refused in the API words; registered users are added as developer and billing', async () => {
+    it('invites by email with a role (an unregistered email is answered the same); the invited accept on their page and join', async () => {
       const members = section('Members');
-      await members.getByLabel("Member's email").fill('nobody@nowhere.example');
-      await members.getByLabel('Role').selectOption('developer');
-      await members.getByRole('button', { name: 'Add member' }).click();
-      const refusal = members.getByRole('alert');
-      await refusal.waitFor({ timeout: WAIT_MS });
-      assert.match(await refusal.innerText(), /Member not added: email: no user is registered with nobody@nowhere\.example; they sign up first/);
+      for (const [who, role] of [
+        ['nobody@nowhere.example', 'developer'],
+        [DEVELOPER.email, 'developer'],
+        [BILLING.email, 'billing'],
+      ] as const) {
+        await members.getByLabel("Member's email").fill(who);
+        await members.getByRole('form', { name: 'Invite a member' }).getByLabel('Role').selectOption(role);
+        await members.getByRole('button', { name: 'Invite member' }).click();
+        await members.getByText(`Invitation sent to ${who} as ${role}: they join when they accept it, signed in.`).waitFor({ timeout: WAIT_MS });
+      }
+      const before_accepting = await asOperator(`/v1/orgs/${org_id}/members`);
+      assert.deepEqual(before_accepting.body.data.map((m: { email: string }) => m.email), [ADMIN.email], 'nobody joins before accepting');
+      await signOut();
       for (const [who, role] of [
         [DEVELOPER, 'developer'],
         [BILLING, 'billing'],
       ] as const) {
-        await members.getByLabel("Member's email").fill(who.email);
-        await members.getByLabel('Role').selectOption(role);
-        await members.getByRole('button', { name: 'Add member' }).click();
-        await members.getByText(`Added ${who.email} as ${role}.`).waitFor({ timeout: WAIT_MS });
-        await members.getByTestId(`member-${who.email}`).waitFor({ timeout: WAIT_MS });
+        await page.getByLabel('Email').fill(who.email);
+        await page.getByLabel('Password').fill(who.password);
+        await page.getByLabel('Password').press('Enter');
+        const invitations = section('Invitations');
+        await invitations.getByText(ORG).waitFor({ timeout: WAIT_MS });
+        assert.match(await invitations.innerText(), new RegExp(`${ORG} \\(API organization\\) invites you as ${role}`));
+        await invitations.getByRole('button', { name: 'Accept' }).click();
+        await invitations.getByText(`You joined ${ORG} as ${role}.`).waitFor({ timeout: WAIT_MS });
+        await page.getByRole('button', { name: 'API console' }).click({ timeout: WAIT_MS });
+        await page.getByTestId('org-showing').getByText(ORG).waitFor({ timeout: WAIT_MS });
+        assert.match(await page.getByTestId('org-showing').innerText(), new RegExp(`you are ${role}`));
+        await signOut();
       }
       const listed = await asOperator(`/v1/orgs/${org_id}/members`);
       const roles = Object.fromEntries(listed.body.data.map((m: { email: string; role: string }) => [m.email, m.role]));
       assert.deepEqual(roles, { [ADMIN.email]: 'admin', [DEVELOPER.email]: 'developer', [BILLING.email]: 'billing' });
+      await signIn(ADMIN);
     });
 
     it('sets a $50 monthly limit, shown against the spend; $2,000,000 is refused in the API words; removes it after a confirmation; sets it again', async () => {
@@ -216,8 +233,9 @@ for (const database of databases) {
       assert.match(await page.getByTestId('org-showing').innerText(), /you are developer/);
       const members = section('Members');
       await members.getByTestId(`member-${ADMIN.email}`).waitFor({ timeout: WAIT_MS });
-      assert.equal(await members.getByRole('button', { name: 'Add member' }).count(), 0);
-      await members.getByText('Adding members needs the admin role; you are developer.').waitFor();
+      assert.equal(await members.getByRole('button', { name: 'Invite member' }).count(), 0);
+      assert.equal(await members.getByRole('button', { name: 'Remove', exact: false }).count(), 0);
+      await members.getByText('Inviting and changing members needs the admin role; you are developer.').waitFor();
       const limit = section('Monthly limit');
       await limit.getByTestId('org-limit-spent').getByText('$50.00').waitFor({ timeout: WAIT_MS });
       assert.equal(await limit.getByRole('button', { name: 'Set limit' }).count(), 0);
@@ -236,12 +254,31 @@ for (const database of databases) {
     it('the billing member changes the limit but adds nobody', async () => {
       await signIn(BILLING);
       assert.match(await page.getByTestId('org-showing').innerText(), /you are billing/);
-      await section('Members').getByText('Adding members needs the admin role; you are billing.').waitFor({ timeout: WAIT_MS });
+      await section('Members').getByText('Inviting and changing members needs the admin role; you are billing.').waitFor({ timeout: WAIT_MS });
       const limit = section('Monthly limit');
       await limit.getByLabel('New monthly limit (USD)').fill('75.50');
       await limit.getByRole('button', { name: 'Set limit' }).click();
       await limit.getByText('The monthly limit is now $75.50.').waitFor({ timeout: WAIT_MS });
       assert.equal((await asOperator(`/v1/orgs/${org_id}`)).body.monthly_limit_micros, 75_500_000);
+      await signOut();
+    });
+
+    it("the admin gives the billing member another role and removes the developer; removing the only admin is refused in the API's words", async () => {
+      await signIn(ADMIN);
+      const members = section('Members');
+      const roles = async () => Object.fromEntries((await asOperator(`/v1/orgs/${org_id}/members`)).body.data.map((m: { email: string; role: string }) => [m.email, m.role]));
+      await members.getByLabel(`Role of ${BILLING.email}`).selectOption('developer');
+      await members.getByText(`${BILLING.email} is now developer.`).waitFor({ timeout: WAIT_MS });
+      assert.equal((await roles())[BILLING.email], 'developer');
+      await members.getByRole('button', { name: `Remove ${DEVELOPER.email}` }).click();
+      await members.getByText(`${DEVELOPER.email} is no longer a member.`).waitFor({ timeout: WAIT_MS });
+      await page.waitForFunction((id) => document.querySelectorAll(`#org-members [data-testid="member-${id}"]`).length === 0, DEVELOPER.email, { timeout: WAIT_MS });
+      assert.deepEqual(await roles(), { [ADMIN.email]: 'admin', [BILLING.email]: 'developer' });
+      await members.getByRole('button', { name: `Remove ${ADMIN.email}` }).click();
+      const refusal = members.getByRole('alert');
+      await refusal.waitFor({ timeout: WAIT_MS });
+      assert.match(await refusal.innerText(), /Member not changed: This is the only admin of organization .*, so they cannot be removed\. Give another member the admin role first\./);
+      assert.deepEqual(await roles(), { [ADMIN.email]: 'admin', [BILLING.email]: 'developer' }, 'a refused change changes nothing');
     });
   });
 }

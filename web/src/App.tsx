@@ -1,11 +1,12 @@
-// The page: sign-in, the account switcher (remembered per browser), the account's usage page,
-// and the operator console at /operator.
+// The page: sign-in, the account switcher (remembered per browser), the signed-in user's
+// pending invitations, the account's usage page, and the operator console at /operator.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { MeBody } from '../../src/contract/views';
 import { api, ApiError } from './api';
 import { AccountPage } from './page';
 import { OperatorConsole } from './operator';
 import { OrgConsole } from './orgs';
+import { PendingInvitations } from './invitations';
 import type { OrgListBody } from '../../src/contract/orgs';
 import { viewerZone } from './time';
 import { Loading, Problem, useLoad } from './ui';
@@ -67,7 +68,7 @@ function UserArea({ go }: { go: (p: string) => void }) {
       </main>
     );
   if (me === null) return <SignIn onDone={() => void load()} go={go} />;
-  return <Signed me={me} onSignOut={() => setMe(null)} />;
+  return <Signed me={me} onSignOut={() => setMe(null)} onJoined={() => void load()} />;
 }
 
 function SignIn({ onDone, go }: { onDone: () => void; go: (p: string) => void }) {
@@ -117,11 +118,12 @@ function SignIn({ onDone, go }: { onDone: () => void; go: (p: string) => void })
   );
 }
 
-function Signed({ me, onSignOut }: { me: MeBody; onSignOut: () => void }) {
+function Signed({ me, onSignOut, onJoined }: { me: MeBody; onSignOut: () => void; onJoined: () => void }) {
   const remembered = localStorage.getItem(REMEMBERED);
   const initial = me.accounts.find((a) => a.id === remembered)?.id ?? me.accounts[0]?.id ?? '';
   const [account_id, setAccount] = useState(initial);
-  const account = me.accounts.find((a) => a.id === account_id);
+  // An account joined by accepting an invitation is shown when there was none before.
+  const account = me.accounts.find((a) => a.id === account_id) ?? me.accounts[0];
   const choose = (id: string) => {
     setAccount(id);
     localStorage.setItem(REMEMBERED, id);
@@ -134,7 +136,12 @@ function Signed({ me, onSignOut }: { me: MeBody; onSignOut: () => void }) {
     }
   };
   const role = account?.role ?? 'member';
-  const orgs = useLoad(() => api<OrgListBody>('GET', '/v1/orgs'), 'orgs');
+  const [joined, setJoined] = useState(0);
+  const orgs = useLoad(() => api<OrgListBody>('GET', '/v1/orgs'), `orgs|${joined}`);
+  const join = () => {
+    setJoined((n) => n + 1);
+    onJoined();
+  };
   const [view, setView] = useState<'usage' | 'console'>('usage');
   const hasOrgs = (orgs.data?.data.length ?? 0) > 0;
   return (
@@ -143,7 +150,7 @@ function Signed({ me, onSignOut }: { me: MeBody; onSignOut: () => void }) {
         <div className="brand">Tokenbank</div>
         <label className="field switcher">
           Account
-          <select value={account_id} onChange={(e) => choose(e.target.value)}>
+          <select value={account?.id ?? ''} onChange={(e) => choose(e.target.value)}>
             {me.accounts.map((a) => (
               <option key={a.id} value={a.id}>
                 {a.name} ({a.role ?? 'member'})
@@ -158,6 +165,7 @@ function Signed({ me, onSignOut }: { me: MeBody; onSignOut: () => void }) {
           </button>
         </div>
       </header>
+      <PendingInvitations joined={join} />
       {hasOrgs ? (
         <nav aria-label="Pages" className="tabs">
           <button type="button" aria-pressed={view === 'usage'} onClick={() => setView('usage')}>

@@ -1,9 +1,11 @@
-// The API console's settings of one organization: its members (an admin adds a registered user
-// with a role), its monthly limit against this month's spend and its auto-reload (admin or
-// billing: PATCH /v1/orgs/{id}, updateOrg), and its transactions, paged by the API's cursor.
-// The API has no route to remove a member or change a role, so the page offers neither.
+// The API console's settings of one organization: its members (an admin invites someone by email
+// with a role, gives a member another role or removes them; the API refuses to leave the org
+// without an admin, in its words), its monthly limit against this month's spend and its
+// auto-reload (admin or billing: PATCH /v1/orgs/{id}, updateOrg), and its transactions, paged by
+// the API's cursor.
 import { useState } from 'react';
 import type { OrgBody, OrgMemberListBody, OrgSummaryBody } from '../../src/contract/orgs';
+import type { InvitationBody, MemberChangedBody } from '../../src/contract/members';
 import type { Page, TransactionBody } from '../../src/contract/views';
 import { api } from './api';
 import { parseUsd, percent, usd, usdInput } from './money';
@@ -32,17 +34,33 @@ export function OrgMembers({ base, org_name, role }: { base: string; org_name: s
   const members = useLoad(() => api<OrgMemberListBody>('GET', `${base}/members`), `${base}|${version}`);
   const [email, setEmail] = useState('');
   const [new_role, setNewRole] = useState<Role>('developer');
-  const add = useSubmit(async () => {
-    const member = await api<OrgMemberListBody['data'][number]>('POST', `${base}/members`, { email: email.trim(), role: new_role });
+  const invite = useSubmit(async () => {
+    const invitation = await api<InvitationBody>('POST', `${base}/members`, { email: email.trim(), role: new_role });
     setEmail('');
-    setVersion((v) => v + 1);
-    return member;
+    return invitation;
   });
+  // One outcome line for the table's changes: the last one speaks.
+  const [change, setChange] = useState<{ problem?: unknown; done?: string }>({});
+  const [busy, setBusy] = useState(false);
+  const changeMember = async (who: { user_id: string; email: string }, to: Role | null) => {
+    setBusy(true);
+    setChange({});
+    try {
+      await api<MemberChangedBody>(to === null ? 'DELETE' : 'PATCH', `${base}/members/${who.user_id}`, to === null ? undefined : { role: to });
+      setChange({ done: to === null ? `${who.email} is no longer a member.` : `${who.email} is now ${to}.` });
+      setVersion((v) => v + 1);
+    } catch (problem) {
+      setChange({ problem });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const admin = role === 'admin';
   return (
     <Section title="Members" id="org-members">
       <OrgOf name={org_name} what="Members" />
-      {role === 'admin' ? (
-        <form className="inline-form" onSubmit={add.submit} aria-label="Add a member">
+      {admin ? (
+        <form className="inline-form" onSubmit={invite.submit} aria-label="Invite a member">
           <label className="field">
             Member's email
             <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
@@ -57,18 +75,18 @@ export function OrgMembers({ base, org_name, role }: { base: string; org_name: s
               ))}
             </select>
           </label>
-          <button type="submit" disabled={add.busy}>
-            Add member
+          <button type="submit" disabled={invite.busy}>
+            Invite member
           </button>
-          <Problem error={add.problem} title="Member not added" />
-          {add.done ? (
+          <Problem error={invite.problem} title="Member not invited" />
+          {invite.done ? (
             <Done>
-              Added {add.done.email} as {add.done.role}.
+              Invitation sent to {invite.done.email} as {invite.done.role}: they join when they accept it, signed in.
             </Done>
           ) : null}
         </form>
       ) : (
-        <p className="muted small">Adding members needs the admin role; you are {role}.</p>
+        <p className="muted small">Inviting and changing members needs the admin role; you are {role}.</p>
       )}
       <Body loaded={members} what="members">
         {(list) => (
@@ -79,14 +97,34 @@ export function OrgMembers({ base, org_name, role }: { base: string; org_name: s
                   <th scope="col">Email</th>
                   <th scope="col">Role</th>
                   <th scope="col">Member since</th>
+                  {admin ? <th scope="col">Change</th> : null}
                 </tr>
               </thead>
               <tbody>
                 {list.data.map((m) => (
                   <tr key={m.user_id} data-testid={`member-${m.email}`}>
                     <td>{m.email}</td>
-                    <td>{m.role}</td>
+                    <td>
+                      {admin ? (
+                        <select aria-label={`Role of ${m.email}`} value={m.role} disabled={busy} onChange={(e) => void changeMember(m, e.target.value as Role)}>
+                          {ROLES.map((r) => (
+                            <option key={r} value={r}>
+                              {r}
+                            </option>
+                          ))}
+                        </select>
+                      ) : (
+                        m.role
+                      )}
+                    </td>
                     <td>{day(m.created_at)}</td>
+                    {admin ? (
+                      <td>
+                        <button type="button" disabled={busy} onClick={() => void changeMember(m, null)} aria-label={`Remove ${m.email}`}>
+                          Remove
+                        </button>
+                      </td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>
@@ -94,6 +132,8 @@ export function OrgMembers({ base, org_name, role }: { base: string; org_name: s
           </div>
         )}
       </Body>
+      <Problem error={change.problem} title="Member not changed" />
+      {change.done ? <Done>{change.done}</Done> : null}
     </Section>
   );
 }
