@@ -114,7 +114,9 @@ export async function checkViews(tb: Tokenbank, m: Model, a: number, now: number
     },
     `account ${a} (${acc.id}): the extra-usage view differs from the model`,
   );
-  // The allowance windows of each seat (one seat, '', unless the plan is per seat).
+  // Who belongs (members join and leave), then the allowance windows of each seat (one seat, '', unless the plan is per seat).
+  const members = (await tb.listMembers(acc.id)).map((x) => x.user_id).sort();
+  expectEqual(members, [...acc.members].sort(), `account ${a} (${acc.id}): the members differ from the model`);
   const seats = PLANS[acc.plan]!.per_seat ? acc.members.slice(0, 2) : [''];
   for (const seat of seats) {
     const account_view = await tb.getAccountView(acc.id, seat === '' ? null : seat);

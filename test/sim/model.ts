@@ -549,6 +549,14 @@ export class Model {
     acc.members.push(user_id);
     return { ok: true, value: null };
   }
+
+  /** A member leaves: someone not a member is not found; the owner (the only one) cannot. Their seat's windows stay, should they join again. */
+  leave(acc: MAccount, user_id: string): Expect<null> {
+    if (!acc.members.includes(user_id)) return refuse('not_found');
+    if (acc.members[0] === user_id) return refuse('conflict');
+    acc.members = acc.members.filter((u) => u !== user_id);
+    return { ok: true, value: null };
+  }
 }
 
 /** The window the mark names, its counters reset when they belonged to an earlier one. */

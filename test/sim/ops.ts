@@ -47,6 +47,7 @@ export type SingleStep =
   | { kind: 'cancel' }
   | { kind: 'refund'; amount: number | null }
   | { kind: 'seat'; user: number }
+  | { kind: 'leave'; user: number }
   | { kind: 'card'; declines: boolean };
 export type Script =
   | { kind: 'meter'; a: number; steps: MeterStep[] }
@@ -156,6 +157,7 @@ function singleStep(r: Prng): SingleStep {
     [1, 'cancel'],
     [2, 'refund'],
     [1, 'seat'],
+    [1, 'leave'],
     [1, 'card'],
   ] as const);
   switch (kind) {
@@ -196,6 +198,7 @@ function singleStep(r: Prng): SingleStep {
     case 'refund':
       return { kind, amount: r.chance(40) ? null : r.chance(85) ? centsOf(r.int(10_000, 20_000_000)) : r.int(1, 9_999) };
     case 'seat':
+    case 'leave':
       return { kind, user: r.nat(7) };
     case 'card':
       return { kind, declines: r.chance(40) };

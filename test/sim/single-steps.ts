@@ -1,6 +1,6 @@
 // The simulation's other use cases, one per account script: purchases (some on a declining
 // card, some retried with their key), grants, extra-usage settings and auto-reload, plan changes
-// and cancellations (lapse), refunds, team seats, a new default card. Each is sent at once with
+// and cancellations (lapse), refunds, team seats (a member joins, or leaves), a new default card. Each is sent at once with
 // the other scripts and checked against the model; an unknown outcome is learned by retrying.
 import { expectEqual, SimFailure } from './checks';
 import type { SingleStep } from './ops';
@@ -72,6 +72,11 @@ export class SingleSteps {
       }
       case 'seat':
         return { run: () => this.join(a, step.user) };
+      case 'leave': {
+        const user = this.leaver(a, step.user);
+        const change = { kind: 'plan' as const, account_id: acc.id, user_id: user.id, change: { remove: true as const } };
+        return { run: () => tb.changeMember(change, { role: 'member', user_id: user.id }, { id: `user:${user.id}`, request_id: 'sim' }) };
+      }
       case 'card':
         return { run: () => this.sim.tb.addPaymentMethod(acc.id, { token: step.declines ? 'tok_chargeDeclined' : 'tok_visa' }, OPERATOR) };
       default: {
@@ -79,6 +84,14 @@ export class SingleSteps {
         throw new Error(`unknown step ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Who leaves: mostly a member other than the owner; now and then anyone (the owner, or someone not a member). */
+  private leaver(a: number, pick: number): { id: string; email: string } {
+    const acc = this.sim.m.accounts[a]!;
+    const others = acc.members.slice(1);
+    if (pick % 4 !== 0 && others.length > 0) return this.sim.users.find((u) => u.id === others[pick % others.length])!;
+    return this.sim.users[pick % this.sim.users.length]!;
   }
 
   /** An invitation and its acceptance; a retry after an unknown outcome sees whether the member joined. */
@@ -140,6 +153,16 @@ export class SingleSteps {
       case 'seat': {
         const user = this.sim.users[p.step.user % this.sim.users.length]!;
         const r = acc.members.includes(user.id) ? ({ ok: true } as const) : m.join(acc, user.id);
+        return expect(r.ok ? 'ok' : r.type);
+      }
+      case 'leave': {
+        const user = this.leaver(a, p.step.user);
+        // After an unknown outcome, a retry finds them gone if the first attempt committed.
+        if (!p.outcome.ok && p.outcome.type === 'unknown' && got === 'not_found' && acc.members.includes(user.id) && acc.members[0] !== user.id) {
+          m.leave(acc, user.id);
+          return;
+        }
+        const r = m.leave(acc, user.id);
         return expect(r.ok ? 'ok' : r.type);
       }
       case 'card':
