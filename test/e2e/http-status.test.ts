@@ -1037,6 +1037,19 @@ for (const engine of databaseEngines()) {
         assert.match(e.message, /Add credits/);
       });
 
+      it('a refusal records nothing under its Idempotency-Key: the same key, after credits are added, places the hold (then replays it)', async () => {
+        const a = await api.account({ credits_micros: 5_000_000, extra_usage: true });
+        const key = { 'idempotency-key': 'after-topping-up' };
+        assertError(await authorize(a.id, { max_output_tokens: 200_000 }, key), 402, 'insufficient_balance');
+        const bought = await call('POST', `/v1/accounts/${a.id}/extra-usage/credits`, { token: a.owner.token, body: { amount_micros: 5_000_000 }, headers: { 'idempotency-key': 'top-up' } });
+        assert.equal(bought.status, 201, bought.text);
+        const placed = await authorize(a.id, { max_output_tokens: 200_000 }, key);
+        assert.equal(placed.status, 201, placed.text);
+        assert.equal(placed.body.funding.held_micros, 5_005_000);
+        const replay = await authorize(a.id, { max_output_tokens: 200_000 }, key);
+        assert.equal(replay.body.id, placed.body.id, 'from now on the key answers the hold it placed');
+      });
+
       it('negative_balance: a settlement above its hold takes the balance below zero; new holds wait until it is paid back', async () => {
         const a = await api.account({ credits_micros: 5_000_000, extra_usage: true });
         const held = await authorize(a.id);
