@@ -43,7 +43,7 @@ export async function urlProblem(settings: WebhookSettings, url: string): Promis
     try {
       addresses = await settings.network.resolve(host);
     } catch (error) {
-      return `names a host that does not resolve (${host}: ${String((error as Error).message ?? error).slice(0, 100)})`;
+      return `names a host that does not resolve (${host}: ${String((error as Error).message ?? error).slice(0, limits.webhook_dns_error_quoted_chars_max)})`;
     }
   }
   if (addresses.length === 0) return `names a host that does not resolve (${host})`;

@@ -161,6 +161,8 @@ export const limits = {
   webhook_dns_timeout_ms: 5000,
   webhook_response_body_bytes_max: 4096,
   webhook_error_length_max: 500,
+  /** How much of the resolver's own words a refused endpoint URL quotes (the field's message stays short). */
+  webhook_dns_error_quoted_chars_max: 100,
   webhook_lease_ms: 60_000,
   webhook_deliveries_per_tick_max: 50,
   webhook_events_per_fan_out_max: 500,
