@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { closeAll } from '../fixtures/databases';
-import { BROWSER_SKIP, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
+import { BROWSER_SKIP, callServer, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
 
 if (BROWSER_SKIP) console.log(`# ${BROWSER_SKIP}`);
 
@@ -17,15 +17,7 @@ describe('pending invitations on the page, in Chromium', { skip: BROWSER_SKIP },
   let server: WebServer;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${WEB_OPERATOR_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : undefined, text };
-  };
+  const call = (method: string, path: string, body?: unknown) => callServer(server.url, method, path, WEB_OPERATOR_TOKEN, body);
   const memberEmails = async (account_id: string) => (await call('GET', `/v1/accounts/${account_id}/members`)).body.data.map((m: { email: string }) => m.email);
 
   before(async () => {

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { DEMO } from '../../src/app/demo';
 import type { Db } from '../../src/store/db';
 import { closeAll, freshPostgres } from '../fixtures/databases';
-import { BROWSER_SKIP, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
+import { BROWSER_SKIP, callServer, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
 
 declare const document: { querySelectorAll(selector: string): { length: number } };
 
@@ -41,15 +41,8 @@ for (const database of databases) {
     let page: Page;
     let org_id = '';
 
-    const call = async (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
-      const r = await fetch(`${server.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await r.text();
-      return { status: r.status, body: text ? JSON.parse(text) : undefined, text };
-    };
+    const call = (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) =>
+      callServer(server.url, method, path, token, body, headers);
     const asOperator = (path: string) => call('GET', path, WEB_OPERATOR_TOKEN);
     const section = (title: string) => page.getByRole('region', { name: title, exact: true });
     const signIn = async (who: { email: string; password: string }) => {
@@ -112,7 +105,11 @@ for (const database of databases) {
         await members.getByText(`Invitation sent to ${who} as ${role}: they join when they accept it, signed in.`).waitFor({ timeout: WAIT_MS });
       }
       const before_accepting = await asOperator(`/v1/orgs/${org_id}/members`);
-      assert.deepEqual(before_accepting.body.data.map((m: { email: string }) => m.email), [ADMIN.email], 'nobody joins before accepting');
+      assert.deepEqual(
+        before_accepting.body.data.map((m: { email: string }) => m.email),
+        [ADMIN.email],
+        'nobody joins before accepting',
+      );
       await signOut();
       for (const [who, role] of [
         [DEVELOPER, 'developer'],
@@ -266,18 +263,24 @@ for (const database of databases) {
     it("the admin gives the billing member another role and removes the developer; removing the only admin is refused in the API's words", async () => {
       await signIn(ADMIN);
       const members = section('Members');
-      const roles = async () => Object.fromEntries((await asOperator(`/v1/orgs/${org_id}/members`)).body.data.map((m: { email: string; role: string }) => [m.email, m.role]));
+      const roles = async () =>
+        Object.fromEntries((await asOperator(`/v1/orgs/${org_id}/members`)).body.data.map((m: { email: string; role: string }) => [m.email, m.role]));
       await members.getByLabel(`Role of ${BILLING.email}`).selectOption('developer');
       await members.getByText(`${BILLING.email} is now developer.`).waitFor({ timeout: WAIT_MS });
       assert.equal((await roles())[BILLING.email], 'developer');
       await members.getByRole('button', { name: `Remove ${DEVELOPER.email}` }).click();
       await members.getByText(`${DEVELOPER.email} is no longer a member.`).waitFor({ timeout: WAIT_MS });
-      await page.waitForFunction((id) => document.querySelectorAll(`#org-members [data-testid="member-${id}"]`).length === 0, DEVELOPER.email, { timeout: WAIT_MS });
+      await page.waitForFunction((id) => document.querySelectorAll(`#org-members [data-testid="member-${id}"]`).length === 0, DEVELOPER.email, {
+        timeout: WAIT_MS,
+      });
       assert.deepEqual(await roles(), { [ADMIN.email]: 'admin', [BILLING.email]: 'developer' });
       await members.getByRole('button', { name: `Remove ${ADMIN.email}` }).click();
       const refusal = members.getByRole('alert');
       await refusal.waitFor({ timeout: WAIT_MS });
-      assert.match(await refusal.innerText(), /Member not changed: This is the only admin of organization .*, so they cannot be removed\. Give another member the admin role first\./);
+      assert.match(
+        await refusal.innerText(),
+        /Member not changed: This is the only admin of organization .*, so they cannot be removed\. Give another member the admin role first\./,
+      );
       assert.deepEqual(await roles(), { [ADMIN.email]: 'admin', [BILLING.email]: 'developer' }, 'a refused change changes nothing');
     });
   });

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import { BROWSER_SKIP, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, type WebServer } from '../fixtures/web';
+import { BROWSER_SKIP, callServer, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, type WebServer } from '../fixtures/web';
 
 declare const document: { documentElement: { scrollWidth: number } };
 
@@ -25,15 +25,7 @@ describe('the API console on the page, in Chromium', { skip: BROWSER_SKIP }, () 
   let service = '';
   let secret = '';
 
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : undefined, text };
-  };
+  const call = (method: string, path: string, token: string, body?: unknown) => callServer(server.url, method, path, token, body);
   const section = (title: string) => page.getByRole('region', { name: title, exact: true });
 
   before(async () => {

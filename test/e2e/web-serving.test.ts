@@ -73,8 +73,14 @@ describe('the page served by the API server', () => {
     assert.match(String(r.headers['cache-control']), /immutable/);
   });
 
-  it('404: a missing built file, an unknown /v1 path and a non-GET are the API\'s JSON errors, not the page', async () => {
-    for (const [method, url] of [['GET', '/assets/missing.js'], ['GET', '/v1/nope'], ['GET', '/v1'], ['POST', '/somewhere'], ['DELETE', '/']] as const) {
+  it("404: a missing built file, an unknown /v1 path and a non-GET are the API's JSON errors, not the page", async () => {
+    for (const [method, url] of [
+      ['GET', '/assets/missing.js'],
+      ['GET', '/v1/nope'],
+      ['GET', '/v1'],
+      ['POST', '/somewhere'],
+      ['DELETE', '/'],
+    ] as const) {
       const r = await app.inject({ method, url });
       assert.equal(r.statusCode, 404, `${method} ${url}`);
       assert.equal(r.json().error.type, 'not_found', `${method} ${url}`);

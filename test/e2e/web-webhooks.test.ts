@@ -34,7 +34,8 @@ describe('notifications and webhooks on the page, in Chromium', { skip: BROWSER_
   let receiver: Receiver;
   let secret = '';
 
-  const see = (text: string | RegExp, within?: string) => (within ? page.locator(within) : page).getByText(text).first().waitFor({ state: 'visible', timeout: WAIT_MS });
+  const see = (text: string | RegExp, within?: string) =>
+    (within ? page.locator(within) : page).getByText(text).first().waitFor({ state: 'visible', timeout: WAIT_MS });
   const section = (title: string) => page.getByRole('region', { name: title, exact: true });
   const operatorCall = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${server.url}${path}`, {
@@ -46,8 +47,12 @@ describe('notifications and webhooks on the page, in Chromium', { skip: BROWSER_
     assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
     return text;
   };
-  const grant = (amount_micros: number, account_id = server.demo_account_id) => operatorCall('POST', `/v1/accounts/${account_id}/grants`, { amount_micros, reason: 'web test' });
-  const deliveryRows = (status: string) => section('Webhooks').getByTestId('delivery').and(page.locator(`[data-status="${status}"]`));
+  const grant = (amount_micros: number, account_id = server.demo_account_id) =>
+    operatorCall('POST', `/v1/accounts/${account_id}/grants`, { amount_micros, reason: 'web test' });
+  const deliveryRows = (status: string) =>
+    section('Webhooks')
+      .getByTestId('delivery')
+      .and(page.locator(`[data-status="${status}"]`));
 
   before(async () => {
     [server, browser, receiver] = await Promise.all([startWebServer({ env: SERVER_ENV }), launchBrowser(), startReceiver([200])]);
@@ -121,11 +126,17 @@ describe('notifications and webhooks on the page, in Chromium', { skip: BROWSER_
     const answers = await failed.first().getByTestId('attempt-answer').allTextContents();
     assert.equal(answers.length, 3, `one attempt and the schedule's two retries: ${answers.join(' | ')}`);
     for (const a of answers) assert.match(a, /^500/);
-    await section('Webhooks').getByTestId('endpoint').getByText(/^failing since /).waitFor({ timeout: WAIT_MS });
+    await section('Webhooks')
+      .getByTestId('endpoint')
+      .getByText(/^failing since /)
+      .waitFor({ timeout: WAIT_MS });
     const id = receiver.received[receiver.received.length - 1]!.headers['webhook-id']!;
     assert.equal(receiver.countsById().get(id), 3);
     receiver.answerAll(200);
-    await failed.first().getByRole('button', { name: /^Redeliver / }).click();
+    await failed
+      .first()
+      .getByRole('button', { name: /^Redeliver / })
+      .click();
     await see(/is due again now, with a fresh retry schedule/, '#webhooks');
     await receiver.until(() => receiver.countsById().get(id) === 4, WAIT_MS);
     await page.waitForFunction(() => document.documentElement.scrollWidth > 0); // the page is alive
@@ -140,7 +151,10 @@ describe('notifications and webhooks on the page, in Chromium', { skip: BROWSER_
     await redelivered.getByText('redelivered').waitFor();
     const last = receiver.received[receiver.received.length - 1]!;
     assert.equal((new Webhook(secret).verify(last.body, last.headers) as { type: string }).type, 'grant.added');
-    await section('Webhooks').getByTestId('endpoint').getByText(/^failing since /).waitFor({ state: 'hidden', timeout: WAIT_MS });
+    await section('Webhooks')
+      .getByTestId('endpoint')
+      .getByText(/^failing since /)
+      .waitFor({ state: 'hidden', timeout: WAIT_MS });
     if (shots) await section('Webhooks').screenshot({ path: join(shots, 'webhooks-page.png') });
   });
 
@@ -156,7 +170,13 @@ describe('notifications and webhooks on the page, in Chromium', { skip: BROWSER_
     assert.ok(total > 20, `the demo and the grants made more than a page of events (${total})`);
     assert.equal(await list.locator('li').count(), 20, 'a page of 20');
     await notes.getByRole('button', { name: 'More' }).click();
-    await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-testid="notifications"] li').length === n, Math.min(total, 40));
+    await page.waitForFunction(
+      (n) =>
+        (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(
+          '[data-testid="notifications"] li',
+        ).length === n,
+      Math.min(total, 40),
+    );
   });
 
   it('fits a 375 px screen with the delivery log open', async () => {
@@ -187,15 +207,29 @@ describe('notifications and webhooks on the page, in Chromium', { skip: BROWSER_
   it('a member of the work account sees a note and no endpoint controls; the API refuses the member too', async () => {
     await page.getByLabel('Account').selectOption({ label: `${WORK.name} (member)` });
     const hooks = section('Webhooks');
-    await hooks.getByRole('note').getByText(/owner and billing members choose where they go/).waitFor({ timeout: WAIT_MS });
-    for (const control of ['Add endpoint', 'Deliveries', 'Redeliver']) assert.equal(await hooks.getByRole('button', { name: control }).count(), 0, `no ${control} for a member`);
+    await hooks
+      .getByRole('note')
+      .getByText(/owner and billing members choose where they go/)
+      .waitFor({ timeout: WAIT_MS });
+    for (const control of ['Add endpoint', 'Deliveries', 'Redeliver'])
+      assert.equal(await hooks.getByRole('button', { name: control }).count(), 0, `no ${control} for a member`);
     assert.equal(await hooks.getByLabel('Endpoint URL').count(), 0);
     const status = await page.evaluate(
-      async ([id, url]) => (await fetch(`/v1/accounts/${id}/webhook-endpoints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url }) })).status,
+      async ([id, url]) =>
+        (
+          await fetch(`/v1/accounts/${id}/webhook-endpoints`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ url }),
+          })
+        ).status,
       [server.work_account_id, receiver.url] as const,
     );
     assert.equal(status, 403, 'a member cannot add one through the API either');
-    await section('Notifications').getByText(/invited as member|joined as member/).first().waitFor({ timeout: WAIT_MS });
+    await section('Notifications')
+      .getByText(/invited as member|joined as member/)
+      .first()
+      .waitFor({ timeout: WAIT_MS });
     await page.getByLabel('Account').selectOption({ label: 'Demo (Pro) (owner)' });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Email').waitFor();
@@ -215,7 +249,9 @@ describe('notifications and webhooks on the page, in Chromium', { skip: BROWSER_
       await form.getByLabel('Credit expires after (days, optional)').fill('30');
       await form.getByRole('button', { name: 'Create code' }).click();
       await see('Code HOOKS15 created: $15.00 for each of up to 5 accounts.');
-      await section('Campaign codes').getByRole('row', { name: /HOOKS15 \$15\.00 0 of 5 no end 30 days after the claim/ }).waitFor({ timeout: WAIT_MS });
+      await section('Campaign codes')
+        .getByRole('row', { name: /HOOKS15 \$15\.00 0 of 5 no end 30 days after the claim/ })
+        .waitFor({ timeout: WAIT_MS });
       await form.getByLabel('Code').fill('HOOKS15');
       await form.getByRole('button', { name: 'Create code' }).click();
       await form.getByRole('alert').filter({ hasText: 'Code not created' }).waitFor({ timeout: WAIT_MS });
