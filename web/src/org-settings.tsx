@@ -32,13 +32,6 @@ export function OrgOf({ name, what }: { name: string; what: string }) {
 export function OrgMembers({ base, org_name, role }: { base: string; org_name: string; role: Role }) {
   const [version, setVersion] = useState(0);
   const members = useLoad(() => api<OrgMemberListBody>('GET', `${base}/members`), `${base}|${version}`);
-  const [email, setEmail] = useState('');
-  const [new_role, setNewRole] = useState<Role>('developer');
-  const invite = useSubmit(async () => {
-    const invitation = await api<InvitationBody>('POST', `${base}/members`, { email: email.trim(), role: new_role });
-    setEmail('');
-    return invitation;
-  });
   // One outcome line for the table's changes: the last one speaks.
   const [change, setChange] = useState<{ problem?: unknown; done?: string }>({});
   const [busy, setBusy] = useState(false);
@@ -59,82 +52,93 @@ export function OrgMembers({ base, org_name, role }: { base: string; org_name: s
   return (
     <Section title="Members" id="org-members">
       <OrgOf name={org_name} what="Members" />
-      {admin ? (
-        <form className="inline-form" onSubmit={invite.submit} aria-label="Invite a member">
-          <label className="field">
-            Member's email
-            <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
-          </label>
-          <label className="field">
-            Role
-            <select value={new_role} onChange={(e) => setNewRole(e.target.value as Role)}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="submit" disabled={invite.busy}>
-            Invite member
-          </button>
-          <Problem error={invite.problem} title="Member not invited" />
-          {invite.done ? (
-            <Done>
-              Invitation sent to {invite.done.email} as {invite.done.role}: they join when they accept it, signed in.
-            </Done>
-          ) : null}
-        </form>
-      ) : (
-        <p className="muted small">Inviting and changing members needs the admin role; you are {role}.</p>
-      )}
+      {admin ? <InviteMember base={base} /> : <p className="muted small">Inviting and changing members needs the admin role; you are {role}.</p>}
       <Body loaded={members} what="members">
-        {(list) => (
-          <div className="scroll-x" role="region" aria-label="Members table" tabIndex={0}>
-            <table className="data">
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Member since</th>
-                  {admin ? <th scope="col">Change</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((m) => (
-                  <tr key={m.user_id} data-testid={`member-${m.email}`}>
-                    <td>{m.email}</td>
-                    <td>
-                      {admin ? (
-                        <select aria-label={`Role of ${m.email}`} value={m.role} disabled={busy} onChange={(e) => void changeMember(m, e.target.value as Role)}>
-                          {ROLES.map((r) => (
-                            <option key={r} value={r}>
-                              {r}
-                            </option>
-                          ))}
-                        </select>
-                      ) : (
-                        m.role
-                      )}
-                    </td>
-                    <td>{day(m.created_at)}</td>
-                    {admin ? (
-                      <td>
-                        <button type="button" disabled={busy} onClick={() => void changeMember(m, null)} aria-label={`Remove ${m.email}`}>
-                          Remove
-                        </button>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        {(list) => <MembersTable members={list.data} admin={admin} busy={busy} change={(m, to) => void changeMember(m, to)} />}
       </Body>
       <Problem error={change.problem} title="Member not changed" />
       {change.done ? <Done>{change.done}</Done> : null}
     </Section>
+  );
+}
+
+/** An admin invites someone by email with a role: nobody joins until they accept. */
+function InviteMember({ base }: { base: string }) {
+  const [email, setEmail] = useState('');
+  const [new_role, setNewRole] = useState<Role>('developer');
+  const invite = useSubmit(async () => {
+    const invitation = await api<InvitationBody>('POST', `${base}/members`, { email: email.trim(), role: new_role });
+    setEmail('');
+    return invitation;
+  });
+  return (
+    <form className="inline-form" onSubmit={invite.submit} aria-label="Invite a member">
+      <label className="field">
+        Member's email
+        <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
+      </label>
+      <label className="field">
+        Role
+        <RoleSelect value={new_role} onChange={setNewRole} />
+      </label>
+      <button type="submit" disabled={invite.busy}>
+        Invite member
+      </button>
+      <Problem error={invite.problem} title="Member not invited" />
+      {invite.done ? (
+        <Done>
+          Invitation sent to {invite.done.email} as {invite.done.role}: they join when they accept it, signed in.
+        </Done>
+      ) : null}
+    </form>
+  );
+}
+
+function RoleSelect({ value, onChange, label, disabled }: { value: Role; onChange: (r: Role) => void; label?: string; disabled?: boolean }) {
+  return (
+    <select value={value} aria-label={label} disabled={disabled} onChange={(e) => onChange(e.target.value as Role)}>
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+type Member = OrgMemberListBody['data'][number];
+
+/** The members; an admin changes a role in place or removes a member. */
+function MembersTable({ members, admin, busy, change }: { members: Member[]; admin: boolean; busy: boolean; change: (m: Member, to: Role | null) => void }) {
+  return (
+    <div className="scroll-x" role="region" aria-label="Members table" tabIndex={0}>
+      <table className="data">
+        <thead>
+          <tr>
+            <th scope="col">Email</th>
+            <th scope="col">Role</th>
+            <th scope="col">Member since</th>
+            {admin ? <th scope="col">Change</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {members.map((m) => (
+            <tr key={m.user_id} data-testid={`member-${m.email}`}>
+              <td>{m.email}</td>
+              <td>{admin ? <RoleSelect value={m.role} label={`Role of ${m.email}`} disabled={busy} onChange={(to) => change(m, to)} /> : m.role}</td>
+              <td>{day(m.created_at)}</td>
+              {admin ? (
+                <td>
+                  <button type="button" disabled={busy} onClick={() => change(m, null)} aria-label={`Remove ${m.email}`}>
+                    Remove
+                  </button>
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
