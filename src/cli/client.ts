@@ -51,6 +51,12 @@ function hintFor(type: string, status: number, path: string, error: Record<strin
       return 'Nothing was charged. Add another card with `tokenbank cards add <token>` (or in the account page), then try again.';
     case 'rate_limited':
       return 'Wait a moment and try again.';
+    case 'conflict': {
+      // The only owner (an organization's only admin) removed or demoted: say how to hand the role on.
+      if (typeof error.members_with_role !== 'number' || typeof error.role !== 'string') return null;
+      const org = /^\/v1\/orgs\/([^/]+)\//.exec(path)?.[1];
+      return `Run \`tokenbank members role <email|user_id> ${error.role}${org ? ` --org ${org}` : ''}\` for another member, then try again.`;
+    }
     default:
       return status >= 500 ? 'The server failed; nothing was charged twice. Try again, or check the server log.' : null;
   }
