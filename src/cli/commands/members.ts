@@ -82,11 +82,13 @@ async function memberOf(ctx: Ctx, t: Target, who: string): Promise<MemberRow> {
 }
 
 export function register(program: Command, kit: Kit): void {
-  registerMembers(program, kit);
+  const members = registerMembers(program, kit);
+  registerMemberChanges(members, kit);
   registerInvitations(program, kit);
 }
 
-function registerMembers(program: Command, kit: Kit): void {
+/** `members [list]` and `members invite`; returns the group for the changes. */
+function registerMembers(program: Command, kit: Kit): Command {
   const members = program.command('members').description("An account's members and their roles (--org: an API organization's)");
   examples(members, [
     'tokenbank members',
@@ -142,6 +144,11 @@ function registerMembers(program: Command, kit: Kit): void {
     'tokenbank members invite dev@acme.test --org org_… --role admin',
   ]);
 
+  return members;
+}
+
+/** `members role` and `members remove`: a member found by email or user id, then changed. */
+function registerMemberChanges(members: Command, kit: Kit): void {
   const role = members
     .command('role')
     .description('Give a member another role (the owner; an organization: an admin)')
