@@ -152,6 +152,12 @@ for (const engine of databaseEngines()) {
       const joined = await cli(bo, ['invitations', 'accept', to_bo.id, '--json']);
       assertExit(joined, 0, 'invitations accept --json');
       assert.deepEqual([JSON.parse(joined.stdout).id, JSON.parse(joined.stdout).status], [to_bo.id, 'accepted']);
+      const not_allowed = await cli(bo, ['members', 'remove', owner.email]);
+      assertExit(not_allowed, 1, 'a member removes the owner');
+      assert.match(not_allowed.stderr, /error: forbidden: This needs the owner role on account .*; you are member\.\n/);
+      assert.match(not_allowed.stderr, /hint: Ask an owner of the account for the owner role/);
+      assertExit(await cli(bo, ['members', 'invite', email('dee')]), 1, 'a member invites');
+      assert.deepEqual(Object.keys(await roles(`/v1/accounts/${a.id}/members`, owner)).sort(), [bo.email, owner.email].sort(), 'nothing changed');
       const left = await cli(bo, ['members', 'remove', bo.email]);
       assertExit(left, 0, 'a member leaves');
       assert.match(left.stdout, new RegExp(`✓ You left ${esc(name)} \\(${a.id}\\)`));
