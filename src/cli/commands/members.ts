@@ -116,7 +116,7 @@ function registerMembers(program: Command, kit: Kit): Command {
 
   const invite = members
     .command('invite')
-    .description('Invite someone by email; they join when they accept (the answer is the same whether or not the email is registered)')
+    .description('Invite someone by email; they join when they accept')
     .argument('<email>', 'whom to invite')
     .option('--role <role>', 'owner, billing or member (default member); with --org: admin, billing or developer (default developer)')
     .option('--org <id>', 'invite to an API organization instead')
