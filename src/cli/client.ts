@@ -38,10 +38,13 @@ function hintFor(type: string, status: number, path: string, error: Record<strin
         : null;
     case 'unauthenticated':
       return path === '/v1/sessions' ? null : 'Run `tokenbank login`, or pass a current token with --token / TOKENBANK_TOKEN.';
-    case 'forbidden':
-      return path.startsWith('/v1/accounts/')
-        ? 'Ask an owner of the account for the billing role, or choose another account with --account.'
-        : 'Pass the operator token with --token or TOKENBANK_TOKEN.';
+    case 'forbidden': {
+      // The role the refused call needs, when the API names it (managing members needs owner or admin, not billing).
+      const needed = typeof error.required_role === 'string' ? error.required_role : 'billing';
+      if (path.startsWith('/v1/accounts/')) return `Ask an owner of the account for the ${needed} role, or choose another account with --account.`;
+      if (path.startsWith('/v1/orgs/') && typeof error.required_role === 'string') return `Ask an admin of the organization for the ${needed} role.`;
+      return 'Pass the operator token with --token or TOKENBANK_TOKEN.';
+    }
     case 'not_found':
       return path.startsWith('/v1/accounts/') ? 'List the accounts you can see with `tokenbank accounts`.' : null;
     case 'card_declined':
@@ -51,6 +54,12 @@ function hintFor(type: string, status: number, path: string, error: Record<strin
       return 'Nothing was charged. Add another card with `tokenbank cards add <token>` (or in the account page), then try again.';
     case 'rate_limited':
       return 'Wait a moment and try again.';
+    case 'conflict': {
+      // The only owner (an organization's only admin) removed or demoted: say how to hand the role on.
+      if (typeof error.members_with_role !== 'number' || typeof error.role !== 'string') return null;
+      const org = /^\/v1\/orgs\/([^/]+)\//.exec(path)?.[1];
+      return `Run \`tokenbank members role <email|user_id> ${error.role}${org ? ` --org ${org}` : ''}\` for another member, then try again.`;
+    }
     default:
       return status >= 500 ? 'The server failed; nothing was charged twice. Try again, or check the server log.' : null;
   }

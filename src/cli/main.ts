@@ -12,6 +12,7 @@ import type { Hooks } from './context';
 import { makeStyle, colourAllowed, type Streams } from './output';
 import * as session from './commands/session';
 import * as accounts from './commands/accounts';
+import * as members from './commands/members';
 import * as balance from './commands/balance';
 import * as usage from './commands/usage';
 import * as credits from './commands/credits';
@@ -32,7 +33,7 @@ interface CommandModule {
 
 /** In help order, grouped. A new feature adds its module to one of these groups. */
 const COMMAND_GROUPS: Array<{ heading: string; modules: CommandModule[] }> = [
-  { heading: 'Sign-in and accounts:', modules: [session, accounts] },
+  { heading: 'Sign-in and accounts:', modules: [session, accounts, members] },
   { heading: 'Your money:', modules: [balance, usage, history, credits, cards, settings, refunds] },
   { heading: 'Notifications:', modules: [webhooks] },
   { heading: 'API organizations:', modules: [orgs] },

@@ -11,8 +11,8 @@ import { examples, group, readStdin, type Kit } from '../kit';
 import { renderTable } from '../output';
 import { limits } from '../../domain/limits';
 
-/** The org a command speaks about: --org, or the caller's only org. */
-async function orgOf(ctx: Ctx, given: string | undefined): Promise<string> {
+/** The org a command speaks about: --org, or the caller's only org (also used by `members --org`). */
+export async function orgOf(ctx: Ctx, given: string | undefined): Promise<string> {
   if (given !== undefined) {
     if (given.trim() === '') throw usageError('--org: give an organization id (org_…)');
     return given.trim();
@@ -25,7 +25,8 @@ async function orgOf(ctx: Ctx, given: string | undefined): Promise<string> {
   );
 }
 
-function printOrgLine(ctx: Ctx, org: { id: string; name: string }): void {
+/** The line every organization command starts with, so the output says whose it is. */
+export function printOrgLine(ctx: Ctx, org: { id: string; name: string }): void {
   ctx.out.line(`${ctx.out.style.dim('Organization:')} ${org.name} (${org.id})`);
 }
 
