@@ -6,9 +6,9 @@
 // it. Refused: 429 `rate_limited` with Retry-After. The authorization, settle and release answers
 // carry Anthropic-style `anthropic-ratelimit-*` headers (limit, remaining, reset per budget).
 import type { Plan } from '../domain/catalog';
-import { rateLimited } from '../domain/ratelimits';
+import { rateLimited, tierRateLimited, tooLargeForTier } from '../domain/ratelimits';
 import type { AuthorizationRecord } from '../domain/records';
-import { AppError, invalid } from '../domain/refusals';
+import type { AppError } from '../domain/refusals';
 import type { Deps } from './deps';
 import { orgTier } from './orgs';
 import type { RateBudget, RateLimiter } from './ports';
@@ -70,26 +70,13 @@ export class RateLimits {
   async takeForOrg(org_id: string, input_tokens: number, max_output_tokens: number): Promise<RateTaken | null> {
     if (!this.limiter?.take) return null;
     const { tier } = await orgTier(this.deps, org_id);
-    if (input_tokens > tier.input_tokens_per_minute)
-      throw invalid(
-        'input_tokens',
-        `${input_tokens} is more than tier ${tier.tier}'s ${tier.input_tokens_per_minute} input tokens per minute; send a smaller request`,
-      );
-    if (max_output_tokens > tier.output_tokens_per_minute)
-      throw invalid(
-        'max_output_tokens',
-        `${max_output_tokens} is more than tier ${tier.tier}'s ${tier.output_tokens_per_minute} output tokens per minute; lower it`,
-      );
+    const too_large = tooLargeForTier(tier, input_tokens, max_output_tokens);
+    if (too_large) throw too_large;
     const budgets = orgBudgets(org_id, tier);
     return this.take(budgets, [1, input_tokens, max_output_tokens], max_output_tokens, (spent_index, headers, reset_ms) => {
-      const budget = budgets.names[spent_index]!;
-      const retry_after_s = retryAfterS(reset_ms);
-      const limit = budgets.limit[spent_index]!;
-      return new AppError(
-        'rate_limited',
-        `Tier ${tier.tier} allows ${limit} ${budget.replace('-', ' ')} per minute and this minute's are spent. Retry in ${retry_after_s} s; buying more API credits raises the tier.`,
-        { retry_after_s, tier: tier.tier, budget, limit, ...headers },
-      );
+      const error = tierRateLimited(tier, budgets.names[spent_index]!, budgets.limit[spent_index]!, retryAfterS(reset_ms));
+      Object.assign(error.figures, headers);
+      return error;
     });
   }
 

@@ -142,10 +142,14 @@ export async function purchaseCredits(
 /** The answer of a purchase (or of its confirmation): its balance, or why it failed or what it waits for. */
 async function purchaseAnswer(deps: Deps, purchase: PurchaseRecord, replayed: boolean): Promise<PurchaseResult> {
   if (purchase.status === 'failed')
-    throw new AppError((purchase.failure_type ?? 'processing_error') as 'card_declined', purchase.failure_message ?? 'The card was not charged.', {
-      purchase_id: purchase.id,
-      amount_micros: purchase.amount_micros,
-    });
+    throw new AppError(
+      (purchase.failure_type ?? 'processing_error') as 'card_declined',
+      purchase.failure_message ?? cardMessage(purchase.failure_type ?? 'processing_error', 'no details from the provider'),
+      {
+        purchase_id: purchase.id,
+        amount_micros: purchase.amount_micros,
+      },
+    );
   if (purchase.status === 'pending' && purchase.action) {
     const { payment_intent_id, client_secret, next_action_url } = purchase.action;
     const payer = await deps.store.getAccount(purchase.account_id);

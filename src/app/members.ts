@@ -9,6 +9,7 @@ import { AppError, invalid, notFound } from '../domain/refusals';
 import type { Plan } from '../domain/catalog';
 import type { Actor, Deps } from './deps';
 import type { AccountRecord, InvitationRecord, StoreTx } from './ports';
+import { pageCursor, pageLimit, pageOf, type PageRequest } from './reads';
 import * as v from './validate';
 
 export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'expired';
@@ -220,9 +221,11 @@ export async function declineInvitation(deps: Deps, invitation_id: string, invit
   });
 }
 
-/** The signed-in user's pending invitations (matched by their email), oldest first. */
-export function listInvitations(deps: Deps, invitee: Invitee, limit: number, after_id?: string) {
-  return deps.store.listPendingInvitations(invitee.email, deps.clock.now_ms(), limit, after_id);
+/** The signed-in user's pending invitations (matched by their email), oldest first, paged like every list. */
+export async function listInvitations(deps: Deps, invitee: Invitee, query: PageRequest) {
+  const limit = pageLimit(query);
+  const rows = await deps.store.listPendingInvitations(invitee.email, deps.clock.now_ms(), limit + 1, pageCursor(query));
+  return pageOf(rows, limit, (r) => r.invitation.id);
 }
 
 export interface MemberChangeInput {

@@ -78,18 +78,11 @@ export async function claimPromotion(
     const promotion = await tx.lockPromotionByCode(code);
     if (!promotion) throw notFound('promotion code', code);
     const now_ms = deps.clock.now_ms();
-    const refusal = checkClaim(promotion, now_ms);
-    if (refusal) throw refusal;
     const locked = (await tx.lockAccounts([account_id])).get(account_id);
     if (!locked) throw notFound('account', account_id);
-    if (!extraUsageAllowed(locked.account, catalogPlan(catalog, locked.account), now_ms))
-      throw new AppError(
-        'plan_required',
-        'Promotional credit pays for extra usage, which needs an active paid plan (Pro, Max or Team): upgrade, then claim the code.',
-        {
-          plan: locked.account.plan_id,
-        },
-      );
+    const extra_usage_allowed = extraUsageAllowed(locked.account, catalogPlan(catalog, locked.account), now_ms);
+    const refusal = checkClaim(promotion, now_ms, { plan_id: locked.account.plan_id, extra_usage_allowed });
+    if (refusal) throw refusal;
     const grant: GrantRecord = {
       id: deps.ids.next('grant'),
       account_id,

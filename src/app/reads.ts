@@ -218,11 +218,11 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-function pageLimit(query: PageRequest): number {
+export function pageLimit(query: PageRequest): number {
   return query.limit === undefined ? limits.page_size_default : v.integerIn('limit', Number(query.limit), 1, limits.page_size_max);
 }
 
-function pageCursor(query: PageRequest): string | undefined {
+export function pageCursor(query: PageRequest): string | undefined {
   const cursor = query.cursor ?? query.before;
   if (cursor === undefined || cursor === null || cursor === '') return undefined;
   return v.text('cursor', cursor);

@@ -182,8 +182,8 @@ export class Tokenbank {
   declineInvitation(invitation_id: string, invitee: members.Invitee, actor: Actor) {
     return members.declineInvitation(this.deps, invitation_id, invitee, actor);
   }
-  listInvitations(invitee: members.Invitee, limit: number, after_id?: string) {
-    return members.listInvitations(this.deps, invitee, limit, after_id);
+  listInvitations(invitee: members.Invitee, query: reads.PageRequest) {
+    return members.listInvitations(this.deps, invitee, query);
   }
   /** A member's role changed, or the member removed (or leaving). */
   changeMember(input: members.MemberChangeInput, caller: { role: MemberRole | 'operator'; user_id: string | null }, actor: Actor) {

@@ -7,7 +7,7 @@ import { invalid } from '../domain/refusals';
 
 export function integerIn(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(field, `must be an integer, got ${JSON.stringify(value)}`);
-  if (value < min || value > max) throw invalid(field, `must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max) throw invalid(field, `must be between ${min} and ${max}, got ${value}`, { min, max, got: value });
   return value;
 }
 
@@ -22,6 +22,7 @@ export function amountMicros(field: string, value: unknown, min = 0): number {
     throw invalid(
       field,
       `must be between ${min} and ${limits.amount_micros_max} micros (${formatUsdExact(min)} to ${formatUsdExact(limits.amount_micros_max)}), got ${value}`,
+      { min, max: limits.amount_micros_max, got: value },
     );
   return integerIn(field, value, min, limits.amount_micros_max);
 }

@@ -92,7 +92,13 @@ export function decideApiAuthorization(input: ApiAuthorizeInput): Decision<Fundi
       refusal: refusal(
         'api_credits_exhausted',
         `This request may cost up to ${formatUsd(hold, 6)} but the organization has ${formatUsd(Math.max(0, available), 6)} of API credits available${owed}. Buy API credits (POST /v1/orgs/${org.id}/credits) or turn on auto-reload.`,
-        { balance_micros: balance, held_micros: wallet.held_micros, available_micros: available, required_micros: hold },
+        {
+          balance_micros: balance,
+          held_micros: wallet.held_micros,
+          available_micros: available,
+          required_micros: hold,
+          ...(wallet.purchased_micros < 0 ? { owed_micros: -wallet.purchased_micros } : {}),
+        },
       ),
     };
   }

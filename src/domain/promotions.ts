@@ -33,8 +33,12 @@ export function normalizeCode(field: string, value: string): string {
   return code;
 }
 
-/** Null when `promotion` may be claimed at `now_ms`, else the refusal with its figures. */
-export function checkClaim(promotion: Promotion, now_ms: number): AppError | null {
+/**
+ * Null when `promotion` may be claimed at `now_ms` by an account, else the refusal with its
+ * figures, in this order: the code ended, every claim taken, the account has no active paid plan
+ * (promotional credit pays for extra usage only).
+ */
+export function checkClaim(promotion: Promotion, now_ms: number, claimant: { plan_id: string | null; extra_usage_allowed: boolean }): AppError | null {
   if (promotion.expires_at_ms !== null && now_ms >= promotion.expires_at_ms) {
     const ended = new Date(promotion.expires_at_ms).toISOString();
     return new AppError('promotion_expired', `The code ${promotion.code} ended at ${ended}; it can no longer be claimed.`, {
@@ -51,6 +55,12 @@ export function checkClaim(promotion: Promotion, now_ms: number): AppError | nul
         claims_max: promotion.claims_max,
         claims_count: promotion.claims_count,
       },
+    );
+  if (!claimant.extra_usage_allowed)
+    return new AppError(
+      'plan_required',
+      'Promotional credit pays for extra usage, which needs an active paid plan (Pro, Max or Team): upgrade, then claim the code.',
+      { plan: claimant.plan_id },
     );
   return null;
 }

@@ -76,8 +76,9 @@ export class AppError extends Error {
   }
 }
 
-export function invalid(field: string, message: string): AppError {
-  return new AppError('invalid_request', `${field}: ${message}`, { field });
+/** Bad input: the message names the field; the figures carry the field and any bounds the message states (`min`, `max`, `got`). */
+export function invalid(field: string, message: string, figures: Figures = {}): AppError {
+  return new AppError('invalid_request', `${field}: ${message}`, { ...figures, field });
 }
 
 export function notFound(what: string, id: string): AppError {

@@ -252,12 +252,18 @@ describe('campaign codes', () => {
       assert.equal(refusal(() => normalizeCode('code', bad)).figures.field, 'code', bad);
   });
 
-  it('ended and exhausted codes are refused with their facts; the credit lives credit_expires_in_days', () => {
-    assert.equal(checkClaim(promo(), NOW), null);
-    const ended = checkClaim(promo(), NOW + DAY_MS)!;
+  it('ended and exhausted codes, and an account without a paid plan, are refused with their facts, in that order; the credit lives credit_expires_in_days', () => {
+    const paid = { plan_id: 'pro', extra_usage_allowed: true };
+    const free = { plan_id: 'free', extra_usage_allowed: false };
+    assert.equal(checkClaim(promo(), NOW, paid), null);
+    const ended = checkClaim(promo(), NOW + DAY_MS, paid)!;
     assert.deepEqual([ended.type, ended.figures.expired_at], ['promotion_expired', new Date(NOW + DAY_MS).toISOString()]);
-    const full = checkClaim(promo({ claims_count: 2 }), NOW)!;
+    const full = checkClaim(promo({ claims_count: 2 }), NOW, paid)!;
     assert.deepEqual([full.type, full.figures.claims_max], ['promotion_exhausted', 2]);
+    const unpaid = checkClaim(promo(), NOW, free)!;
+    assert.deepEqual([unpaid.type, unpaid.figures.plan], ['plan_required', 'free']);
+    assert.match(unpaid.message, /upgrade, then claim the code/);
+    assert.equal(checkClaim(promo(), NOW + DAY_MS, free)!.type, 'promotion_expired', 'the code is judged first');
     assert.equal(claimedCreditExpiry(promo(), NOW), NOW + 30 * DAY_MS);
     assert.equal(claimedCreditExpiry(promo({ credit_expires_in_days: null }), NOW), null);
   });

@@ -93,6 +93,22 @@ for (const engine of databaseEngines()) {
       assert.equal(members.body.data.length, 2);
     });
 
+    it("the invitee's list pages like every list: ?limit=0 and a limit above page_size_max are refused 400 naming limit, not bent", async () => {
+      const u = await registered('pager');
+      for (let i = 0; i < 3; i++) {
+        const a = await api.account();
+        assert.equal((await invite(a.id, a.owner.token, u.email)).status, 202);
+      }
+      for (const bad of ['0', String(limits.page_size_max + 1)]) {
+        const e = assertError(await call('GET', `/v1/invitations?limit=${bad}`, { token: u.token }), 400, 'invalid_request');
+        assert.equal(e.field, 'limit');
+      }
+      const first = await call('GET', '/v1/invitations?limit=2', { token: u.token });
+      assert.deepEqual([first.body.data.length, first.body.has_more], [2, true]);
+      const rest = await call('GET', `/v1/invitations?limit=2&cursor=${first.body.next_cursor}`, { token: u.token });
+      assert.deepEqual([rest.body.data.length, rest.body.has_more, rest.body.next_cursor], [1, false, null]);
+    });
+
     it('an invitation expires after invitation_ttl_ms: no longer listed, accepting it is 409 conflict (expired)', async () => {
       const a = await api.account();
       const u = await registered('slow');

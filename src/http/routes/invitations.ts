@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import * as S from '../../contract/schemas';
 import * as M from '../../contract/members';
 import { toApiInvitation } from '../format';
-import { who, invitee, actor, err, pageSize, ok, type Ctx } from './kit';
+import { who, invitee, actor, err, ok, type Ctx } from './kit';
 
 /** Invitations (the invited user's side). */
 export function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
@@ -24,13 +24,12 @@ export function invitationRoutes(app: FastifyInstance, ctx: Ctx) {
       },
     },
     async (request) => {
-      const limit = pageSize(request.query.limit);
-      const rows = await tb.listInvitations(invitee(who(request)), limit + 1, request.query.cursor ?? request.query.before);
-      const has_more = rows.length > limit;
-      const data = rows
-        .slice(0, limit)
-        .map((r) => ({ ...toApiInvitation(r.invitation, deps.clock.now_ms()), account_name: r.account_name, account_kind: r.account_kind }));
-      return { data, has_more, next_cursor: has_more ? data[data.length - 1]!.id : null };
+      const page = await tb.listInvitations(invitee(who(request)), request.query);
+      const now_ms = deps.clock.now_ms();
+      return {
+        ...page,
+        data: page.data.map((r) => ({ ...toApiInvitation(r.invitation, now_ms), account_name: r.account_name, account_kind: r.account_kind })),
+      };
     },
   );
 

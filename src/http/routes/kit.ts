@@ -5,7 +5,6 @@ import type { TSchema } from '@sinclair/typebox';
 import { actorOf, type Principal } from '../../app/auth';
 import type { Tokenbank } from '../../app/tokenbank';
 import { AppError } from '../../domain/refusals';
-import { limits } from '../../domain/limits';
 
 export interface Ctx {
   tb: Tokenbank;
@@ -30,8 +29,6 @@ export const caller = <R extends string>(request: FastifyRequest, role: R) => {
 };
 export const idem = (request: FastifyRequest) => request.headers['idempotency-key'];
 export const err = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#', description: `error (${c})` }]));
-/** ?limit= as a page size: the default when absent, never above page_size_max (the schema allows digits only). */
-export const pageSize = (limit: string | undefined) => Math.min(Math.max(1, Number(limit ?? limits.page_size_default)), limits.page_size_max);
 /** A success answer and its schema: the document shows it, and the answer is serialised through it. */
 export const ok = <T extends TSchema>(status: number, description: string, schema: T) => ({
   [status]: { ...schema, description, headers: ANSWER_HEADERS } as T,
