@@ -10,6 +10,7 @@
 // needs; the confirm call, the provider's webhook or the end of the wait completes it.
 import { planGrantExpiry } from '../domain/grants';
 import { limits } from '../domain/limits';
+import { invariant } from '../domain/assert';
 import { cardMessage, checkPurchase, isDueForCharge, planCompletion } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { addRedeemed, balanceMicros } from '../domain/wallet';
@@ -168,7 +169,8 @@ async function purchaseAnswer(deps: Deps, purchase: PurchaseRecord, replayed: bo
   }
   const after = await deps.store.readAccount(purchase.account_id);
   // The balance the extra-usage page shows: expired grants not yet swept by the job are not spendable.
-  const balance_micros = after ? balanceMicros(after.wallet, deps.clock.now_ms()) : 0;
+  invariant(after, () => `purchase ${purchase.id} names account ${purchase.account_id}, which does not exist`);
+  const balance_micros = balanceMicros(after.wallet, deps.clock.now_ms());
   return { purchase, balance_micros, replayed };
 }
 

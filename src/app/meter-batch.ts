@@ -19,6 +19,7 @@ import {
 } from '../domain/funding';
 import { usageTransfers } from '../domain/ledger';
 import { limits } from '../domain/limits';
+import { invariant } from '../domain/assert';
 import type { TokenUsage } from '../domain/pricing';
 import { spendLimitCrossings } from '../domain/purchase';
 import { AppError, invalid, notFound } from '../domain/refusals';
@@ -272,7 +273,7 @@ export class BatchState {
     if (!locked) throw notFound('account', auth.account_id);
     const model = this.catalog.models.get(auth.model_id);
     const price = priceById(this.catalog, auth.model_id, auth.price_id);
-    if (!model || !price) throw new Error(`authorization ${auth.id} refers to a model or price version that no longer exists`);
+    invariant(model && price, () => `authorization ${auth.id} refers to a model or price version that no longer exists`);
     const seat_windows = this.seatWindows(locked, auth.seat);
     // An expired hold left the balance already; its late settlement is still charged in full,
     // and while its late-settlement window is open the limit was still counting it (SPEC §1.6).
@@ -498,7 +499,8 @@ export class BatchState {
   /** One touched account's notifications: spend-limit warnings crossed by this batch, allowance and balance notices. */
   private notices(account_id: string, locked: LockedAccount): void {
     const cycle = currentCycle(locked.account, this.now_ms);
-    const before = this.spent_before.get(account_id) ?? 0;
+    const before = this.spent_before.get(account_id);
+    invariant(before !== undefined, () => `account ${account_id} was touched without its spend before the batch`);
     const after = spentThisCycle(locked.wallet, cycle);
     for (const type of spendLimitCrossings(before, after, locked.account.monthly_spend_limit_micros, limits.spend_limit_warning_percent)) {
       this.outbox.push({

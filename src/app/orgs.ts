@@ -3,6 +3,7 @@
 // account machinery's (billing.ts, accounts.ts), called with the org's id; this file adds what
 // only an org has — its roles and its keys.
 import { limits } from '../domain/limits';
+import { invariant } from '../domain/assert';
 import { API_KEY_PREFIX, API_KEY_SHOWN_CHARS, ORG_ROLE_RANK, ORG_ROLES, keySpentThisMonth, orgAnchorMs, type ApiKeyRecord, type OrgRole } from '../domain/orgs';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { checkedTierTable, nextTier, tierFor, tierPurchasesMicros, type ApiTier } from '../domain/tiers';
@@ -13,7 +14,7 @@ import type { Actor, Deps } from './deps';
 import type { Replayable } from './idempotency';
 import { hashPassword, hashToken, newSecret } from './passwords';
 import type { AccountRecord, UserRecord } from './ports';
-import { extraUsageView, pageOf, usageRange, type Page, type PageRequest, type UsageQuery } from './reads';
+import { extraUsageView, type Page, pageLimit, pageOf, type PageRequest, type UsageQuery, usageRange } from './reads';
 import * as v from './validate';
 
 export const orgNotFound = (org_id: string) => notFound('organization', org_id);
@@ -153,7 +154,7 @@ export async function orgTier(deps: Deps, org_id: string): Promise<{ tier: ApiTi
   const [tiers, purchases] = await Promise.all([deps.store.orgs.listTiers(), deps.store.orgs.purchasedTotal(org_id)]);
   const purchased_total_micros = tierPurchasesMicros(purchases);
   const tier = tierFor(tiers, purchased_total_micros);
-  if (!tier) throw new Error('no API tiers are defined');
+  invariant(tier, 'no API tiers are defined (PUT /v1/api-tiers always keeps a tier 0)');
   return { tier, purchased_total_micros, tiers };
 }
 
@@ -191,7 +192,7 @@ export async function getOrgView(deps: Deps, org_id: string): Promise<OrgView> {
 
 /** Operator: every org; a user: the orgs they belong to, with their role. Paged by id. */
 export async function listOrgs(deps: Deps, principal: Principal, query: PageRequest): Promise<Page<{ org: AccountRecord; role: OrgRole | null }>> {
-  const limit = query.limit === undefined ? limits.page_size_default : v.integerIn('limit', Number(query.limit), 1, limits.page_size_max);
+  const limit = pageLimit(query);
   const cursor = query.cursor ?? query.before;
   const after = cursor === undefined || cursor === '' ? undefined : v.text('cursor', cursor);
   if (principal.kind === 'user') {

@@ -11,7 +11,7 @@ import { extraUsageAllowed } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { writeGrant } from './grants';
 import type { GrantRecord } from './ports';
-import { pageOf, type Page, type PageRequest } from './reads';
+import { type Page, pageLimit, pageOf, type PageRequest } from './reads';
 import * as v from './validate';
 
 export interface PromotionInput {
@@ -60,7 +60,7 @@ export async function createPromotion(deps: Deps, input: PromotionInput, actor: 
 }
 
 export async function listPromotions(deps: Deps, query: PageRequest): Promise<Page<Promotion>> {
-  const limit = query.limit === undefined ? limits.page_size_default : v.integerIn('limit', Number(query.limit), 1, limits.page_size_max);
+  const limit = pageLimit(query);
   const after = query.cursor === undefined || query.cursor === null || query.cursor === '' ? undefined : v.text('cursor', query.cursor);
   const rows = await deps.store.listPromotions({ limit: limit + 1, ...(after !== undefined ? { after_code: after } : {}) });
   return pageOf(rows, limit, (p) => p.code);

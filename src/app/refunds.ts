@@ -16,7 +16,7 @@ import { balanceMicros } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { requestHash } from './hash';
 import { keyDetails } from './idempotency';
-import { pageOf, type Page, type PageRequest } from './reads';
+import { type Page, pageLimit, pageOf, type PageRequest } from './reads';
 import * as v from './validate';
 
 export interface RefundResult {
@@ -189,7 +189,7 @@ export async function processPendingRefunds(deps: Deps, options: { grace_ms?: nu
 
 /** The account's refunds, newest first (paged by ?cursor=, the last refund id of the page before). */
 export async function listRefunds(deps: Deps, account_id: string, query: PageRequest): Promise<Page<RefundRecord>> {
-  const limit = query.limit === undefined ? limits.page_size_default : v.integerIn('limit', Number(query.limit), 1, limits.page_size_max);
+  const limit = pageLimit(query);
   const cursor = query.cursor === undefined || query.cursor === null || query.cursor === '' ? undefined : v.text('cursor', query.cursor);
   if (!(await deps.store.getAccount(account_id))) throw notFound('account', account_id);
   const rows = await deps.store.listRefunds({ account_id, limit: limit + 1, ...(cursor !== undefined ? { before_id: cursor } : {}) });

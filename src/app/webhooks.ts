@@ -10,6 +10,7 @@ import { AppError, invalid, notFound } from '../domain/refusals';
 import { endpointDisableCutoff, nextAfterAttempt, webhookBody, webhookId, webhookUrlProblem, type AttemptResult } from '../domain/webhooks';
 import type { Deps } from './deps';
 import type { ClaimedDelivery, WebhookEndpointRecord, WebhookNetwork } from './ports';
+import { pageLimit } from './reads';
 import * as v from './validate';
 
 /** How webhooks go out: the network (null: no delivery, no hostname checks), the SSRF rule, the retry schedule. */
@@ -110,7 +111,7 @@ export async function deleteEndpoint(deps: Deps, account_id: string | null, endp
 export async function listDeliveries(deps: Deps, account_id: string | null, endpoint_id: string, query: { limit?: unknown; cursor?: unknown }) {
   await ownerExists(deps, account_id);
   await endpointOf(deps, account_id, endpoint_id);
-  const limit = query.limit === undefined ? limits.page_size_default : v.integerIn('limit', Number(query.limit), 1, limits.page_size_max);
+  const limit = pageLimit(query);
   const before_id = query.cursor === undefined || query.cursor === '' ? undefined : v.text('cursor', query.cursor);
   const rows = await deps.store.webhooks.listDeliveries({ endpoint_id, limit: limit + 1, ...(before_id !== undefined ? { before_id } : {}) });
   const data = rows.slice(0, limit);

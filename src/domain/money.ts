@@ -24,6 +24,13 @@ export function microsToCents(amount_micros: number): number {
   return amount_micros / limits.card_charge_unit_micros;
 }
 
+/** The whole cents in a non-negative amount, rounded down (what a card refund can carry): integer arithmetic only. */
+export function floorToCents(amount_micros: number): number {
+  assertMicros(amount_micros);
+  if (amount_micros < 0) throw new MoneyInvariantError(`floorToCents takes a non-negative amount: ${amount_micros} micros`);
+  return amount_micros - (amount_micros % limits.card_charge_unit_micros);
+}
+
 /** The card provider's cents back to micros. */
 export function centsToMicros(cents: number): number {
   if (!Number.isSafeInteger(cents)) throw new MoneyInvariantError(`not a whole number of cents: ${cents}`);

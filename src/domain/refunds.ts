@@ -10,7 +10,8 @@
 // part, then completion (a part the provider refused is reversed: its credits come back).
 import { refundReversalTransfer, refundTransfer, type Transfer } from './ledger';
 import { limits } from './limits';
-import { formatUsd } from './money';
+import { floorToCents, formatUsd } from './money';
+import { invariant } from './assert';
 import { AppError, invalid, notFound } from './refusals';
 import { promotionalMicros, type WalletState } from './wallet';
 
@@ -46,9 +47,11 @@ export interface RefundPart {
 
 export type RefundStatus = 'pending' | 'succeeded' | 'failed';
 
-const floorToCents = (micros: number) => Math.floor(micros / limits.card_charge_unit_micros) * limits.card_charge_unit_micros;
-
 function leftOf(p: RefundablePurchase): number {
+  invariant(
+    p.refunded_micros >= 0 && p.refunded_micros <= p.amount_micros,
+    () => `purchase ${p.id} has ${p.refunded_micros} of ${p.amount_micros} micros refunded`,
+  );
   return p.charge_id === null ? 0 : p.amount_micros - p.refunded_micros;
 }
 
@@ -57,7 +60,8 @@ export function refundableFigures(wallet: WalletState, purchases: readonly Refun
   const purchases_unrefunded_micros = purchases.reduce((sum, p) => sum + leftOf(p), 0);
   const unspent = wallet.purchased_micros - wallet.held_micros;
   return {
-    refundable_micros: Math.max(0, floorToCents(Math.min(unspent, purchases_unrefunded_micros))),
+    // Nothing is refundable while the balance owes (unspent below zero): a rule, not a clamp.
+    refundable_micros: floorToCents(Math.max(0, Math.min(unspent, purchases_unrefunded_micros))),
     purchased_micros: wallet.purchased_micros,
     held_micros: wallet.held_micros,
     promotional_micros: promotionalMicros(wallet, now_ms),
@@ -135,7 +139,7 @@ export function planRefund(request: RefundRequest, wallet: WalletState, purchase
     left -= take;
     parts.push({ purchase_id: p.id, charge_id: p.charge_id!, amount_micros: take, status: 'pending', provider_refund_id: null, failure_message: null });
   }
-  if (left !== 0) throw new Error(`refund plan: ${left} micros not covered by purchases (bound ${bound})`);
+  invariant(left === 0, () => `refund plan: ${left} micros not covered by purchases (bound ${bound})`);
   wallet.purchased_micros -= amount_micros;
   return {
     amount_micros,
