@@ -154,8 +154,8 @@ function answerHeaders(base: Record<string, string>, upstream: Record<string, st
 
 export async function relayMessages(tb: Tokenbank, upstream: ModelUpstream, input: RelayInput): Promise<RelayAnswer> {
   const body = parseMessagesBody(input.body);
-  const anthropic_version = header(input.headers, 'anthropic-version');
-  const anthropic_beta = header(input.headers, 'anthropic-beta', limits.name_length_max * 10);
+  const anthropic_version = header(input.headers, 'anthropic-version', limits.gateway_header_length_max);
+  const anthropic_beta = header(input.headers, 'anthropic-beta', limits.gateway_header_length_max);
   const { payer, actor } = await payerOf(tb, input);
   const cache_write = cacheWriteOf(body);
   const authorization = await tb.authorize({
@@ -213,7 +213,13 @@ export async function relayMessages(tb: Tokenbank, upstream: ModelUpstream, inpu
     await release(`the upstream answer broke: ${String(error)}`);
     throw upstreamFailure(isTimeout(error) ? 'timeout' : 'network', isTimeout(error) ? 'the answer did not finish in time' : 'the answer broke off');
   }
-  const outcome = await settleAnswer(bytes, authorization, settle);
+  // The answer was produced: it goes to the client even if its settlement fails (logged; the hold then expires).
+  const outcome = await settleAnswer(bytes, authorization, settle).catch((error: unknown): RelayOutcome => ({
+    settled: 'failed',
+    authorization_id: authorization.id,
+    charged_micros: null,
+    reason: `the settlement failed: ${String(error)}`,
+  }));
   return { kind: 'answer', status: 200, headers: answerHeaders(JSON_HEADERS, answer.headers, authorization.rate_limits), body: bytes, outcome };
 }
 

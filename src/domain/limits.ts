@@ -204,6 +204,8 @@ export const limits = {
   gateway_stream_ms_max: 50 * 60 * 1000,
   // Bytes of an upstream error answer read and relayed; an SSE event's bytes kept while parsing it.
   gateway_error_body_bytes_max: 64 * 1024,
+  // anthropic-version and anthropic-beta (a comma-separated list of betas) as forwarded.
+  gateway_header_length_max: 2000,
   gateway_sse_event_bytes_max: 1024 * 1024,
 
   page_size_default: 50,

@@ -15,7 +15,7 @@ import { OPERATOR } from '../fixtures/tokenbank';
 import { OPERATOR_UPSTREAM_KEY, messageOf, startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic';
 import { anthropicUpstream } from '../../src/upstream/anthropic';
 import { memoryRateLimiter } from '../../src/ratelimit/limiters';
-import { inputTokensBound } from '../../src/domain/gateway';
+import { cacheWriteOf, inputTokensBound } from '../../src/domain/gateway';
 import { limits } from '../../src/domain/limits';
 
 after(closeAll);
@@ -143,6 +143,22 @@ for (const engine of databaseEngines()) {
         const first = catalog.body.apps.find((a: { kind: string }) => a.kind === 'first_party').id;
         assert.equal(records.body.data[0].app, first);
         assert.equal(records.body.data[0].funding.source, 'allowance');
+      });
+    });
+
+    describe('byte for byte: what the upstream answered is what the client reads', () => {
+      it('a whole answer and a stream, through the HTTP API: the same bytes as the upstream wrote', async () => {
+        const whole = await api.call('POST', '/v1/messages', { body: ask(40), headers: { 'x-api-key': org.key } });
+        assert.equal(whole.status, 200, whole.text);
+        assert.equal(whole.text, fake.requests[0]!.answered);
+        assert.match(String(whole.headers['content-type']), /^application\/json/);
+        const streamed = await api.call('POST', '/v1/messages', { body: { ...ask(40), stream: true }, headers: { 'x-api-key': org.key } });
+        assert.equal(streamed.status, 200, streamed.text);
+        assert.match(String(streamed.headers['content-type']), /^text\/event-stream/);
+        assert.equal(streamed.text, fake.requests[1]!.answered);
+        assert.match(streamed.text, /^event: message_start\n/);
+        assert.ok(streamed.text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'));
+        for (const r of [whole, streamed]) assert.ok(!r.text.includes(OPERATOR_UPSTREAM_KEY) && !JSON.stringify(r.headers).includes(OPERATOR_UPSTREAM_KEY));
       });
     });
 
@@ -417,6 +433,9 @@ for (const engine of databaseEngines()) {
         const with_image = inputTokensBound({ ...text, messages: [{ role: 'user', content: [image, { type: 'text', text: 'héllo' }] }] });
         assert.ok(with_image < base_bound + limits.gateway_image_input_tokens_max + 100, `an image counts ${with_image - base_bound}, not its 100,000 bytes`);
         assert.ok(with_image >= base_bound + limits.gateway_image_input_tokens_max);
+        assert.equal(cacheWriteOf(text), 'none');
+        assert.equal(cacheWriteOf({ ...text, system: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }] }), '5m');
+        assert.equal(cacheWriteOf({ ...text, messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral', ttl: '1h' } }] }] }), '1h');
         const huge = inputTokensBound({ ...text, messages: [{ role: 'user', content: 'x'.repeat(limits.gateway_context_tokens_max * 2) }] });
         assert.equal(huge, limits.gateway_context_tokens_max);
       });

@@ -80,5 +80,6 @@ function logOutcome(request: FastifyRequest, outcome: RelayOutcome) {
   const fields = { authorization_id: outcome.authorization_id, settled: outcome.settled, charged_micros: outcome.charged_micros, reason: outcome.reason };
   if (outcome.settled === 'final') request.log.debug(fields, 'gateway: settled with the upstream usage');
   else if (outcome.settled === 'released') request.log.info(fields, 'gateway: hold released, nothing charged');
+  else if (outcome.settled === 'failed') request.log.error(fields, 'gateway: the answer was relayed but its hold could not be settled (it will expire)');
   else request.log.warn(fields, 'gateway: settled without a final usage from the upstream');
 }
