@@ -17,6 +17,10 @@ import { anthropicUpstream } from '../../src/upstream/anthropic';
 import { memoryRateLimiter } from '../../src/ratelimit/limiters';
 import { cacheWriteOf, inputTokensBound } from '../../src/domain/gateway';
 import { limits } from '../../src/domain/limits';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, request, startServer, stopServer, waitHealthy, type Server } from '../fixtures/servers';
 
 after(closeAll);
 
@@ -442,3 +446,43 @@ for (const engine of databaseEngines()) {
     });
   });
 }
+
+describe('a server process as npm start runs it (src/main.ts), with TOKENBANK_UPSTREAM_URL and TOKENBANK_UPSTREAM_API_KEY', () => {
+  const admin = 'gateway-admin-token-0123456789';
+  let fake: FakeAnthropic;
+  let server: Server | undefined;
+  let dir: string;
+  before(async () => {
+    fake = await startFakeAnthropic();
+    dir = mkdtempSync(join(tmpdir(), 'tokenbank-gateway-'));
+  });
+  after(async () => {
+    await stopServer(server);
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the SDK pointed at it gets the upstream answer; the org pays its usage; the upstream saw the operator key only', async () => {
+    server = startServer(await freePort(), { TOKENBANK_DATA_DIR: dir, DATABASE_URL: '', TOKENBANK_ADMIN_TOKEN: admin, TOKENBANK_UPSTREAM_URL: fake.url, TOKENBANK_UPSTREAM_API_KEY: OPERATOR_UPSTREAM_KEY });
+    await waitHealthy(server, 'pglite');
+    const created = await request(server.base, 'POST', '/v1/orgs', admin, { name: 'Process org', admin_email: email('proc'), admin_password: 'correct horse battery' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const org_id = created.body.id as string;
+    assert.equal((await request(server.base, 'POST', `/v1/orgs/${org_id}/grants`, admin, { amount_micros: 5_000_000 })).status, 201);
+    const key = (await request(server.base, 'POST', `/v1/orgs/${org_id}/keys`, admin, { name: 'sdk' })).body.secret as string;
+    const client = new Anthropic({ baseURL: server.base, apiKey: key, maxRetries: 0 });
+    const message = await client.messages.create(ask(100));
+    assert.equal(message.usage.output_tokens, 50);
+    assert.equal(fake.requests[0]!.headers['x-api-key'], OPERATOR_UPSTREAM_KEY);
+    assert.ok(!JSON.stringify(fake.requests[0]!.headers).includes(key));
+    const org = (await request(server.base, 'GET', `/v1/orgs/${org_id}`, admin)).body;
+    assert.equal(org.credit_balance_micros, 5_000_000 - costOf(1200, 50));
+  });
+
+  it('a TOKENBANK_UPSTREAM_URL that is not an http(s) URL: one line, exit 2', async () => {
+    const bad = startServer(await freePort(), { TOKENBANK_DATA_DIR: dir, DATABASE_URL: '', TOKENBANK_UPSTREAM_URL: 'ftp://models.example.com' });
+    const code = await new Promise<number | null>((resolve) => bad.child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 2, bad.output.join(''));
+    assert.match(bad.output.join(''), /TOKENBANK_UPSTREAM_URL must be an http\(s\) URL/);
+  });
+});
