@@ -123,6 +123,24 @@ for (const engine of databaseEngines()) {
         assert.ok(!JSON.stringify(sent.headers).includes(org.key.slice(4, 20)));
       });
 
+      it('client.beta.messages with betas: forwarded as anthropic-beta; settled the same way', async () => {
+        const before_balance = await orgBalance(org.id, org.admin);
+        await keyClient(org.key).beta.messages.create({ ...ask(100), betas: ['context-1m-2025-08-07'] });
+        assert.equal(fake.requests[0]!.headers['anthropic-beta'], 'context-1m-2025-08-07');
+        assert.equal(fake.requests[0]!.body.betas, undefined, 'the SDK moved betas to the header');
+        assert.equal(before_balance.credit_balance_micros - (await orgBalance(org.id, org.admin)).credit_balance_micros, costOf(1200, 50));
+      });
+
+      it('a 200 without a readable usage object is charged at the hold (the most it could be), never nothing', async () => {
+        const before_balance = await orgBalance(org.id, org.admin);
+        fake.usage = () => undefined as unknown as Record<string, unknown>;
+        const body = ask(100);
+        const r = await api.call('POST', '/v1/messages', { body, headers: { 'x-api-key': org.key } });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.usage, undefined);
+        assert.equal(before_balance.credit_balance_micros - (await orgBalance(org.id, org.admin)).credit_balance_micros, costOf(inputTokensBound(body), 100));
+      });
+
       it('a signed-in member metering an account: extra usage pays (claude-code) the price of the usage; the usage record says the gateway settled it', async () => {
         const acct = await api.account({ credits_micros: 20_000_000, extra_usage: true, limit_micros: null });
         const before_usage = await extraUsage(acct);
@@ -391,7 +409,7 @@ for (const engine of databaseEngines()) {
     });
 
     describe('the spend limit holds through the gateway', () => {
-      it('a $0.50 limit, 30 concurrent requests that each use all they may: spend never passes it; the refused are 402 and never sent', async () => {
+      it('a $0.50 limit, 30 concurrent requests that each use all they may: spend never passes it; the refused are 402 and never sent', async (t) => {
         const limit_micros = 500_000;
         const acct = await api.account({ credits_micros: 20_000_000, extra_usage: true, limit_micros });
         const body = ask(2000);
@@ -425,6 +443,7 @@ for (const engine of databaseEngines()) {
         assert.equal(view.spent_this_cycle_micros, ok * each);
         assert.ok(view.spent_this_cycle_micros <= limit_micros, `spent ${view.spent_this_cycle_micros} of ${limit_micros}`);
         assert.equal(ok, Math.floor(limit_micros / each), 'as many as the limit allows, no more');
+        t.diagnostic(`gateway under a $0.50 limit: ${ok} of 30 concurrent requests served and charged ${view.spent_this_cycle_micros} µ$ (${each} each), ${refused.length} refused spend_limit_reached before the upstream`);
       });
     });
 
