@@ -1,7 +1,11 @@
 // The drop-in gateway's upstream (docs/gateway.md): Anthropic's Messages API, or anything that
-// speaks it, through Node's fetch (undici). The operator's key goes out as x-api-key; the
-// client's credential never does. Timeouts are named in limits.ts: until the answer's headers,
-// for a whole non-streamed answer, and between two chunks of a stream and for all of it.
+// speaks it, through undici's fetch (the fetch Node ships, as a package: its Agent is not
+// exported by Node). The operator's key goes out as x-api-key; the client's credential never
+// does. Timeouts are named in limits.ts: until the answer's headers, for a whole non-streamed
+// answer, and between two chunks of a stream and for all of it. They are the only ones: the
+// dispatcher's own (300 s for headers and between body chunks by default) would cut a
+// non-streamed answer that takes longer to generate, as a long one does.
+import { Agent, fetch } from 'undici';
 import { limits } from '../domain/limits';
 import type { ModelUpstream, UpstreamAnswer } from '../app/ports';
 
@@ -26,6 +30,8 @@ export function anthropicUpstream(options: AnthropicUpstreamOptions): ModelUpstr
   const timeout_ms = options.timeout_ms ?? limits.gateway_upstream_timeout_ms;
   const idle_ms = options.stream_idle_timeout_ms ?? limits.gateway_stream_idle_timeout_ms;
   const stream_ms_max = options.stream_ms_max ?? limits.gateway_stream_ms_max;
+  // 0: no timeout of the dispatcher's own; the timers below end every call.
+  const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   return {
     async sendMessages(input): Promise<UpstreamAnswer> {
       const headers: Record<string, string> = {
@@ -39,9 +45,9 @@ export function anthropicUpstream(options: AnthropicUpstreamOptions): ModelUpstr
       // One timer at a time: the headers (and a non-streamed body) get timeout_ms; a stream's
       // body gets idle_ms between chunks, and stream_ms_max in all.
       let timer = setTimeout(() => abort.abort(timeoutError(`no answer within ${timeout_ms} ms`)), timeout_ms);
-      let response: Response;
+      let response: Awaited<ReturnType<typeof fetch>>;
       try {
-        response = await fetch(url, { method: 'POST', headers, body: input.body, signal: abort.signal, redirect: 'error' });
+        response = await fetch(url, { method: 'POST', headers, body: input.body, signal: abort.signal, redirect: 'error', dispatcher });
       } catch (error) {
         clearTimeout(timer);
         const timed_out = abort.signal.aborted;

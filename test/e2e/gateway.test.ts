@@ -246,6 +246,27 @@ for (const engine of databaseEngines()) {
       });
     });
 
+    describe('a stream that goes silent longer than its idle timeout', () => {
+      it('is cut: the SDK raises (upstream_timeout); what message_start reported is charged', async () => {
+        const before_balance = await orgBalance(org.id, org.admin);
+        fake.mode = { kind: 'slow', deltas: 2, delay_ms: TIMEOUT_MS + 500 };
+        const stream = await keyClient(org.key).messages.create({ ...ask(500), stream: true });
+        const error = await (async () => {
+          for await (const _event of stream) void _event;
+        })().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof Error, 'the SDK raised');
+        assert.match(String((error as { message?: string }).message), /upstream_timeout|silent|too long/);
+        const after_balance = await until('the settlement', async () => {
+          const b = await orgBalance(org.id, org.admin);
+          return b.available_micros === b.credit_balance_micros && b;
+        });
+        assert.equal(before_balance.credit_balance_micros - after_balance.credit_balance_micros, costOf(1200, 1));
+      });
+    });
+
     describe('refusals: the SDK raises its error with our type and figures; the upstream is not called', () => {
       it('402 insufficient_balance: PaymentRequiredError with available_micros', async () => {
         const poor = await orgWithKey(1000, 'poor');
