@@ -216,13 +216,18 @@ for (const engine of databaseEngines()) {
         const controller = new AbortController();
         const stream = await keyClient(org.key).messages.create({ ...ask(800), stream: true }, { signal: controller.signal });
         let seen = 0;
+        let upstream_done_at_second_delta: boolean | null = null;
         // The SDK ends the iteration (or raises an abort error) once its request is aborted.
         await (async () => {
           for await (const event of stream) {
-            if (event.type === 'content_block_delta' && ++seen === 2) controller.abort();
+            if (event.type === 'content_block_delta' && ++seen === 2) {
+              upstream_done_at_second_delta = fake.streams_done > done;
+              controller.abort();
+            }
           }
         })().catch(() => undefined);
         assert.equal(seen, 2, 'the client read two deltas and left');
+        assert.equal(upstream_done_at_second_delta, false, 'events reach the client as they come, not when the upstream is done');
         await until('the upstream stream to end', async () => fake.streams_done > done);
         const after_balance = await until('the settlement', async () => {
           const b = await orgBalance(org.id, org.admin);
