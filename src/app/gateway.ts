@@ -3,7 +3,7 @@
 // account) → a hold for the largest cost the request can have → the upstream call → a
 // settlement with the usage the upstream reported, or a release when it answered nothing.
 // The upstream's answer goes back unchanged; the caller's credential never goes upstream.
-import { cacheWriteOf, inputTokensBound, StreamUsage, type MessagesBody, type UpstreamUsage } from '../domain/gateway';
+import { anthropicErrorBody, cacheWriteOf, inputTokensBound, StreamUsage, type MessagesBody, type UpstreamUsage } from '../domain/gateway';
 import { limits } from '../domain/limits';
 import { API_KEY_PREFIX } from '../domain/orgs';
 import { AppError, invalid } from '../domain/refusals';
@@ -122,26 +122,18 @@ function upstreamFailure(failure: 'network' | 'timeout', message: string): AppEr
  * client is not told its own credential is wrong.
  */
 function relayedError(status: number, bytes: Uint8Array): { status: number; body: Uint8Array } {
-  const text = Buffer.from(bytes).toString('utf8');
+  const json = (body: unknown) => Buffer.from(JSON.stringify(body));
   if (status === 401 || status === 403) {
-    const body = {
-      type: 'error',
-      error: {
-        type: 'upstream_error',
-        message: `The model API refused the gateway's own credential (${status}); nothing was charged. Tell the operator.`,
-        upstream_status: status,
-      },
-    };
-    return { status: 502, body: Buffer.from(JSON.stringify(body)) };
+    const message = `The model API refused the gateway's own credential (${status}); nothing was charged. Tell the operator.`;
+    return { status: 502, body: json(anthropicErrorBody('upstream_error', message, { upstream_status: status })) };
   }
   try {
-    const parsed = JSON.parse(text) as { type?: unknown; error?: { type?: unknown; message?: unknown } };
+    const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { type?: unknown; error?: { type?: unknown } };
     if (parsed.type === 'error' && typeof parsed.error?.type === 'string') return { status, body: bytes };
   } catch {
     // not JSON: wrapped below
   }
-  const body = { type: 'error', error: { type: 'upstream_error', message: `The model API answered ${status}; nothing was charged.`, upstream_status: status } };
-  return { status, body: Buffer.from(JSON.stringify(body)) };
+  return { status, body: json(anthropicErrorBody('upstream_error', `The model API answered ${status}; nothing was charged.`, { upstream_status: status })) };
 }
 
 /** The answer's headers: Tokenbank's rate limits, and the upstream's request id under its own name (never its account's headers). */
@@ -275,7 +267,7 @@ function streamed(
         broken = isTimeout(error) ? 'the stream went silent or ran too long' : 'the stream broke off';
         // The client's SDK raises on an error event, as it would for one from the upstream.
         if (!usage.error_event) {
-          const event = { type: 'error', error: { type: isTimeout(error) ? 'upstream_timeout' : 'upstream_error', message: `The model API's ${broken}.` } };
+          const event = anthropicErrorBody(isTimeout(error) ? 'upstream_timeout' : 'upstream_error', `The model API's ${broken}.`);
           await sink(Buffer.from(`event: error\ndata: ${JSON.stringify(event)}\n\n`));
         }
       }

@@ -11,6 +11,7 @@ import type { Tokenbank } from '../app/tokenbank';
 import { fieldPath, textProblem } from '../app/validate';
 import { limits } from '../domain/limits';
 import { API_KEY_PREFIX } from '../domain/orgs';
+import { anthropicErrorBody } from '../domain/gateway';
 import { formatUsdExact } from '../domain/money';
 import { AppError } from '../domain/refusals';
 import { ErrorBody } from '../contract/schemas';
@@ -509,7 +510,8 @@ function sendError(reply: FastifyReply, request: FastifyRequest, error: AppError
   if (code === 402 || code === 429) metrics.refusals.inc({ type: error.type });
   const retry = error.figures.retry_after_s;
   if ((code === 429 || code === 503) && typeof retry === 'number') reply.header('retry-after', String(retry));
-  const envelope = { error: { type: error.type, message: error.message, ...error.figures, request_id: request.id } };
+  const figures = { ...error.figures, request_id: request.id };
   // The drop-in gateway answers as the API it stands in for, so an SDK raises its own error classes.
-  return reply.status(code).send(request.routeOptions?.config?.anthropic_errors ? { type: 'error', ...envelope } : envelope);
+  if (request.routeOptions?.config?.anthropic_errors) return reply.status(code).send(anthropicErrorBody(error.type, error.message, figures));
+  return reply.status(code).send({ error: { type: error.type, message: error.message, ...figures } });
 }
