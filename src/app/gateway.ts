@@ -65,8 +65,11 @@ function header(headers: Record<string, unknown>, name: string, max_length: numb
 async function payerOf(tb: Tokenbank, input: RelayInput): Promise<{ payer: Record<string, unknown>; actor: (a: AuthorizationRecord) => Actor }> {
   // An API key comes as x-api-key, or as the bearer token (the Anthropic SDK sends its apiKey so;
   // the server leaves a bearer tbk_… on this route unresolved, principal null).
-  const bearer = header(input.headers, 'authorization', limits.token_length_max + 'Bearer '.length);
-  const bearer_key = bearer?.startsWith(`Bearer ${API_KEY_PREFIX}_`) && !input.principal ? bearer.slice('Bearer '.length).trim() : null;
+  const authorization = input.headers.authorization;
+  const bearer_key =
+    !input.principal && typeof authorization === 'string' && authorization.startsWith(`Bearer ${API_KEY_PREFIX}_`)
+      ? v.text('authorization', authorization.slice('Bearer '.length).trim(), limits.token_length_max)
+      : null;
   const sent_key = header(input.headers, 'x-api-key', limits.token_length_max);
   if (sent_key !== null && bearer_key !== null && sent_key !== bearer_key)
     throw invalid('x-api-key', 'two different API keys were sent (x-api-key and Authorization): send one');
