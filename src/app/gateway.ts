@@ -21,9 +21,11 @@ export interface RelayInput {
   /** The body's bytes as sent: forwarded as they are. */
   raw_body: Buffer | undefined;
   request_id: string | null;
+  /** Told once how the request's hold ended (the route counts and logs it). */
+  ended?: (outcome: RelayOutcome) => void;
 }
 
-/** How a request's hold ended; the route logs every outcome that is not `final`. */
+/** How a request's hold ended (RelayInput.ended); the route logs every outcome that is not `final`. */
 export interface RelayOutcome {
   settled: 'final' | 'best_known' | 'hold_figures' | 'released' | 'failed';
   authorization_id: string;
@@ -161,13 +163,21 @@ export async function relayMessages(tb: Tokenbank, upstream: ModelUpstream, inpu
     ttl_ms: limits.hold_ttl_ms_max,
     ...(cache_write !== 'none' ? { cache_write } : {}),
   });
+  const ended = (outcome: RelayOutcome) => (input.ended?.(outcome), outcome);
   const release = async (reason: string): Promise<RelayOutcome> => {
     await tb.release(authorization.id);
-    return { settled: 'released', authorization_id: authorization.id, charged_micros: 0, reason };
+    return ended({ settled: 'released', authorization_id: authorization.id, charged_micros: 0, reason });
   };
+  // A settlement that fails (the database unreachable) is an outcome too: the answer was produced
+  // and still goes to the client; the failure is logged and the hold expires.
   const settle = async (usage: UpstreamUsage, settled: RelayOutcome['settled'], reason: string | null): Promise<RelayOutcome> => {
-    const done = await tb.settle(authorization.id, usage, actor(authorization));
-    return { settled, authorization_id: authorization.id, charged_micros: done.charged_micros, reason };
+    try {
+      const done = await tb.settle(authorization.id, usage, actor(authorization));
+      return ended({ settled, authorization_id: authorization.id, charged_micros: done.charged_micros, reason });
+    } catch (error) {
+      if (error instanceof AppError && error.type === 'invalid_request') throw error; // an unreadable usage: settleAnswer decides
+      return ended({ settled: 'failed', authorization_id: authorization.id, charged_micros: null, reason: `the settlement failed: ${String(error)}` });
+    }
   };
   const stream = body.stream === true;
   const raw = input.raw_body ?? Buffer.from(JSON.stringify(input.body));
@@ -199,7 +209,7 @@ export async function relayMessages(tb: Tokenbank, upstream: ModelUpstream, inpu
     return streamed(
       answer.body,
       answerHeaders({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, answer.headers, authorization.rate_limits),
-      { settle, release },
+      { settle, release, held: heldFigures(authorization) },
     );
   let bytes: Uint8Array;
   try {
@@ -208,13 +218,7 @@ export async function relayMessages(tb: Tokenbank, upstream: ModelUpstream, inpu
     await release(`the upstream answer broke: ${String(error)}`);
     throw upstreamFailure(isTimeout(error) ? 'timeout' : 'network', isTimeout(error) ? 'the answer did not finish in time' : 'the answer broke off');
   }
-  // The answer was produced: it goes to the client even if its settlement fails (logged; the hold then expires).
-  const outcome = await settleAnswer(bytes, authorization, settle).catch((error: unknown): RelayOutcome => ({
-    settled: 'failed',
-    authorization_id: authorization.id,
-    charged_micros: null,
-    reason: `the settlement failed: ${String(error)}`,
-  }));
+  const outcome = await settleAnswer(bytes, authorization, settle);
   return { kind: 'answer', status: 200, headers: answerHeaders(JSON_HEADERS, answer.headers, authorization.rate_limits), body: bytes, outcome };
 }
 
@@ -235,9 +239,11 @@ async function settleAnswer(
   } catch (error) {
     if (!(error instanceof AppError && error.type === 'invalid_request')) throw error;
   }
-  const held = { input_tokens: authorization.input_tokens, output_tokens: authorization.max_output_tokens };
-  return settle(held, 'hold_figures', 'the upstream answered 200 without a readable usage object');
+  return settle(heldFigures(authorization), 'hold_figures', 'the upstream answered 200 without a readable usage object');
 }
+
+/** The most a request could have used: what its hold was placed for. */
+const heldFigures = (authorization: AuthorizationRecord) => ({ input_tokens: authorization.input_tokens, output_tokens: authorization.max_output_tokens });
 
 /**
  * A stream: its bytes go to the client as they come while its events are read for usage. The
@@ -251,6 +257,7 @@ function streamed(
   hold: {
     settle: (u: UpstreamUsage, s: RelayOutcome['settled'], r: string | null) => Promise<RelayOutcome>;
     release: (reason: string) => Promise<RelayOutcome>;
+    held: UpstreamUsage;
   },
 ): RelayAnswer {
   return {
@@ -276,10 +283,14 @@ function streamed(
       }
       if (!broken && usage.error_event) broken = `the upstream sent an error event (${usage.error_event.type})`;
       const final = usage.finalUsage();
-      if (final && !broken) return hold.settle(final, 'final', null);
       const best = usage.bestKnownUsage();
       if (best === null) return hold.release(broken ?? 'the stream ended before message_start');
-      return hold.settle(best, 'best_known', broken ?? 'the stream ended without message_delta');
+      const [figures, settled] = final && !broken ? ([final, 'final'] as const) : ([best, 'best_known'] as const);
+      // Counts the upstream wrote that are not counts (an upstream fault): charged at the hold, never nothing.
+      return hold.settle(figures, settled, broken ?? (settled === 'final' ? null : 'the stream ended without message_delta')).catch((error: unknown) => {
+        if (!(error instanceof AppError && error.type === 'invalid_request')) throw error;
+        return hold.settle(hold.held, 'hold_figures', `the stream's usage was unreadable: ${error.message}`);
+      });
     },
   };
 }

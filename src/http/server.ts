@@ -69,6 +69,8 @@ export interface ServerOptions {
 export interface Metrics {
   registry: client.Registry;
   refusals: client.Counter<'type'>;
+  /** How the drop-in gateway's holds ended (docs/gateway.md): final, best_known, hold_figures, released, failed. */
+  gateway_outcomes: client.Counter<'outcome'>;
 }
 
 function createMetrics(tb: Tokenbank): Metrics {
@@ -130,7 +132,14 @@ function createMetrics(tb: Tokenbank): Metrics {
     if (counts.settlements_beyond_hold > 0) beyond.inc(counts.settlements_beyond_hold);
   };
   (registry as unknown as { requests: typeof requests }).requests = requests;
-  return { registry, refusals };
+  const gateway_outcomes = new client.Counter({
+    name: 'tokenbank_gateway_holds_total',
+    help: "How the drop-in gateway's holds ended: settled with the upstream's final usage, with the best known usage of a broken stream, at the hold's figures, released (nothing charged), or failed to settle",
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of ['final', 'best_known', 'hold_figures', 'released', 'failed']) gateway_outcomes.inc({ outcome }, 0);
+  return { registry, refusals, gateway_outcomes };
 }
 
 /** The origin (scheme://host[:port]) of a URL, or null for `Origin: null` (sandboxed or privacy-sensitive contexts) or anything unparseable. */
@@ -496,7 +505,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerRoutes(app, { tb, secure_cookies: options.secure_cookies ?? false });
+  registerRoutes(app, { tb, secure_cookies: options.secure_cookies ?? false, onGatewayOutcome: (outcome) => metrics.gateway_outcomes.inc({ outcome }) });
   return app;
 }
 

@@ -473,6 +473,18 @@ for (const engine of databaseEngines()) {
       });
     });
 
+    describe('/metrics', () => {
+      it("counts how the gateway's holds ended: settled with the final usage, with the best known, at the hold, released", async () => {
+        const text = (await api.call('GET', '/metrics')).text;
+        const count = (outcome: string) => Number(new RegExp(`^tokenbank_gateway_holds_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+        assert.ok(count('final') >= 10, text.slice(0, 200));
+        assert.ok(count('best_known') >= 2, `best_known ${count('best_known')}`);
+        assert.ok(count('hold_figures') >= 1);
+        assert.ok(count('released') >= 6, `released ${count('released')}`);
+        assert.equal(count('failed'), 0);
+      });
+    });
+
     describe('the input bound (docs/gateway.md)', () => {
       it('counts UTF-8 bytes of system, messages and tools, an image at its bound, plus the overhead; caps at the context window', () => {
         const text = { model: MODEL, max_tokens: 1, messages: [{ role: 'user', content: 'héllo' }] };

@@ -34,24 +34,20 @@ export function gatewayRoutes(app: FastifyInstance, ctx: Ctx) {
       },
     },
     async (request, reply) => {
-      const answer = await tb.relayMessages({
-        principal: request.principal,
-        headers: request.headers,
-        body: request.body,
-        raw_body: request.raw_body,
-        request_id: request.id,
-      });
-      if (answer.kind === 'answer') {
-        logOutcome(request, answer.outcome);
-        return reply.status(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
-      }
+      const ended = (outcome: RelayOutcome) => {
+        ctx.onGatewayOutcome?.(outcome.settled);
+        logOutcome(request, outcome);
+      };
+      const input = { principal: request.principal, headers: request.headers, body: request.body, raw_body: request.raw_body, request_id: request.id, ended };
+      const answer = await tb.relayMessages(input);
+      if (answer.kind === 'answer') return reply.status(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
       const out = new PassThrough();
       answer
         .pump(sinkOf(out))
-        .then(
-          (outcome) => logOutcome(request, outcome),
-          (error: unknown) => request.log.error({ err: error }, 'gateway: the stream was relayed but its hold could not be settled (it will expire)'),
-        )
+        .catch((error: unknown) => {
+          ctx.onGatewayOutcome?.('failed');
+          request.log.error({ err: error }, 'gateway: the stream was relayed but its hold could not be settled (it will expire)');
+        })
         .finally(() => out.end());
       return reply.status(answer.status).headers(answer.headers).send(out);
     },

@@ -10,6 +10,8 @@ import { limits } from '../../domain/limits';
 export interface Ctx {
   tb: Tokenbank;
   secure_cookies: boolean;
+  /** Counts how each drop-in gateway hold ended (/metrics: tokenbank_gateway_holds_total). */
+  onGatewayOutcome?: (outcome: string) => void;
 }
 
 export function who(request: FastifyRequest): Principal {
