@@ -44,15 +44,11 @@ export type RelayAnswer =
 export function parseMessagesBody(body: unknown): MessagesBody {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'must be a JSON object (a Messages API request)');
   const b = body as Record<string, unknown>;
-  const parsed: MessagesBody = {
-    ...b,
-    model: v.text('model', b.model),
-    max_tokens: v.integerIn('max_tokens', b.max_tokens, 1, limits.gateway_output_tokens_max),
-    messages: Array.isArray(b.messages) ? b.messages : [],
-  };
-  if (!Array.isArray(b.messages)) throw invalid('messages', 'must be an array of messages');
+  const model = v.text('model', b.model);
+  const max_tokens = v.integerIn('max_tokens', b.max_tokens, 1, limits.gateway_output_tokens_max);
+  if (!Array.isArray(b.messages) || b.messages.length === 0) throw invalid('messages', 'must be a non-empty array of messages');
   if (b.stream !== undefined && typeof b.stream !== 'boolean') throw invalid('stream', 'must be true or false');
-  return parsed;
+  return { ...b, model, max_tokens, messages: b.messages };
 }
 
 /** A single header value, or null when absent; a repeated header is refused, naming it. */
