@@ -23,6 +23,7 @@ import { memoryRateLimiter, redisRateLimiter, RedisUnreachable } from './ratelim
 import { DataDirInUse, openDatabase } from './store/db';
 import { migrate, underStartupLock } from './store/migrations';
 import { PgStore } from './store/store';
+import { anthropicUpstream, DEFAULT_UPSTREAM_URL } from './upstream/anthropic';
 
 export interface Config {
   port: number;
@@ -47,6 +48,8 @@ export interface Config {
   webhook_retry_schedule_ms: readonly number[];
   /** STRIPE_SECRET_KEY (Stripe instead of the sandbox), STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET (docs/payments.md). */
   stripe: { secret_key: string | undefined; api_base: string | undefined; webhook_secret: string | undefined };
+  /** The drop-in gateway's upstream (docs/gateway.md): TOKENBANK_UPSTREAM_URL and TOKENBANK_UPSTREAM_API_KEY. */
+  upstream: { url: string; api_key: string | undefined };
 }
 
 const repo_root = new URL('..', import.meta.url).pathname;
@@ -112,7 +115,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     lapse_notice_days: lapseNoticeDaysOf(env.TOKENBANK_LAPSE_NOTICE_DAYS),
     ...webhookConfig(env),
     stripe: stripeConfigOf(env),
+    upstream: upstreamConfigOf(env),
   };
+}
+
+function upstreamConfigOf(env: NodeJS.ProcessEnv): Config['upstream'] {
+  const url = env.TOKENBANK_UPSTREAM_URL || DEFAULT_UPSTREAM_URL;
+  if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(url))
+    throw new StartupError(`TOKENBANK_UPSTREAM_URL must be an http(s) URL (e.g. https://api.anthropic.com), got "${url}"`);
+  return { url, api_key: env.TOKENBANK_UPSTREAM_API_KEY || undefined };
 }
 
 function stripeConfigOf(env: NodeJS.ProcessEnv): Config['stripe'] {
@@ -143,7 +154,8 @@ function webhookConfig(env: NodeJS.ProcessEnv): Pick<Config, 'webhook_allow_priv
 /** The Tokenbank options that come from the configuration beyond the store and clock. */
 function moreOptions(config: Config, rate_limiter: RateLimiter) {
   const webhooks = { network: nodeWebhookNetwork, allow_private: config.webhook_allow_private, retry_schedule_ms: config.webhook_retry_schedule_ms };
-  return { sign_in_limiter: rate_limiter, webhooks, settings: { lapse_notice_days: config.lapse_notice_days } };
+  const upstream = anthropicUpstream({ base_url: config.upstream.url, api_key: config.upstream.api_key ?? null });
+  return { sign_in_limiter: rate_limiter, webhooks, upstream, settings: { lapse_notice_days: config.lapse_notice_days } };
 }
 
 export async function start(config: Config) {

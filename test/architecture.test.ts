@@ -15,11 +15,12 @@ const ALLOWED: Record<string, string[]> = {
   jobs: ['domain', 'app', 'jobs'],
   payments: ['domain', 'app', 'payments'],
   ratelimit: ['domain', 'app', 'ratelimit'],
+  upstream: ['domain', 'app', 'upstream'],
   web: ['domain', 'contract', 'web'],
 };
 
 /** Files an adapter may reach app/ through: only the ports (types), never the use cases. */
-const PORTS_ONLY = new Set(['store', 'payments', 'ratelimit']);
+const PORTS_ONLY = new Set(['store', 'payments', 'ratelimit', 'upstream']);
 
 export interface SourceFile {
   path: string; // relative to the repo root, e.g. src/app/metering.ts

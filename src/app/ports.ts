@@ -432,3 +432,18 @@ export interface WebhookNetwork {
     body: string;
   }): Promise<{ ok: true; status_code: number } | { ok: false; status_code: number | null; error: string }>;
 }
+
+/**
+ * The upstream model API of the drop-in gateway (docs/gateway.md; src/upstream/anthropic.ts):
+ * one POST /v1/messages with the operator's key, the client's body as it came and the headers
+ * named here; never the client's credential. A network failure or a timeout before the answer's
+ * headers is a value; reading `body` may throw later (a stream that breaks or goes silent), with
+ * `name` "TimeoutError" for a timeout.
+ */
+export interface ModelUpstream {
+  sendMessages(input: { body: Buffer | string; anthropic_version: string | null; anthropic_beta: string | null; stream: boolean }): Promise<UpstreamAnswer>;
+}
+
+export type UpstreamAnswer =
+  | { ok: true; status: number; headers: Record<string, string>; body: AsyncIterable<Uint8Array> }
+  | { ok: false; failure: 'network' | 'timeout'; message: string };

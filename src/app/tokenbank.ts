@@ -20,6 +20,7 @@ import type {
   Clock,
   Ids,
   PaymentProvider,
+  ModelUpstream,
   PaymentWebhookVerifier,
   RateLimiter,
   Store,
@@ -34,6 +35,7 @@ import * as lapse from './lapse';
 import * as v from './validate';
 import * as webhooks from './webhooks';
 import * as orgs from './orgs';
+import * as gateway from './gateway';
 import { RateLimits, type RateHeaders, type RateTaken } from './api-rates';
 import { API_APP_ID } from '../domain/orgs';
 
@@ -52,6 +54,8 @@ export interface TokenbankOptions {
   webhooks?: Partial<webhooks.WebhookSettings>;
   /** The card provider's signed webhooks (POST /v1/webhooks/stripe). Absent: refused. */
   payment_webhooks?: PaymentWebhookVerifier;
+  /** The drop-in gateway's upstream model API (POST /v1/messages, docs/gateway.md). Absent: the gateway answers 502. */
+  upstream?: ModelUpstream;
 }
 
 /** How long an account's plan id is trusted for rate limiting before it is read again. */
@@ -63,6 +67,7 @@ export class Tokenbank {
   private readonly rate_limiter: RateLimiter | undefined;
   private readonly plan_cache = new Map<string, { plan_id: string | null; read_at_ms: number }>();
   private readonly rates: RateLimits;
+  private readonly upstream: ModelUpstream | undefined;
 
   constructor(options: TokenbankOptions) {
     const catalog = new CatalogCache(options.store);
@@ -87,6 +92,7 @@ export class Tokenbank {
       ...options.meter,
     });
     this.rate_limiter = options.rate_limiter;
+    this.upstream = options.upstream;
     this.rates = new RateLimits(this.deps, options.rate_limiter, (account_id) => this.planOf(account_id));
   }
 
@@ -368,6 +374,12 @@ export class Tokenbank {
       ...ended.map((d) => ({ kind: 'end_late_window' as const, authorization_id: d.id })),
     ]);
     return results.slice(0, due.length).filter((r) => r.ok && r.kind === 'authorization' && r.authorization.status === 'expired').length;
+  }
+
+  /** The drop-in gateway: POST /v1/messages metered (a hold, the upstream call, the settlement). */
+  relayMessages(input: gateway.RelayInput) {
+    if (!this.upstream) throw new AppError('upstream_error', 'This server has no upstream model API configured (TOKENBANK_UPSTREAM_URL); nothing was charged.');
+    return gateway.relayMessages(this, this.upstream, input);
   }
 
   getAuthorization(id: string) {

@@ -9,6 +9,7 @@ import * as C from './credits';
 import * as W from './webhooks';
 import * as P from './payments';
 import * as O from './orgs';
+import * as G from './gateway';
 
 interface RouteShape {
   status: number;
@@ -98,6 +99,8 @@ export const ROUTES = {
   'GET /v1/orgs/{id}/events': { status: 200, response: S.EventList, query: S.PageQuery },
   'GET /v1/api-tiers': { status: 200, response: O.ApiTiersBody },
   'PUT /v1/api-tiers': { status: 200, response: O.ApiTiersBody, body: O.ApiTiersBody },
+  // The drop-in model gateway (docs/gateway.md): Anthropic's Messages API, metered
+  'POST /v1/messages': { status: 200, response: G.MessagesResponse, body: G.MessagesRequest },
 } as const satisfies Record<string, RouteShape>;
 
 export type RouteKey = keyof typeof ROUTES;

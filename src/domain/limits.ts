@@ -182,6 +182,34 @@ export const limits = {
   stripe_webhook_tolerance_s: 300,
   provider_event_id_length_max: 255,
 
+  // The drop-in model gateway (POST /v1/messages, docs/gateway.md). A request body may be as large
+  // as the Messages API takes (32 MB: images and PDFs travel base64 in it). Its hold's input
+  // bound is the UTF-8 bytes of its system prompt, messages, tools and tool_choice (a token is at
+  // least one byte of text) with each base64 image or document counted at its own bound instead of
+  // its bytes, plus a fixed overhead for what the upstream adds to a prompt (message framing, the
+  // tool-use system prompt: 264–346 tokens for current models), and never more than the largest
+  // context window of any model (a longer prompt is refused by the upstream, which charges nothing).
+  gateway_body_bytes_max: 32 * 1024 * 1024,
+  gateway_request_overhead_tokens: 1000,
+  // The upstream resizes every image to at most ~1,600 tokens (1.15 megapixels / 750 pixels per token).
+  gateway_image_input_tokens_max: 2000,
+  // A document (a PDF: text and an image per page) may fill a standard 200k context window.
+  gateway_document_input_tokens_max: 200_000,
+  gateway_context_tokens_max: 1_000_000,
+  // max_tokens of one request: the largest output any model allows (128k with the output-128k beta).
+  gateway_output_tokens_max: 128_000,
+  // The upstream call: until its answer's headers, and a whole non-streamed answer; a stream may
+  // be silent this long between two chunks and last this long in all (less than the hold's TTL,
+  // hold_ttl_ms_max, so a stream is settled while its hold holds).
+  gateway_upstream_timeout_ms: 10 * 60 * 1000,
+  gateway_stream_idle_timeout_ms: 5 * 60 * 1000,
+  gateway_stream_ms_max: 50 * 60 * 1000,
+  // Bytes of an upstream error answer read and relayed; an SSE event's bytes kept while parsing it.
+  gateway_error_body_bytes_max: 64 * 1024,
+  // anthropic-version and anthropic-beta (a comma-separated list of betas) as forwarded.
+  gateway_header_length_max: 2000,
+  gateway_sse_event_bytes_max: 1024 * 1024,
+
   page_size_default: 50,
   page_size_max: 500,
   usage_query_days_max: 400,

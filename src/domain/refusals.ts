@@ -56,7 +56,10 @@ export type ErrorType =
   | 'refund_exceeds_refundable'
   | 'promotion_expired'
   | 'promotion_exhausted'
-  | 'promotion_already_claimed';
+  | 'promotion_already_claimed'
+  // the model gateway (docs/gateway.md): the upstream model API could not be reached, or did not answer in time
+  | 'upstream_error'
+  | 'upstream_timeout';
 
 /** A typed failure carried through use cases; adapters map `type` to their own form once. */
 export class AppError extends Error {

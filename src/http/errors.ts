@@ -35,4 +35,7 @@ export const STATUS_OF: Record<ErrorType, number> = {
   promotion_expired: 409,
   promotion_exhausted: 409,
   promotion_already_claimed: 409,
+  // the model gateway: the upstream model API failed (network) or timed out
+  upstream_error: 502,
+  upstream_timeout: 504,
 };

@@ -10,9 +10,12 @@ import { authenticate, type Principal } from '../app/auth';
 import type { Tokenbank } from '../app/tokenbank';
 import { fieldPath, textProblem } from '../app/validate';
 import { limits } from '../domain/limits';
+import { API_KEY_PREFIX } from '../domain/orgs';
+import { anthropicErrorBody } from '../domain/gateway';
 import { formatUsdExact } from '../domain/money';
 import { AppError } from '../domain/refusals';
 import { ErrorBody } from '../contract/schemas';
+import { AnthropicErrorBody } from '../contract/gateway';
 import { STATUS_OF } from './errors';
 import { registerRoutes } from './routes/index';
 import { hasBuiltPage, isPagePath, registerPage, sendPage } from './web';
@@ -33,6 +36,13 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     raw_body?: boolean;
+    /** Errors in Anthropic's shape, {"type":"error","error":{…}} (the drop-in gateway, POST /v1/messages). */
+    anthropic_errors?: boolean;
+    /**
+     * An API key (tbk_…) may come as the bearer token: the Anthropic SDK sends its apiKey as
+     * `Authorization: Bearer`. It is left to the route (the gateway resolves it as an API key).
+     */
+    bearer_api_keys?: boolean;
   }
 }
 
@@ -59,6 +69,8 @@ export interface ServerOptions {
 export interface Metrics {
   registry: client.Registry;
   refusals: client.Counter<'type'>;
+  /** How the drop-in gateway's holds ended (docs/gateway.md): final, best_known, hold_figures, released, failed. */
+  gateway_outcomes: client.Counter<'outcome'>;
 }
 
 function createMetrics(tb: Tokenbank): Metrics {
@@ -120,7 +132,14 @@ function createMetrics(tb: Tokenbank): Metrics {
     if (counts.settlements_beyond_hold > 0) beyond.inc(counts.settlements_beyond_hold);
   };
   (registry as unknown as { requests: typeof requests }).requests = requests;
-  return { registry, refusals };
+  const gateway_outcomes = new client.Counter({
+    name: 'tokenbank_gateway_holds_total',
+    help: "How the drop-in gateway's holds ended: settled with the upstream's final usage, with the best known usage of a broken stream, at the hold's figures, released (nothing charged), or failed to settle",
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of ['final', 'best_known', 'hold_figures', 'released', 'failed']) gateway_outcomes.inc({ outcome }, 0);
+  return { registry, refusals, gateway_outcomes };
 }
 
 /** The origin (scheme://host[:port]) of a URL, or null for `Origin: null` (sandboxed or privacy-sensitive contexts) or anything unparseable. */
@@ -314,6 +333,7 @@ function authenticateRequests(app: FastifyInstance, options: ServerOptions) {
       via_cookie = true;
     }
     if (!token) return;
+    if (!via_cookie && request.routeOptions.config?.bearer_api_keys && token.startsWith(`${API_KEY_PREFIX}_`)) return;
     const principal = await authenticate(options.tb.deps, token);
     if (!principal) {
       // A stale cookie is the same as none; so is a stale bearer token on a route that needs no
@@ -391,10 +411,12 @@ async function registerDocs(app: FastifyInstance) {
         { name: 'operator', description: 'Catalog, grants, audit' },
         { name: 'system', description: 'Health and metrics' },
         { name: 'payments', description: 'The card provider: its signed webhooks (docs/payments.md)' },
+        { name: 'gateway', description: "The drop-in model gateway: Anthropic's Messages API, metered (docs/gateway.md)" },
       ],
     },
   });
   app.addSchema(ErrorBody);
+  app.addSchema(AnthropicErrorBody);
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 }
 
@@ -483,7 +505,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerRoutes(app, { tb, secure_cookies: options.secure_cookies ?? false });
+  registerRoutes(app, { tb, secure_cookies: options.secure_cookies ?? false, onGatewayOutcome: (outcome) => metrics.gateway_outcomes.inc({ outcome }) });
   return app;
 }
 
@@ -497,5 +519,8 @@ function sendError(reply: FastifyReply, request: FastifyRequest, error: AppError
   if (code === 402 || code === 429) metrics.refusals.inc({ type: error.type });
   const retry = error.figures.retry_after_s;
   if ((code === 429 || code === 503) && typeof retry === 'number') reply.header('retry-after', String(retry));
-  return reply.status(code).send({ error: { type: error.type, message: error.message, ...error.figures, request_id: request.id } });
+  const figures = { ...error.figures, request_id: request.id };
+  // The drop-in gateway answers as the API it stands in for, so an SDK raises its own error classes.
+  if (request.routeOptions?.config?.anthropic_errors) return reply.status(code).send(anthropicErrorBody(error.type, error.message, figures));
+  return reply.status(code).send({ error: { type: error.type, message: error.message, ...figures } });
 }

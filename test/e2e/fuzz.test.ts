@@ -24,6 +24,8 @@ import { closeAll, databaseEngines } from '../fixtures/databases';
 import { apiHarness, email, PASSWORD, type Api, type Reply, type TestAccount } from '../fixtures/http';
 import { OPERATOR } from '../fixtures/tokenbank';
 import { signedEvent, signPayload } from '../fixtures/fake-stripe';
+import { OPERATOR_UPSTREAM_KEY, startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic';
+import { anthropicUpstream } from '../../src/upstream/anthropic';
 import { limits } from '../../src/domain/limits';
 
 after(closeAll);
@@ -325,6 +327,8 @@ interface Plan {
   /** Another valid body, for a reused Idempotency-Key. */
   other?: (f: Fixture) => { [k: string]: Json };
   headers?: Record<string, string>;
+  /** The drop-in gateway (POST /v1/messages): errors in Anthropic's shape, and a body bound of its own. */
+  gateway?: { body_bytes_max: number };
 }
 
 const hold = (f: Fixture) => ({ account_id: f.a.id, app: 'claude-code', model: 'claude-haiku-4-5', input_tokens: 10, max_output_tokens: 10 });
@@ -401,7 +405,19 @@ const PLANS: Record<string, Plan> = {
   addOrgCredits: { who: 'operator', id: (f) => f.org_id, body: () => ({ amount_micros: 10_000_000 }), refs: ['payment_method_id'], other: () => ({ amount_micros: 15_000_000 }), headers: { 'idempotency-key': 'fuzz-org-credits' } },
   putApiTiers: { who: 'operator', body: () => ({ tiers: [{ tier: 0, purchased_micros_min: 0, requests_per_minute: 5, input_tokens_per_minute: 10_000, output_tokens_per_minute: 2000 }, { tier: 1, purchased_micros_min: 5_000_000, requests_per_minute: 50, input_tokens_per_minute: 50_000, output_tokens_per_minute: 10_000 }] }) },
   grantOrgCredits: { who: 'operator', id: (f) => f.org_id, body: () => ({ amount_micros: 1_000_000, expires_at: '2027-01-01T00:00:00Z', reason: 'fuzz' }), other: () => ({ amount_micros: 2_000_000 }) },
+  // The drop-in gateway (docs/gateway.md): the owner meters the account named in tokenbank-account-id.
+  createMessage: {
+    who: 'owner',
+    body: () => ({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+    refs: ['model'],
+    gateway: { body_bytes_max: limits.gateway_body_bytes_max },
+    get headers() {
+      return { 'tokenbank-account-id': gateway_account.id };
+    },
+  },
 };
+/** The account the gateway's plan meters (the fixture's account, known once it is made). */
+const gateway_account = { id: '' };
 const STRIPE_EVENT = JSON.parse(signedEvent('customer.created', { id: 'cus_fuzz', object: 'customer' }, { id: 'evt_fuzz' }).payload);
 /** The purchases the confirm routes are called with ({purchase_id}): the account's, and the org's. */
 const fuzz_purchase = { id: '', org_id: '' };
@@ -447,6 +463,8 @@ interface Expect {
   status?: number;
   /** recordUsageEvents answers a well-formed batch with one result per event: all errors is a refusal too. */
   per_event?: boolean;
+  /** The drop-in gateway answers Anthropic's envelope, {"type":"error","error":{…}}. */
+  anthropic?: boolean;
 }
 
 function assertRefused(r: Reply, expect: Expect, what: string) {
@@ -458,7 +476,8 @@ function assertRefused(r: Reply, expect: Expect, what: string) {
   assert.ok(r.status >= 400 && r.status < 500, `a 4xx: ${where}`);
   if (expect.status !== undefined) assert.equal(r.status, expect.status, where);
   assert.match(String(r.headers['content-type']), /^application\/json/, where);
-  assert.deepEqual(Object.keys(r.body ?? {}), ['error'], where);
+  if (expect.anthropic) assert.equal(r.body?.type, 'error', where);
+  assert.deepEqual(Object.keys(r.body ?? {}), expect.anthropic ? ['type', 'error'] : ['error'], where);
   assert.equal(typeof r.body.error.type, 'string', where);
   assert.equal(typeof r.body.error.message, 'string', where);
   assert.ok(!r.text.includes('FST_ERR') && !('statusCode' in r.body.error), `not Fastify's shape: ${where}`);
@@ -518,12 +537,15 @@ for (const engine of databaseEngines()) {
     let before_state: Awaited<ReturnType<typeof snapshot>>;
     let db: Awaited<ReturnType<typeof engine.open>>;
     let sent = 0;
+    let upstream: FakeAnthropic;
 
     before(async () => {
       db = await engine.open();
-      const api = await apiHarness(db);
+      upstream = await startFakeAnthropic();
+      const api = await apiHarness(db, { upstream: anthropicUpstream({ base_url: upstream.url, api_key: OPERATOR_UPSTREAM_KEY }) });
       f.api = api;
       f.a = await api.account({ credits_micros: 20_000_000, extra_usage: true, limit_micros: 50_000_000, card: 'tok_visa' });
+      gateway_account.id = f.a.id;
       const invitee_email = email('invitee');
       await api.user(invitee_email);
       f.invitee_token = await api.signIn(invitee_email);
@@ -573,6 +595,7 @@ for (const engine of databaseEngines()) {
     });
     after(async () => {
       await f.api?.close();
+      await upstream?.close();
       if (engine.name === 'pglite') await db?.close();
     });
 
@@ -616,13 +639,15 @@ for (const engine of databaseEngines()) {
             fc.pre(applied.length > 0);
             const fields = applied.some((m) => m.fields === null) ? null : applied.flatMap((m) => m.fields!);
             const r = await send(url, serialize(body));
-            assertRefused(r, { fields, per_event: operation === 'recordUsageEvents' }, `${route.method} ${url} with ${applied.map((m) => m.what).join('; ')}`);
+            assertRefused(r, { fields, per_event: operation === 'recordUsageEvents', anthropic: plan.gateway !== undefined }, `${route.method} ${url} with ${applied.map((m) => m.what).join('; ')}`);
           });
         }
 
         // 2. Transport: malformed and non-object JSON, a wrong content type, 2 MB, bogus ids and keys.
         type Fault = { what: string; url: string; payload: string | Buffer | undefined; headers?: Record<string, string>; expect: Expect };
         const valid = serialize(plan.body(f));
+        // Past the route's body bound: 2 MB, or more where the route takes more (the gateway: 32 MB).
+        const too_large_bytes = Math.max(2 * 1024 * 1024, (plan.gateway?.body_bytes_max ?? 0) + 1);
         const faults: Fault[] = [
           ...MALFORMED.map((p) => ({ what: `malformed JSON ${JSON.stringify(p)}`, url, payload: p, expect: { fields: ['body'] } })),
           ...NOT_OBJECTS.filter((p) => !(nullable_body && p === 'null')).map((p) => ({ what: `a JSON ${p} body`, url, payload: p, expect: { fields: ['body'] } })),
@@ -632,8 +657,8 @@ for (const engine of databaseEngines()) {
           { what: 'a query parameter with a strange name', url: `${url}?${encodeURIComponent('a b')}=1`, payload: valid, expect: { fields: ['querystring.parameter'] } },
           { what: 'bytes that are not UTF-8', url, payload: Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), expect: { fields: ['body'] } },
           { what: 'an encoded lone surrogate (ED A0 80)', url, payload: Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), expect: { fields: ['body'] } },
-          { what: 'a 2 MB body', url, payload: `{"pad":"${'z'.repeat(2 * 1024 * 1024)}"}`, expect: { fields: ['body'], status: 413 } },
-          { what: 'a 2 MB body of valid JSON fields', url, payload: valid.replace(/^\{/, `{"pad":${JSON.stringify('z'.repeat(2 * 1024 * 1024))},`), expect: { fields: ['body'], status: 413 } },
+          { what: `a body of ${too_large_bytes} bytes`, url, payload: `{"pad":"${'z'.repeat(too_large_bytes)}"}`, expect: { fields: ['body'], status: 413 } },
+          { what: `a body of ${too_large_bytes} bytes of valid JSON fields`, url, payload: valid.replace(/^\{/, `{"pad":${JSON.stringify('z'.repeat(too_large_bytes))},`), expect: { fields: ['body'], status: 413 } },
         ];
         // Look-alikes of the real id (Cyrillic letter, zero-width space, fullwidth, trailing space, case) name nothing.
         const look_alikes = id ? [0, 1, 2, 3, 4].map((how) => encodeURIComponent(lookAlike(id, how))) : [];
@@ -647,7 +672,7 @@ for (const engine of databaseEngines()) {
         }
         for (const fault of faults) {
           const r = await send(fault.url, fault.payload, fault.headers);
-          assertRefused(r, fault.expect, `${route.method} ${fault.url.slice(0, 80)} with ${fault.what}`);
+          assertRefused(r, { ...fault.expect, anthropic: plan.gateway !== undefined }, `${route.method} ${fault.url.slice(0, 80)} with ${fault.what}`);
         }
 
         // 3. A reused Idempotency-Key with another valid body → refused; with the same body → the first answer again.

@@ -22,9 +22,11 @@ import { createPersonalToken, createServiceToken, session_ttl_ms } from '../../s
 import { defaultCatalogData } from '../../src/domain/catalog';
 import { limits } from '../../src/domain/limits';
 import { closeAll, databaseEngines } from '../fixtures/databases';
-import { apiHarness, assertError, email, OPERATOR_TOKEN, PASSWORD, type Api, type Reply, type TestAccount, withoutIds } from '../fixtures/http';
+import { apiHarness, assertAnthropicError, assertError, email, OPERATOR_TOKEN, PASSWORD, type Api, type Reply, type TestAccount, withoutIds } from '../fixtures/http';
 import { OPERATOR } from '../fixtures/tokenbank';
 import { signedEvent } from '../fixtures/fake-stripe';
+import { OPERATOR_UPSTREAM_KEY, startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic';
+import { anthropicUpstream } from '../../src/upstream/anthropic';
 
 const WHO = ['anonymous', 'operator', 'service', 'owner', 'billing', 'member', 'outsider', 'revoked', 'expired', 'foreign'] as const;
 type Who = (typeof WHO)[number];
@@ -60,7 +62,9 @@ for (const engine of databaseEngines()) {
     const org = { x: '', y: '', key: '', key_id: '' };
     const org_people = {} as Record<'x_admin' | 'x_billing' | 'x_developer' | 'y_admin', string>;
     /** Every secret this run handed out or sent: none may be in the log. */
-    const secrets = new Set<string>([OPERATOR_TOKEN, PASSWORD, WRONG_PASSWORD]);
+    const secrets = new Set<string>([OPERATOR_TOKEN, PASSWORD, WRONG_PASSWORD, OPERATOR_UPSTREAM_KEY]);
+    /** The drop-in gateway's upstream (POST /v1/messages). */
+    let upstream: FakeAnthropic;
     const log: string[] = [];
     let n = 0;
     const next = () => `${++n}-${Math.random().toString(36).slice(2, 8)}`;
@@ -72,7 +76,8 @@ for (const engine of databaseEngines()) {
           done();
         },
       });
-      api = await apiHarness(await engine.open(), { logger: { level: 'trace', stream } });
+      upstream = await startFakeAnthropic();
+      api = await apiHarness(await engine.open(), { logger: { level: 'trace', stream }, upstream: anthropicUpstream({ base_url: upstream.url, api_key: OPERATOR_UPSTREAM_KEY }) });
       foreign_api = await apiHarness(await engine.open());
       a = await api.account({ credits_micros: 100_000_000, extra_usage: true, limit_micros: null, team: true });
       b = await api.account({ credits_micros: 20_000_000, team: true });
@@ -110,6 +115,7 @@ for (const engine of databaseEngines()) {
     after(async () => {
       await api?.close();
       await foreign_api?.close();
+      await upstream?.close();
       if (engine.name === 'pglite') {
         await api?.db.close();
         await foreign_api?.db.close();
@@ -155,6 +161,8 @@ for (const engine of databaseEngines()) {
       make: () => Request | Promise<Request>;
       /** Each user column signs in afresh for this row (the row ends its caller's session). */
       fresh_session?: boolean;
+      /** The drop-in gateway: errors in Anthropic's shape; an API key sent as the bearer token is an API key there. */
+      gateway?: { api_key_bearer_status: number };
     }
     // SPEC §2's "who" column, cell by cell. Where §2 is silent (routes the project designed), the
     // rule is §1.11's: users see only their accounts (another's is 404), the service token only
@@ -244,6 +252,8 @@ for (const engine of databaseEngines()) {
       { route: 'GET /v1/orgs/{id}/events', statuses: '                      401 200 403 404 404 404 404 401 401 401', make: () => ({ method: 'GET', url: `/v1/orgs/${org.x}/events` }) },
       { route: 'GET /v1/api-tiers', statuses: '                             401 200 403 403 403 403 403 401 401 401', make: () => ({ method: 'GET', url: '/v1/api-tiers' }) },
       { route: 'PUT /v1/api-tiers', statuses: '                             401 200 403 403 403 403 403 401 401 401', make: async () => ({ method: 'PUT', url: '/v1/api-tiers', body: { tiers: (await api.tb.listApiTiers()) } }) },
+      // The drop-in gateway (docs/gateway.md): a member meters their account (tokenbank-account-id); B's owner is told it does not exist.
+      { route: 'POST /v1/messages', statuses: '                             401 403 403 200 200 200 404 401 401 401', gateway: { api_key_bearer_status: 400 }, make: () => ({ method: 'POST', url: '/v1/messages', body: { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, headers: { 'tokenbank-account-id': a.id } }) },
     ];
     /** The org principals × the org routes: admin, billing, developer of X, the admin of Y, and X's API key sent as a bearer token. */
     const ORG_WHO = ['x_admin', 'x_billing', 'x_developer', 'y_admin', 'x_api_key'] as const;
@@ -288,7 +298,8 @@ for (const engine of databaseEngines()) {
             actual[who] = r.status;
             if (r.status >= 400) {
               const type = { 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found' }[r.status] ?? 'unexpected';
-              assertError(r, r.status, type);
+              if (row.gateway) assertAnthropicError(r, r.status, type);
+              else assertError(r, r.status, type);
             }
             if (r.status >= 400 || who === 'outsider') {
               // A refusal is never the data: nothing of A's, not even its id unless it was the one asked for.
@@ -340,7 +351,9 @@ for (const engine of databaseEngines()) {
           const request = await row.make();
           const r = await callAs('anonymous', request, org.key);
           // No credential at all: answered as without a token (401, or what a route needing none answers).
-          const expected = Number(row.statuses.trim().split(/\s+/)[0]);
+          // The gateway takes an API key as the bearer token (the Anthropic SDK sends it so); with the
+          // row's tokenbank-account-id of A it is refused 400: a key pays from its own organization only.
+          const expected = row.gateway?.api_key_bearer_status ?? Number(row.statuses.trim().split(/\s+/)[0]);
           if (r.status !== expected) differences.push(`${row.route}: ${r.status}`);
         }
         assert.deepEqual(differences, []);

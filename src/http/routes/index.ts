@@ -10,6 +10,7 @@ import { promotionRoutes, refundRoutes } from './refunds';
 import { webhookRoutes } from './webhooks';
 import { paymentRoutes } from './payments';
 import { orgRoutes } from './orgs';
+import { gatewayRoutes } from './gateway';
 import type { Ctx } from './kit';
 
 export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
@@ -24,4 +25,5 @@ export function registerRoutes(app: FastifyInstance, ctx: Ctx) {
   webhookRoutes(app, ctx);
   paymentRoutes(app, ctx);
   orgRoutes(app, ctx);
+  gatewayRoutes(app, ctx);
 }

@@ -9,6 +9,8 @@ import { AppError } from '../../domain/refusals';
 export interface Ctx {
   tb: Tokenbank;
   secure_cookies: boolean;
+  /** Counts how each drop-in gateway hold ended (/metrics: tokenbank_gateway_holds_total). */
+  onGatewayOutcome?: (outcome: string) => void;
 }
 
 export function who(request: FastifyRequest): Principal {
