@@ -2,7 +2,9 @@
 // campaign code. Under the account's lock: the grant row, its ledger transfer (operator
 // promotions → customer promotional), the wallet, `grant.added` in the outbox, the audit entry.
 import { grantTransfer } from '../domain/ledger';
-import type { Actor } from './deps';
+import type { Actor, Deps } from './deps';
+import { isGrantLive } from '../domain/wallet';
+import { pageCursor, pageLimit, pageOf, type Page, type PageRequest } from './reads';
 import type { GrantRecord, LockedAccount, StoreTx } from './ports';
 
 export async function writeGrant(
@@ -40,4 +42,16 @@ export async function writeGrant(
       created_at_ms: now_ms,
     },
   ]);
+}
+
+/** An account's grants, a page at a time, each saying whether it still counts, judged at the use case's now. */
+export async function listGrants(deps: Deps, account_id: string, query: PageRequest): Promise<Page<{ grant: GrantRecord; live: boolean }>> {
+  const limit = pageLimit(query);
+  const rows = await deps.store.listGrants(account_id, limit + 1, pageCursor(query));
+  const now_ms = deps.clock.now_ms();
+  return pageOf(
+    rows.map((grant) => ({ grant, live: isGrantLive(grant, now_ms) })),
+    limit,
+    (r) => r.grant.id,
+  );
 }

@@ -315,7 +315,7 @@ export interface Store extends CreditsReads {
   listPaymentMethods(account_id: string): Promise<PaymentMethodRecord[]>;
   /** Pending purchases due now: reloads whose next attempt has come, manual ones older than `grace_ms`. */
   pendingPurchases(now_ms: number, grace_ms: number, limit: number): Promise<PurchaseRecord[]>;
-  listGrants(account_id: string): Promise<GrantRecord[]>;
+  listGrants(account_id: string, limit?: number, after_id?: string): Promise<GrantRecord[]>;
   expiredGrants(now_ms: number, limit: number): Promise<GrantRecord[]>;
   usageBuckets(input: {
     account_id: string;

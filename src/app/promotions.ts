@@ -7,7 +7,7 @@ import { catalogPlan } from './catalog-plan';
 import { limits } from '../domain/limits';
 import { checkClaim, claimedCreditExpiry, claimReason, normalizeCode, type Promotion } from '../domain/promotions';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import { extraUsageAllowed } from '../domain/wallet';
+import { extraUsageAllowed, isGrantLive } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { writeGrant } from './grants';
 import type { GrantRecord } from './ports';
@@ -71,7 +71,7 @@ export async function claimPromotion(
   account_id: string,
   input: { code: unknown },
   actor: Actor,
-): Promise<{ grant: GrantRecord; promotion: Promotion }> {
+): Promise<{ grant: GrantRecord; live: boolean; promotion: Promotion }> {
   const code = normalizeCode('code', v.text('code', input.code, limits.promotion_code_length_max + 10));
   const catalog = await deps.catalog.get();
   return deps.store.transaction(async (tx) => {
@@ -96,6 +96,6 @@ export async function claimPromotion(
     // and the whole transaction (grant included) is rolled back.
     await writeGrant(tx, locked, grant, actor, { promotion_id: promotion.id, code });
     await tx.insertPromotionClaim({ promotion_id: promotion.id, account_id, grant_id: grant.id, claimed_at_ms: now_ms });
-    return { grant, promotion: { ...promotion, claims_count: promotion.claims_count + 1 } };
+    return { grant, live: isGrantLive(grant, now_ms), promotion: { ...promotion, claims_count: promotion.claims_count + 1 } };
   });
 }

@@ -32,6 +32,7 @@ import * as reads from './reads';
 import * as refunds from './refunds';
 import * as promotions from './promotions';
 import * as lapse from './lapse';
+import * as grants from './grants';
 import * as v from './validate';
 import * as webhooks from './webhooks';
 import * as orgs from './orgs';
@@ -255,8 +256,8 @@ export class Tokenbank {
   sendLapseNotices(batch_max?: number) {
     return lapse.sendLapseNotices(this.deps, batch_max);
   }
-  listGrants(account_id: string) {
-    return this.deps.store.listGrants(account_id);
+  listGrants(account_id: string, query: reads.PageRequest = {}) {
+    return grants.listGrants(this.deps, account_id, query);
   }
 
   // ---- metering ----------------------------------------------------------------------------

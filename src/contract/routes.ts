@@ -60,7 +60,7 @@ export const ROUTES = {
   'DELETE /v1/service-tokens/{id}': { status: 200, response: S.RevokedResponse },
   'POST /v1/accounts/{id}/refunds': { status: 201, response: C.RefundResponse, body: C.RefundRequest },
   'GET /v1/accounts/{id}/refunds': { status: 200, response: C.RefundList, query: S.PageQuery },
-  'GET /v1/accounts/{id}/grants': { status: 200, response: C.GrantList },
+  'GET /v1/accounts/{id}/grants': { status: 200, response: C.GrantList, query: S.PageQuery },
   'POST /v1/accounts/{id}/promotions/claim': { status: 201, response: C.ClaimResponse, body: C.ClaimRequest },
   'POST /v1/promotions': { status: 201, response: C.Promotion, body: C.PromotionRequest },
   'GET /v1/promotions': { status: 200, response: C.PromotionList, query: S.PageQuery },

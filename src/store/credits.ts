@@ -6,6 +6,7 @@ import type { Promotion } from '../domain/promotions';
 import type { RefundablePurchase, RefundPart, RefundRecord } from '../domain/refunds';
 import type { Db, Sql } from './db';
 import { columnsOf, iso, json, ms, msOrNull, parseJson } from './sql-kit';
+import { fromDbGrant, type GrantRow } from './rows';
 
 interface RefundRow {
   id: string;
@@ -265,4 +266,15 @@ export class PgCreditsReads {
   lapseNoticeCandidates(now_ms: number, notice_ms: number, limit: number) {
     return lapseNoticeCandidates(this.db, now_ms, notice_ms, limit);
   }
+}
+
+/** An account's grants, oldest first; with `limit`, a page after the grant `after_id` (its cursor, looked up in this account only). */
+export async function listGrants(sql: Sql, account_id: string, limit?: number, after_id?: string) {
+  const rows = await sql.query<GrantRow>(
+    `SELECT * FROM grants WHERE account_id = $1
+       AND ($3::text IS NULL OR (created_at, id) > (SELECT c.created_at, c.id FROM grants c WHERE c.id = $3 AND c.account_id = $1))
+     ORDER BY created_at, id LIMIT $2`,
+    [account_id, limit ?? null, after_id ?? null],
+  );
+  return rows.map(fromDbGrant);
 }

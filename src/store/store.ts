@@ -36,6 +36,7 @@ import { auditSums } from './audit-sums';
 import { readCatalog, writeCatalog } from './catalog';
 import * as invitations from './invitations';
 import * as members from './members';
+import { listGrants } from './credits';
 import type { AccountKind, MemberRole } from '../domain/members';
 import { PgWebhookStore } from './webhooks';
 import { PgOrgStore, PgOrgTx } from './orgs';
@@ -535,9 +536,8 @@ export class PgStore extends PgPaymentsReads implements Store {
     return rows.map(fromDbPurchase);
   }
 
-  async listGrants(account_id: string) {
-    const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE account_id = $1 ORDER BY created_at, id`, [account_id]);
-    return rows.map(fromDbGrant);
+  listGrants(account_id: string, limit?: number, after_id?: string) {
+    return listGrants(this.db, account_id, limit, after_id);
   }
 
   async expiredGrants(now_ms: number, limit: number) {

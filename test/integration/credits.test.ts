@@ -286,7 +286,7 @@ for (const engine of databaseEngines()) {
           await h.tb.settle(auth.id, { input_tokens: Math.round(dollars * 200_000), output_tokens: 0 });
         };
         await pay(1.5);
-        const left = async () => new Map((await h.tb.listGrants(account.id)).map((g) => [g.id, g.remaining_micros]));
+        const left = async () => new Map((await h.tb.listGrants(account.id)).data.map(({ grant: g }) => [g.id, g.remaining_micros]));
         let grants = await left();
         assert.deepEqual([grants.get(soon.id), grants.get(late.id), grants.get(forever.id)], [0, $(0.5), $(1)]);
         await pay(2);

@@ -162,14 +162,19 @@ function GrantTable({ grants }: { grants: Loaded<GrantListBody> }) {
           page.data.length === 0 ? (
             <p className="muted">No promotional credit on this account.</p>
           ) : (
-            <ul className="plain" data-testid="grants">
-              {page.data.map((g) => (
-                <li key={g.id}>
-                  {usd(g.remaining_micros)} left of {usd(g.amount_micros)} · {g.reason} ·{' '}
-                  {g.expires_at ? `${g.live ? 'expires' : 'expired'} ${when(g.expires_at)}` : 'no expiry'}
-                </li>
-              ))}
-            </ul>
+            <>
+              <ul className="plain" data-testid="grants">
+                {page.data.map((g) => (
+                  <li key={g.id}>
+                    {usd(g.remaining_micros)} left of {usd(g.amount_micros)} · {g.reason} ·{' '}
+                    {g.expires_at ? `${g.live ? 'expires' : 'expired'} ${when(g.expires_at)}` : 'no expiry'}
+                  </li>
+                ))}
+              </ul>
+              {page.has_more ? (
+                <p className="muted small">The oldest {page.data.length} grants are shown; the API pages through the rest (GET …/grants?cursor=).</p>
+              ) : null}
+            </>
           )
         }
       </Body>

@@ -127,6 +127,12 @@ function registerAdminGrants(admin: Command, kit: Kit): void {
           align: ['left', 'right', 'right', 'left', 'left', 'left'],
         }),
       );
+      if (body.has_more)
+        ctx.out.line(
+          ctx.out.style.dim(
+            `The oldest ${body.data.length} grants; the API pages through the rest (GET /v1/accounts/${account.id}/grants?cursor=${body.next_cursor}).`,
+          ),
+        );
     });
   examples(glist, ['tokenbank admin grants --account "Acme Inc"', 'tokenbank admin grants list --account acct_123 --json']);
 }

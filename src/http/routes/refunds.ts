@@ -7,7 +7,6 @@ import * as C from '../../contract/credits';
 import * as S from '../../contract/schemas';
 import type { Promotion } from '../../domain/promotions';
 import type { RefundRecord } from '../../domain/refunds';
-import { isGrantLive } from '../../domain/wallet';
 import type { GrantRecord } from '../../app/ports';
 import { who, actor, idem, err, ok, okKeyed, markReplay, type Ctx } from './kit';
 
@@ -37,7 +36,7 @@ function toApiPromotion(p: Promotion) {
   };
 }
 
-function toApiGrant(g: GrantRecord, now_ms: number) {
+function toApiGrant(g: GrantRecord, live: boolean) {
   return {
     id: g.id,
     amount_micros: g.amount_micros,
@@ -45,7 +44,7 @@ function toApiGrant(g: GrantRecord, now_ms: number) {
     expires_at: isoOrNull(g.expires_at_ms),
     reason: g.reason,
     created_at: isoOrNull(g.created_at_ms)!,
-    live: isGrantLive(g, now_ms),
+    live,
   };
 }
 
@@ -107,16 +106,16 @@ export function promotionRoutes(app: FastifyInstance, ctx: Ctx) {
       schema: {
         tags: ['extra-usage'],
         operationId: 'listGrants',
-        summary: 'Promotional grants of this account, with what is left of each and whether it still counts',
+        summary: 'Promotional grants of this account, with what is left of each and whether it still counts (paged)',
         params: S.IdParams,
+        querystring: S.PageQuery,
         response: { ...ok(200, 'grants', C.GrantList), ...err(401, 403, 404) },
       },
     },
     async (request) => {
       await requireRole(deps, who(request), request.params.id, 'member');
-      const now_ms = deps.clock.now_ms();
-      const grants = await tb.listGrants(request.params.id);
-      return { account_id: request.params.id, data: grants.map((g) => toApiGrant(g, now_ms)), has_more: false, next_cursor: null };
+      const page = await tb.listGrants(request.params.id, request.query);
+      return { account_id: request.params.id, ...page, data: page.data.map((g) => toApiGrant(g.grant, g.live)) };
     },
   );
 
@@ -135,7 +134,7 @@ export function promotionRoutes(app: FastifyInstance, ctx: Ctx) {
     async (request, reply) => {
       await requireRole(deps, who(request), request.params.id, 'billing');
       const claimed = await tb.claimPromotion(request.params.id, request.body, actor(request));
-      return reply.status(201).send({ code: claimed.promotion.code, grant: toApiGrant(claimed.grant, deps.clock.now_ms()) });
+      return reply.status(201).send({ code: claimed.promotion.code, grant: toApiGrant(claimed.grant, claimed.live) });
     },
   );
 
