@@ -5,7 +5,7 @@
 // purchase, in whole cents, because a reload is a card charge).
 import { limits } from './limits';
 import { formatUsd, formatUsdExact } from './money';
-import { wholeCentsProblem } from './purchase';
+import { wholeCentsProblem, type PurchaseBounds } from './purchase';
 import type { AccountChanges } from './records';
 import { AppError, invalid } from './refusals';
 import type { AccountState } from './wallet';
@@ -18,13 +18,10 @@ export interface ExtraUsageChange {
 }
 
 /** The purchase bounds an auto-reload amount must keep (the operator's settings). */
-export interface PurchaseBounds {
-  purchase_micros_min: number;
-  purchase_micros_max: number;
-}
+export type ReloadBounds = Pick<PurchaseBounds, 'purchase_micros_min' | 'purchase_micros_max'>;
 
 /** Why an auto-reload amount cannot be charged, or null when it can. */
-export function reloadAmountProblem(amount_micros: number, bounds: PurchaseBounds): AppError | null {
+export function reloadAmountProblem(amount_micros: number, bounds: ReloadBounds): AppError | null {
   const field = 'auto_reload.amount_micros';
   const { purchase_micros_min: min_micros, purchase_micros_max: max_micros } = bounds;
   if (amount_micros < min_micros || amount_micros > max_micros) {
@@ -49,7 +46,7 @@ export function reloadAmountProblem(amount_micros: number, bounds: PurchaseBound
 export function planExtraUsageChange(
   account: AccountState,
   change: ExtraUsageChange,
-  bounds: PurchaseBounds,
+  bounds: ReloadBounds,
 ): { ok: true; changes: AccountChanges } | { ok: false; error: AppError } {
   const amount = change.auto_reload?.amount_micros;
   const amount_problem = amount === undefined ? null : reloadAmountProblem(amount, bounds);
