@@ -7,7 +7,8 @@ import { limits } from '../../src/domain/limits';
 import { account } from '../fixtures/domain-state';
 
 const bounds = { purchase_micros_min: limits.purchase_micros_min, purchase_micros_max: limits.purchase_micros_max };
-const reload = (amount_micros: number) => planExtraUsageChange(account(), { auto_reload: { enabled: true, amount_micros, threshold_micros: 5_000_000 } }, bounds);
+const reload = (amount_micros: number) =>
+  planExtraUsageChange(account(), { auto_reload: { enabled: true, amount_micros, threshold_micros: 5_000_000 } }, bounds);
 
 describe('planExtraUsageChange: the auto-reload amount', () => {
   for (const amount of [limits.purchase_micros_min, 20_000_000, limits.purchase_micros_max]) {
@@ -25,7 +26,11 @@ describe('planExtraUsageChange: the auto-reload amount', () => {
   }
   it('$20.000001 is refused: a reload is a card charge, in whole cents', () => {
     const r = reload(20_000_001);
-    assert.deepEqual(r.ok ? null : [r.error.type, r.error.figures.field, r.error.figures.amount_micros], ['invalid_request', 'auto_reload.amount_micros', 20_000_001]);
+    assert.deepEqual(r.ok ? null : [r.error.type, r.error.figures.field, r.error.figures.amount_micros], [
+      'invalid_request',
+      'auto_reload.amount_micros',
+      20_000_001,
+    ]);
     assert.match(r.ok ? '' : r.error.message, /whole cents.*Round it to whole cents/);
   });
   it('a refused amount leaves the account as it was', () => {
@@ -34,7 +39,11 @@ describe('planExtraUsageChange: the auto-reload amount', () => {
     assert.deepEqual([a.extra_usage_enabled, a.auto_reload], [true, { enabled: false, amount_micros: null, threshold_micros: null }]);
   });
   it('the operator bounds are the ones applied', () => {
-    const r = planExtraUsageChange(account(), { auto_reload: { amount_micros: 20_000_000 } }, { purchase_micros_min: 1_000_000, purchase_micros_max: 10_000_000 });
+    const r = planExtraUsageChange(
+      account(),
+      { auto_reload: { amount_micros: 20_000_000 } },
+      { purchase_micros_min: 1_000_000, purchase_micros_max: 10_000_000 },
+    );
     assert.deepEqual(r.ok ? null : r.error.figures.max_micros, 10_000_000);
   });
 });
