@@ -8,7 +8,6 @@ import { requestHash } from './hash';
 import { firstAnswer, firstCallWithKey, keyDetailsWithAnswer, type Replayable } from './idempotency';
 import { sendDueLapseNotice } from './lapse';
 import { hashPassword } from './passwords';
-import type { Plan } from '../domain/catalog';
 import type { AccountRecord, InvitationRecord, LockedAccount, Role, StoreTx, UserRecord } from './ports';
 import { planExtraUsageChange, type ExtraUsageChange } from '../domain/settings';
 import { planSubscriptionChange } from '../domain/subscription';
