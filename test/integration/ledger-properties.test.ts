@@ -136,10 +136,7 @@ class Model {
     return this.auths.filter((x) => x.a === a && x.late_counted).reduce((s, x) => s + x.held_micros, 0);
   }
   promotional(a: number, now_ms: number): number {
-    return this.accounts[a]!.grants.filter((g) => g.remaining > 0 && (g.expires_at_ms === null || now_ms < g.expires_at_ms)).reduce(
-      (s, g) => s + g.remaining,
-      0,
-    );
+    return this.accounts[a]!.grants.filter((g) => g.remaining > 0 && (g.expires_at_ms === null || now_ms < g.expires_at_ms)).reduce((s, g) => s + g.remaining, 0);
   }
   balance(a: number, now_ms: number): number {
     return this.accounts[a]!.purchased + this.promotional(a, now_ms);
@@ -188,17 +185,7 @@ type Op =
   | { kind: 'release'; pick: number }
   | { kind: 'expire'; advance_ms: number; at_hold: boolean; pick: number; early_ms: number }
   | { kind: 'fill'; a: number; leave: number }
-  | {
-      kind: 'event';
-      a: number;
-      third_party: boolean;
-      app: number;
-      model: number;
-      usage: Usage;
-      back_ms: number;
-      duplicate: 'new' | 'same' | 'different';
-      pick: number;
-    }
+  | { kind: 'event'; a: number; third_party: boolean; app: number; model: number; usage: Usage; back_ms: number; duplicate: 'new' | 'same' | 'different'; pick: number }
   | { kind: 'advance'; a: number; to: 'small' | 'day' | 'cycle_end' | 'grant_expiry'; ms: number }
   | { kind: 'replay'; what: 'authorize' | 'purchase'; pick: number; same: boolean };
 
@@ -246,12 +233,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('grant' as const),
-      a: account,
-      amount: fc.integer({ min: 1, max: 8_000_000 }),
-      expires_in_ms: fc.option(fc.integer({ min: 60_000, max: 40 * DAY }), { nil: null }),
-    }),
+    arbitrary: fc.record({ kind: fc.constant('grant' as const), a: account, amount: fc.integer({ min: 1, max: 8_000_000 }), expires_in_ms: fc.option(fc.integer({ min: 60_000, max: 40 * DAY }), { nil: null }) }),
   },
   {
     weight: 2,
@@ -259,10 +241,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant('settings' as const),
       a: account,
       enabled: fc.option(fc.boolean(), { nil: null }),
-      limit: fc.oneof(
-        fc.constant({ set: false as const }),
-        limit_value.map((value) => ({ set: true as const, value })),
-      ),
+      limit: fc.oneof(fc.constant({ set: false as const }), limit_value.map((value) => ({ set: true as const, value }))),
     }),
   },
   {
@@ -301,11 +280,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       pick: fc.nat(),
       input_pct: fc.oneof(fc.constant(100), fc.nat({ max: 100 })),
       // Above 100: more output than max_output_tokens, so the charge may pass the hold (SPEC example 6).
-      output_pct: fc.oneof(
-        { weight: 2, arbitrary: fc.constant(100) },
-        { weight: 5, arbitrary: fc.nat({ max: 100 }) },
-        { weight: 2, arbitrary: fc.integer({ min: 101, max: 200 }) },
-      ),
+      output_pct: fc.oneof({ weight: 2, arbitrary: fc.constant(100) }, { weight: 5, arbitrary: fc.nat({ max: 100 }) }, { weight: 2, arbitrary: fc.integer({ min: 101, max: 200 }) }),
       cache_write: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3_000 }) }),
       cache_read: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 30_000 }) }),
       same: fc.boolean(),
@@ -348,12 +323,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       third_party: fc.constant(false),
       app: fc.nat({ max: 2 }),
       model: fc.constant(0),
-      usage: fc.record({
-        input_tokens: fc.integer({ min: 480_000, max: 520_000 }),
-        output_tokens: fc.constant(0),
-        cache_creation_input_tokens: fc.constant(0),
-        cache_read_input_tokens: fc.constant(0),
-      }),
+      usage: fc.record({ input_tokens: fc.integer({ min: 480_000, max: 520_000 }), output_tokens: fc.constant(0), cache_creation_input_tokens: fc.constant(0), cache_read_input_tokens: fc.constant(0) }),
       back_ms: fc.constant(0),
       duplicate: fc.constant('new' as const),
       pick: fc.constant(0),
@@ -361,22 +331,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('advance' as const),
-      a: account,
-      to: fc.constantFrom('small' as const, 'day' as const, 'cycle_end' as const, 'grant_expiry' as const),
-      ms: fc.nat({ max: HOUR }),
-    }),
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), a: account, to: fc.constantFrom('small' as const, 'day' as const, 'cycle_end' as const, 'grant_expiry' as const), ms: fc.nat({ max: HOUR }) }),
   },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('replay' as const),
-      what: fc.constantFrom('authorize' as const, 'purchase' as const),
-      pick: fc.nat(),
-      same: fc.boolean(),
-    }),
-  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('replay' as const), what: fc.constantFrom('authorize' as const, 'purchase' as const), pick: fc.nat(), same: fc.boolean() }) },
 );
 
 /** Each account starts with a card, maybe some credits, and its own extra-usage settings. */
@@ -384,27 +341,16 @@ const setup = fc.array(
   fc.record({
     credits: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: PURCHASE_MIN, max: 30_000_000 }).map(wholeCents) }),
     enabled: fc.integer({ min: 0, max: 3 }).map((n) => n !== 0),
-    limit: fc.oneof(
-      { weight: 1, arbitrary: fc.constant({ set: false as const }) },
-      { weight: 3, arbitrary: limit_value.map((value) => ({ set: true as const, value })) },
-    ),
+    limit: fc.oneof({ weight: 1, arbitrary: fc.constant({ set: false as const }) }, { weight: 3, arbitrary: limit_value.map((value) => ({ set: true as const, value })) }),
   }),
   { minLength: ACCOUNTS, maxLength: ACCOUNTS },
 );
 
 // Subscriptions that start on a 31st, on the 30th of January, at a month's last minute, or plainly.
-const start = fc
-  .tuple(
-    fc.constantFrom(
-      Date.UTC(2027, 0, 31, 12),
-      Date.UTC(2028, 0, 30, 23, 30),
-      Date.UTC(2027, 1, 28, 23, 59),
-      Date.UTC(2026, 10, 2, 9),
-      Date.UTC(2027, 4, 31, 0, 0),
-    ),
-    fc.nat({ max: 2 * HOUR }),
-  )
-  .map(([base, offset]) => base + offset);
+const start = fc.tuple(
+  fc.constantFrom(Date.UTC(2027, 0, 31, 12), Date.UTC(2028, 0, 30, 23, 30), Date.UTC(2027, 1, 28, 23, 59), Date.UTC(2026, 10, 2, 9), Date.UTC(2027, 4, 31, 0, 0)),
+  fc.nat({ max: 2 * HOUR }),
+).map(([base, offset]) => base + offset);
 
 // ---- running a sequence ------------------------------------------------------------------------
 
@@ -436,22 +382,7 @@ class Run {
   private key_counter = 0;
   private step_index = 0;
   views: View[] = [];
-  stats = {
-    mixed: 0,
-    overflow: 0,
-    allowance_exhausted: 0,
-    spend_limit_reached: 0,
-    authorized: 0,
-    refused: 0,
-    settled: 0,
-    over_hold: 0,
-    released: 0,
-    expired: 0,
-    events: 0,
-    replays: 0,
-    purchases: 0,
-    declined: 0,
-  };
+  stats = { mixed: 0, overflow: 0, allowance_exhausted: 0, spend_limit_reached: 0, authorized: 0, refused: 0, settled: 0, over_hold: 0, released: 0, expired: 0, events: 0, replays: 0, purchases: 0, declined: 0 };
 
   constructor(
     readonly h: Harness,
@@ -469,10 +400,7 @@ class Run {
   async createAccounts(initial: Array<{ credits: number; enabled: boolean; limit: { set: false } | { set: true; value: number | null } }>) {
     for (const [a, init] of initial.entries()) {
       // One owner for every account: no password hashing per account.
-      const { account } = await this.h.tb.createAccount(
-        { name: `Property ${this.tag}/${a}`, plan: 'pro', owner_email: `ledger-properties-${this.tag}@example.com`, owner_password: 'correct horse' },
-        OPERATOR,
-      );
+      const { account } = await this.h.tb.createAccount({ name: `Property ${this.tag}/${a}`, plan: 'pro', owner_email: `ledger-properties-${this.tag}@example.com`, owner_password: 'correct horse' }, OPERATOR);
       // The declining card first: the newest card becomes the default, so tok_visa is the default.
       const declined = await this.h.tb.addPaymentMethod(account.id, { token: 'tok_chargeDeclined' }, OPERATOR);
       await this.h.tb.addPaymentMethod(account.id, { token: 'tok_visa' }, OPERATOR);
@@ -590,11 +518,7 @@ class Run {
       case 'grant': {
         const acc = m.accounts[o.a]!;
         const expires_at_ms = o.expires_in_ms === null ? null : this.now + o.expires_in_ms;
-        const grant = await tb.grantCredits(
-          acc.id,
-          { amount_micros: o.amount, ...(expires_at_ms !== null ? { expires_at: new Date(expires_at_ms).toISOString() } : {}) },
-          OPERATOR,
-        );
+        const grant = await tb.grantCredits(acc.id, { amount_micros: o.amount, ...(expires_at_ms !== null ? { expires_at: new Date(expires_at_ms).toISOString() } : {}) }, OPERATOR);
         acc.grants.push({ id: grant.id, remaining: o.amount, expires_at_ms });
         acc.transfers.grant += o.amount;
         break;
@@ -741,17 +665,7 @@ class Run {
    * they had come one by one in the order they were sent (src/app/metering.ts, step 3).
    */
   private async burst(o: Extract<Op, { kind: 'burst' }>): Promise<number | null> {
-    const ops: AuthorizeOp[] = Array.from({ length: o.n }, (_, i) => ({
-      kind: 'authorize',
-      a: o.a,
-      third_party: true,
-      app: i,
-      model: o.model,
-      input: o.input,
-      max_output: o.max_output,
-      ttl_ms: null,
-      keyed: i % 2 === 0,
-    }));
+    const ops: AuthorizeOp[] = Array.from({ length: o.n }, (_, i) => ({ kind: 'authorize', a: o.a, third_party: true, app: i, model: o.model, input: o.input, max_output: o.max_output, ttl_ms: null, keyed: i % 2 === 0 }));
     const requests = ops.map((x) => this.authorizeRequest(x));
     const outcomes = await Promise.all(requests.map(({ request, key }) => attempt(() => this.h.tb.authorize(request, key ?? undefined))));
     let placed: number | null = null;
@@ -759,13 +673,7 @@ class Run {
     return placed;
   }
 
-  private async checkAuthorization(
-    o: AuthorizeOp,
-    request: Record<string, unknown>,
-    key: string | null,
-    outcome: Outcome<AuthorizationRecord>,
-    room: number | null,
-  ): Promise<number | null> {
+  private async checkAuthorization(o: AuthorizeOp, request: Record<string, unknown>, key: string | null, outcome: Outcome<AuthorizationRecord>, room: number | null): Promise<number | null> {
     const m = this.m;
     const acc = m.accounts[o.a]!;
     const app = String(request.app);
@@ -806,10 +714,7 @@ class Run {
       // Mixed (example 7): the allowance takes the room R, extra usage holds ⌈max cost × (T − R) / T⌉.
       hold = room > 0 ? ceilShare(max_cost, total_tokens - room, total_tokens) : max_cost;
       refusal = m.extraRefusal(o.a, hold, now);
-      expected =
-        room > 0
-          ? { source: 'mixed', reason: 'first_party_mixed', allowance_tokens: room, held_micros: hold }
-          : { source: 'extra_usage', reason: 'first_party_overflow', allowance_tokens: 0, held_micros: hold };
+      expected = room > 0 ? { source: 'mixed', reason: 'first_party_mixed', allowance_tokens: room, held_micros: hold } : { source: 'extra_usage', reason: 'first_party_overflow', allowance_tokens: 0, held_micros: hold };
     }
     if (refusal !== null) {
       refusedWith(outcome, refusal, `${what} with ${room} allowance tokens left`);
@@ -846,13 +751,7 @@ class Run {
     switch (outcome.error.type) {
       case 'spend_limit_reached':
         assert.deepEqual(
-          {
-            limit: figures.limit_micros,
-            spent: figures.spent_micros,
-            held: figures.held_micros,
-            late_held: figures.late_held_micros,
-            required: figures.required_micros,
-          },
+          { limit: figures.limit_micros, spent: figures.spent_micros, held: figures.held_micros, late_held: figures.late_held_micros, required: figures.required_micros },
           { limit: m.accounts[a]!.limit, spent: m.spent(a, now), held: m.held(a), late_held: m.lateHeld(a), required },
         );
         assert.ok(Number(figures.spent_micros) + Number(figures.held_micros) + Number(figures.late_held_micros) + required > Number(figures.limit_micros));
@@ -971,9 +870,7 @@ class Run {
     const original = o.duplicate !== 'new' && mine.length > 0 ? mine[o.pick % mine.length]! : undefined;
     if (original) {
       const same = o.duplicate === 'same';
-      const body = same
-        ? original.body
-        : { ...original.body, usage: { ...(original.body.usage as Usage), output_tokens: (original.body.usage as Usage).output_tokens + 1 } };
+      const body = same ? original.body : { ...original.body, usage: { ...(original.body.usage as Usage), output_tokens: (original.body.usage as Usage).output_tokens + 1 } };
       const what = `${same ? 'duplicate' : 'conflicting'} usage event ${String(original.body.id)}`;
       await this.unchangedBy(what, async () => {
         const [result] = await tb.recordUsageEvents([body]);
@@ -1013,11 +910,7 @@ class Run {
         : room > 0
           ? { source: 'mixed', allowance_tokens: room, charged: ceilShare(cost, tokens - room, tokens) }
           : { source: 'extra_usage', allowance_tokens: 0, charged: cost };
-    assert.deepEqual(
-      { source: record.source, allowance_tokens: record.allowance_tokens, charged: record.extra_usage_micros },
-      expected,
-      `${what} with ${room} allowance tokens left`,
-    );
+    assert.deepEqual({ source: record.source, allowance_tokens: record.allowance_tokens, charged: record.extra_usage_micros }, expected, `${what} with ${room} allowance tokens left`);
     const charged = expected.charged;
     assert.equal(record.extra_usage_micros, charged, what);
     m.charge(o.a, charged, this.now);
@@ -1068,8 +961,7 @@ class Run {
     this.views = await this.readViews();
     this.checkViews();
     for (const [a] of this.m.accounts.entries()) {
-      const excess = (v: View) =>
-        v.monthly_spend_limit_micros === null ? null : v.spent_this_cycle_micros + v.held_micros + v.late_held_micros - v.monthly_spend_limit_micros;
+      const excess = (v: View) => (v.monthly_spend_limit_micros === null ? null : v.spent_this_cycle_micros + v.held_micros + v.late_held_micros - v.monthly_spend_limit_micros);
       const now_excess = excess(this.views[a]!);
       if (now_excess === null) continue;
       // SPEC §1.6: right after a hold is placed, spent + held ≤ limit.
@@ -1079,11 +971,7 @@ class Run {
       // Nothing else may push spent + held further past the limit than it already was.
       if (!may_pass_limit.has(a)) {
         const was = excess(before[a]!);
-        if (was !== null)
-          assert.ok(
-            now_excess <= Math.max(was, 0),
-            `step ${this.step_index} (${o.kind}): account ${a} went from ${was} to ${now_excess} micros past its limit`,
-          );
+        if (was !== null) assert.ok(now_excess <= Math.max(was, 0), `step ${this.step_index} (${o.kind}): account ${a} went from ${was} to ${now_excess} micros past its limit`);
       }
     }
     if (this.step_index % 10 === 0) await assertAuditClean(this.h);
@@ -1093,20 +981,14 @@ class Run {
   async finish(db: Db) {
     await assertAuditClean(this.h);
     for (const [a, acc] of this.m.accounts.entries()) {
-      const rows = await db.query<{ kind: string; total: number }>(
-        `SELECT kind, SUM(amount_micros)::bigint AS total FROM transfers WHERE account_id = $1 GROUP BY kind`,
-        [acc.id],
-      );
+      const rows = await db.query<{ kind: string; total: number }>(`SELECT kind, SUM(amount_micros)::bigint AS total FROM transfers WHERE account_id = $1 GROUP BY kind`, [acc.id]);
       const totals = Object.fromEntries(rows.map((r) => [r.kind, r.total]));
       assert.deepEqual(
         { purchase: totals.purchase ?? 0, grant: totals.grant ?? 0, usage: totals.usage ?? 0, grant_expiry: totals.grant_expiry ?? 0 },
         acc.transfers,
         `account ${a}: transfers by kind differ from the model`,
       );
-      const succeeded_purchases = await db.query<{ n: number; total: number }>(
-        `SELECT COUNT(*)::bigint AS n, COALESCE(SUM(amount_micros), 0)::bigint AS total FROM purchases WHERE account_id = $1 AND status = 'succeeded'`,
-        [acc.id],
-      );
+      const succeeded_purchases = await db.query<{ n: number; total: number }>(`SELECT COUNT(*)::bigint AS n, COALESCE(SUM(amount_micros), 0)::bigint AS total FROM purchases WHERE account_id = $1 AND status = 'succeeded'`, [acc.id]);
       assert.equal(succeeded_purchases[0]!.total, acc.transfers.purchase, `account ${a}: succeeded purchases`);
       const grants = await this.h.tb.store.listGrants(acc.id);
       assert.deepEqual(
@@ -1150,23 +1032,7 @@ for (const engine of databaseEngines()) {
   describe(`ledger properties on ${engine.name}`, { skip: engine.skip }, () => {
     let db: Db;
     let runs = 0;
-    const totals = {
-      steps: 0,
-      mixed: 0,
-      overflow: 0,
-      allowance_exhausted: 0,
-      spend_limit_reached: 0,
-      authorized: 0,
-      refused: 0,
-      settled: 0,
-      over_hold: 0,
-      released: 0,
-      expired: 0,
-      events: 0,
-      replays: 0,
-      purchases: 0,
-      declined: 0,
-    };
+    const totals = { steps: 0, mixed: 0, overflow: 0, allowance_exhausted: 0, spend_limit_reached: 0, authorized: 0, refused: 0, settled: 0, over_hold: 0, released: 0, expired: 0, events: 0, replays: 0, purchases: 0, declined: 0 };
     before(async () => {
       db = await engine.open();
     });
@@ -1189,10 +1055,7 @@ for (const engine of databaseEngines()) {
         params(),
       );
       // The generators must reach the interesting paths, or the property proves little.
-      assert.ok(
-        totals.authorized > 0 && totals.refused > 0 && totals.settled > 0 && totals.events > 0 && totals.replays > 0,
-        `too few interesting steps: ${JSON.stringify(totals)}`,
-      );
+      assert.ok(totals.authorized > 0 && totals.refused > 0 && totals.settled > 0 && totals.events > 0 && totals.replays > 0, `too few interesting steps: ${JSON.stringify(totals)}`);
       console.log(`# ${engine.name}: ${JSON.stringify(totals)}`);
     });
   });
