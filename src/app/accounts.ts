@@ -1,18 +1,21 @@
 // Accounts, users, subscriptions and extra-usage settings. One transaction each.
 import { cycleAt } from '../domain/cycles';
 import { limits } from '../domain/limits';
-import { formatUsd } from '../domain/money';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { planStatusAt } from '../domain/wallet';
 import type { Actor, Deps } from './deps';
 import { requestHash } from './hash';
-import { firstCallWithKey, keyDetails, type Replayable } from './idempotency';
+import { firstAnswer, firstCallWithKey, keyDetailsWithAnswer, type Replayable } from './idempotency';
 import { sendDueLapseNotice } from './lapse';
 import { hashPassword } from './passwords';
-import type { Plan } from '../domain/catalog';
-import type { AccountRecord, InvitationRecord, Role, StoreTx, UserRecord } from './ports';
-import { wholeCentsProblem } from '../domain/purchase';
-import { planExtraUsageChange } from '../domain/settings';
+import type { AccountRecord, InvitationRecord, LockedAccount, Role, StoreTx, UserRecord } from './ports';
+import { planExtraUsageChange, type ExtraUsageChange } from '../domain/settings';
+import { planSubscriptionChange } from '../domain/subscription';
+import { isPaidPlan } from '../domain/catalog';
+import { refundableFigures } from '../domain/refunds';
+import { accountView } from './account-view';
+import { catalogPlan } from './catalog-plan';
+import { extraUsageView, type AccountView, type ExtraUsageView } from './reads';
 import * as v from './validate';
 
 export interface CreateAccountInput {
@@ -86,8 +89,10 @@ async function lockOne(tx: StoreTx, account_id: string) {
 }
 
 /**
- * PUT subscription: change plan or seats. On a lapsed account it starts a new subscription
- * (a new cycle anchor, now); on a cancelling one it withdraws the cancellation.
+ * PUT subscription: change plan or seats (the rules: planSubscriptionChange). On a lapsed
+ * account it starts a new subscription (a new cycle anchor, now); on a cancelling one it
+ * withdraws the cancellation; a per-seat plan never gets fewer seats than members. Answers the
+ * account view it wrote; a replay answers that same view.
  */
 export async function changeSubscription(
   deps: Deps,
@@ -95,7 +100,7 @@ export async function changeSubscription(
   input: { plan: unknown; seats?: unknown },
   actor: Actor,
   idempotency_key_in?: unknown,
-): Promise<Replayable<AccountRecord>> {
+): Promise<Replayable<{ answer: AccountView }>> {
   const idempotency_key = v.idempotencyKey(idempotency_key_in);
   const plan_id = v.text('plan', input.plan);
   const catalog = await deps.catalog.get();
@@ -105,28 +110,30 @@ export async function changeSubscription(
   if (!plan.per_seat && seats !== undefined && seats !== 1) throw invalid('seats', `the ${plan.name} plan has one seat`);
   const request_hash = requestHash({ plan: plan_id, seats });
   return deps.store.transaction(async (tx) => {
-    const { account } = await lockOne(tx, account_id);
-    if (await firstCallWithKey(tx, account_id, 'subscription.changed', idempotency_key, request_hash, 'subscription change'))
-      return { ...account, replayed: true };
+    const locked = await lockOne(tx, account_id);
+    const { account } = locked;
+    const first = await firstCallWithKey(tx, account_id, 'subscription.changed', idempotency_key, request_hash, 'subscription change');
+    if (first) return { answer: firstAnswer<AccountView>(first) ?? accountView(locked, catalogPlan(catalog, account), deps.clock.now_ms()), replayed: true };
     if (account.kind !== 'plan') throw invalid('account_id', 'API organizations have no plan');
     const now_ms = deps.clock.now_ms();
-    const before = { plan: account.plan_id, seats: account.seats, status: planStatusAt(account, now_ms) };
-    if (before.status === 'lapsed') account.anchor_ms = now_ms;
-    account.plan_id = plan_id;
-    account.seats = plan.per_seat ? (seats ?? account.seats) : 1;
-    account.cancel_at_ms = null;
-    await tx.updateAccount(account_id, { plan_id, seats: account.seats, cancel_at_ms: null, anchor_ms: account.anchor_ms });
+    const members = (await tx.memberRoles(account_id, 'plan')).length;
+    const decided = planSubscriptionChange(account, plan, seats, members, now_ms);
+    if (!decided.ok) throw AppError.from(decided.refusal);
+    const { before, changes } = decided.change;
+    Object.assign(account, changes);
+    await tx.updateAccount(account_id, changes);
+    const answer = accountView(locked, plan, now_ms);
     await tx.insertAudit([
       {
         account_id,
         actor: actor.id,
         action: 'subscription.changed',
         request_id: actor.request_id,
-        details: { before, after: { plan: plan_id, seats: account.seats }, ...keyDetails(idempotency_key, request_hash) },
+        details: { before, after: { plan: plan_id, seats: account.seats }, ...keyDetailsWithAnswer(idempotency_key, request_hash, answer) },
         created_at_ms: now_ms,
       },
     ]);
-    return { ...account, replayed: false };
+    return { answer, replayed: false };
   });
 }
 
@@ -163,9 +170,8 @@ export interface ExtraUsagePatch {
 }
 
 /**
- * PATCH extra-usage settings. Rules: enabling extra usage while no limit is set sets the $50
- * default, unless the same request sets a limit (null = unlimited, an explicit choice);
- * auto-reload needs an amount ≥ the minimum purchase and a threshold.
+ * PATCH extra-usage settings (the rules: planExtraUsageChange). Answers the extra-usage view it
+ * wrote; a replay answers that same view.
  */
 export async function updateExtraUsage(
   deps: Deps,
@@ -173,8 +179,75 @@ export async function updateExtraUsage(
   patch: ExtraUsagePatch,
   actor: Actor,
   idempotency_key_in?: unknown,
-): Promise<Replayable<AccountRecord>> {
+): Promise<Replayable<{ answer: ExtraUsageView }>> {
+  const catalog = await deps.catalog.get();
+  return changeExtraUsage(deps, account_id, patch, actor, idempotency_key_in, async (tx, locked, now_ms) => {
+    const purchases = await tx.refundablePurchases(account_id);
+    const plan = catalogPlan(catalog, locked.account);
+    return extraUsageView(locked, now_ms, {
+      refundable_micros: refundableFigures(locked.wallet, purchases, now_ms).refundable_micros,
+      paid_plan: plan !== undefined && isPaidPlan(plan),
+    });
+  });
+}
+
+/** How a settings change's answer is made from the account as the change left it, in its transaction. */
+export type SettingsAnswer<T extends object> = (tx: StoreTx, locked: LockedAccount, now_ms: number) => Promise<T>;
+
+/**
+ * The settings change of an account or an API organization. Rules: enabling extra usage while
+ * no limit is set sets the $50 default, unless the same request sets a limit (null = unlimited,
+ * an explicit choice); auto-reload needs an amount within the purchase bounds and a threshold.
+ * The answer (`answerOf`) is kept in the audit entry, so a replay answers it unchanged.
+ */
+export async function changeExtraUsage<T extends object>(
+  deps: Deps,
+  account_id: string,
+  patch: ExtraUsagePatch,
+  actor: Actor,
+  idempotency_key_in: unknown,
+  answerOf: SettingsAnswer<T>,
+): Promise<Replayable<{ answer: T }>> {
   const idempotency_key = v.idempotencyKey(idempotency_key_in);
+  const change = parseExtraUsagePatch(patch);
+  const request_hash = requestHash({
+    enabled: change.enabled,
+    limit: change.monthly_spend_limit_micros,
+    reload_enabled: change.auto_reload.enabled,
+    reload_amount: change.auto_reload.amount_micros,
+    reload_threshold: change.auto_reload.threshold_micros,
+  });
+  return deps.store.transaction(async (tx) => {
+    const locked = await lockOne(tx, account_id);
+    const { account } = locked;
+    const first = await firstCallWithKey(tx, account_id, 'extra_usage.updated', idempotency_key, request_hash, 'extra-usage change');
+    if (first) return { answer: firstAnswer<T>(first) ?? (await answerOf(tx, locked, deps.clock.now_ms())), replayed: true };
+    const now_ms = deps.clock.now_ms();
+    const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: { ...account.auto_reload } };
+    const plan = planExtraUsageChange(account, change, deps.settings);
+    if (!plan.ok) throw plan.error;
+    await tx.updateAccount(account_id, plan.changes);
+    const answer = await answerOf(tx, locked, now_ms);
+    await tx.insertAudit([
+      {
+        account_id,
+        actor: actor.id,
+        action: 'extra_usage.updated',
+        request_id: actor.request_id,
+        details: {
+          before,
+          after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload },
+          ...keyDetailsWithAnswer(idempotency_key, request_hash, answer),
+        },
+        created_at_ms: now_ms,
+      },
+    ]);
+    return { answer, replayed: false };
+  });
+}
+
+/** The patch's fields, each checked on its own (the rules between them are the domain's). */
+function parseExtraUsagePatch(patch: ExtraUsagePatch): ExtraUsageChange & { auto_reload: NonNullable<ExtraUsageChange['auto_reload']> } {
   if (typeof patch !== 'object' || patch === null) throw invalid('body', 'must be an object');
   const enabled = patch.enabled === undefined ? undefined : bool('enabled', patch.enabled);
   const has_limit = 'monthly_spend_limit_micros' in patch && patch.monthly_spend_limit_micros !== undefined;
@@ -188,48 +261,15 @@ export async function updateExtraUsage(
   const reload_enabled = reload?.enabled === undefined ? undefined : bool('auto_reload.enabled', reload.enabled);
   const reload_amount = reload?.amount_micros === undefined ? undefined : v.amountMicros('auto_reload.amount_micros', reload.amount_micros);
   const reload_threshold = reload?.threshold_micros === undefined ? undefined : v.amountMicros('auto_reload.threshold_micros', reload.threshold_micros);
-  if (reload_amount !== undefined && (reload_amount < deps.settings.purchase_micros_min || reload_amount > deps.settings.purchase_micros_max)) {
-    throw invalid(
-      'auto_reload.amount_micros',
-      `must be between ${deps.settings.purchase_micros_min} (${formatUsd(deps.settings.purchase_micros_min)}) and ${deps.settings.purchase_micros_max}`,
-    );
-  }
-  const cents = reload_amount === undefined ? null : wholeCentsProblem(reload_amount);
-  if (cents) throw invalid('auto_reload.amount_micros', cents);
-  const request_hash = requestHash({ enabled, limit: has_limit ? limit : undefined, reload_enabled, reload_amount, reload_threshold });
-  return deps.store.transaction(async (tx) => {
-    const { account } = await lockOne(tx, account_id);
-    if (await firstCallWithKey(tx, account_id, 'extra_usage.updated', idempotency_key, request_hash, 'extra-usage change'))
-      return { ...account, replayed: true };
-    const now_ms = deps.clock.now_ms();
-    const before = { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: { ...account.auto_reload } };
-    const plan = planExtraUsageChange(account, {
-      ...(enabled !== undefined ? { enabled } : {}),
-      ...(has_limit ? { monthly_spend_limit_micros: limit ?? null } : {}),
-      auto_reload: {
-        ...(reload_enabled !== undefined ? { enabled: reload_enabled } : {}),
-        ...(reload_amount !== undefined ? { amount_micros: reload_amount } : {}),
-        ...(reload_threshold !== undefined ? { threshold_micros: reload_threshold } : {}),
-      },
-    });
-    if (!plan.ok) throw plan.error;
-    await tx.updateAccount(account_id, plan.changes);
-    await tx.insertAudit([
-      {
-        account_id,
-        actor: actor.id,
-        action: 'extra_usage.updated',
-        request_id: actor.request_id,
-        details: {
-          before,
-          after: { enabled: account.extra_usage_enabled, limit: account.monthly_spend_limit_micros, auto_reload: account.auto_reload },
-          ...keyDetails(idempotency_key, request_hash),
-        },
-        created_at_ms: now_ms,
-      },
-    ]);
-    return { ...account, replayed: false };
-  });
+  return {
+    ...(enabled !== undefined ? { enabled } : {}),
+    ...(limit !== undefined ? { monthly_spend_limit_micros: limit } : {}),
+    auto_reload: {
+      ...(reload_enabled !== undefined ? { enabled: reload_enabled } : {}),
+      ...(reload_amount !== undefined ? { amount_micros: reload_amount } : {}),
+      ...(reload_threshold !== undefined ? { threshold_micros: reload_threshold } : {}),
+    },
+  };
 }
 
 function bool(field: string, value: unknown): boolean {

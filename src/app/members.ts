@@ -6,7 +6,7 @@
 import { limits } from '../domain/limits';
 import { decideMemberChange, managerRole, mayChangeMember, rolesOf, type AccountKind, type MemberChange, type MemberRole } from '../domain/members';
 import { AppError, invalid, notFound } from '../domain/refusals';
-import type { Plan } from '../domain/catalog';
+import { checkSeat } from '../domain/subscription';
 import type { Actor, Deps } from './deps';
 import type { AccountRecord, InvitationRecord, StoreTx } from './ports';
 import { pageCursor, pageLimit, pageOf, type PageRequest } from './reads';
@@ -65,7 +65,8 @@ export async function inviteMember(
   // Early answers for the owner; accepting checks the seats again under the account lock.
   const members = await membersWithEmail(deps, found);
   if (members.some((m) => m.email === email)) throw new AppError('conflict', `${email} is already a member of ${noun(kind)} ${account_id}.`, { email });
-  checkSeat(found, catalog.plans.get(found.plan_id ?? ''), members.length);
+  const no_seat = checkSeat(found, catalog.plans.get(found.plan_id ?? ''), members.length);
+  if (no_seat) throw AppError.from(no_seat);
   return deps.store.transaction(async (tx) => {
     // The lock serialises invitations of one account, so the open-invitation bound holds.
     const { account } = await lockOne(tx, account_id, kind);
@@ -119,17 +120,6 @@ export async function inviteMember(
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
-/** A team plan has a seat per member: one more member needs a free seat. */
-function checkSeat(account: AccountRecord, plan: Plan | undefined, members: number): void {
-  if (plan?.per_seat && members >= account.seats) {
-    throw new AppError(
-      'conflict',
-      `All ${account.seats} seats of this ${plan.name} account are taken. Add seats with PUT /v1/accounts/${account.id}/subscription first.`,
-      { seats: account.seats, members },
-    );
-  }
-}
-
 /** Who answers an invitation: the signed-in user it was sent to. */
 export interface Invitee {
   user_id: string;
@@ -171,7 +161,8 @@ export async function acceptInvitation(deps: Deps, invitation_id: string, invite
     const members = await tx.memberRoles(account.id, kind);
     if (members.some((m) => m.user_id === invitee.user_id))
       throw new AppError('conflict', `You are already a member of ${noun(kind)} ${account.id}.`, { account_id: account.id });
-    if (kind === 'plan') checkSeat(account, catalog.plans.get(account.plan_id ?? ''), members.length);
+    const no_seat = kind === 'plan' ? checkSeat(account, catalog.plans.get(account.plan_id ?? ''), members.length) : null;
+    if (no_seat) throw AppError.from(no_seat);
     await tx.putMember(account.id, kind, invitee.user_id, invitation.role, now_ms);
     invitation.accepted_at_ms = now_ms;
     invitation.accepted_by = invitee.user_id;

@@ -8,12 +8,12 @@ import { API_KEY_PREFIX, API_KEY_SHOWN_CHARS, ORG_ROLE_RANK, ORG_ROLES, keySpent
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { checkedTierTable, nextTier, tierFor, tierPurchasesMicros, type ApiTier } from '../domain/tiers';
 import { cycleAt } from '../domain/cycles';
-import { updateExtraUsage } from './accounts';
+import { changeExtraUsage } from './accounts';
 import type { Principal } from './auth';
 import type { Actor, Deps } from './deps';
 import type { Replayable } from './idempotency';
 import { hashPassword, hashToken, newSecret } from './passwords';
-import type { AccountRecord, UserRecord } from './ports';
+import type { AccountRecord, LockedAccount, UserRecord } from './ports';
 import { extraUsageView, type Page, pageLimit, pageOf, type PageRequest, type UsageQuery, usageRange } from './reads';
 import * as v from './validate';
 
@@ -114,10 +114,21 @@ export interface OrgPatch {
   auto_reload?: unknown;
 }
 
-/** The org's monthly limit and auto-reload: the account settings rules (SPEC §1.6, §1.7), unchanged. */
-export async function updateOrg(deps: Deps, org_id: string, patch: OrgPatch, actor: Actor, idempotency_key?: unknown): Promise<Replayable<AccountRecord>> {
+/**
+ * The org's monthly limit and auto-reload: the account settings rules (SPEC §1.6, §1.7),
+ * unchanged. Answers the org view it wrote; a replay answers that same view.
+ */
+export async function updateOrg(
+  deps: Deps,
+  org_id: string,
+  patch: OrgPatch,
+  actor: Actor,
+  idempotency_key?: unknown,
+): Promise<Replayable<{ answer: OrgView }>> {
   if (!(await getOrg(deps, org_id))) throw orgNotFound(org_id);
-  return updateExtraUsage(
+  // The tier follows purchases, which a settings change does not touch: read before the transaction.
+  const tier = await orgTier(deps, org_id);
+  return changeExtraUsage(
     deps,
     org_id,
     {
@@ -126,6 +137,7 @@ export async function updateOrg(deps: Deps, org_id: string, patch: OrgPatch, act
     },
     actor,
     idempotency_key,
+    async (_tx, locked, now_ms) => orgView(locked, now_ms, tier),
   );
 }
 
@@ -161,10 +173,14 @@ export async function orgTier(deps: Deps, org_id: string): Promise<{ tier: ApiTi
 export async function getOrgView(deps: Deps, org_id: string): Promise<OrgView> {
   const locked = await deps.store.readAccount(org_id);
   if (!locked || locked.account.kind !== 'api_org') throw orgNotFound(org_id);
-  const now_ms = deps.clock.now_ms();
+  return orgView(locked, deps.clock.now_ms(), await orgTier(deps, org_id));
+}
+
+/** The org view of a loaded org (pure: a read, or a settings change in its transaction). */
+function orgView(locked: LockedAccount, now_ms: number, { tier, purchased_total_micros, tiers }: Awaited<ReturnType<typeof orgTier>>): OrgView {
+  const org_id = locked.account.id;
   const credits = extraUsageView(locked, now_ms);
   const cycle = cycleAt(locked.account.anchor_ms, now_ms);
-  const { tier, purchased_total_micros, tiers } = await orgTier(deps, org_id);
   return {
     id: org_id,
     kind: 'api_org',

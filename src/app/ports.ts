@@ -225,7 +225,7 @@ export interface StoreTx extends CreditsTx, PaymentsTx {
   insertOutbox(rows: OutboxEvent[]): Promise<void>;
   insertAudit(rows: AuditEntry[]): Promise<void>;
   /** The first audit entry of `action` on the account written with this idempotency key (details.idempotency_key). */
-  findAuditByIdempotencyKey(account_id: string, action: string, idempotency_key: string): Promise<AuditEntry | undefined>;
+  findAuditByIdempotencyKey(account_id: string, action: string, idempotency_key: string): Promise<(AuditEntry & { id: number }) | undefined>;
 
   getAuthorizations(ids: string[]): Promise<Map<string, AuthorizationRecord>>;
   getAuthorizationsByKey(pairs: Array<{ account_id: string; idempotency_key: string }>): Promise<AuthorizationRecord[]>;

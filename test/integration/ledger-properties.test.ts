@@ -529,12 +529,12 @@ class Run {
         if (o.enabled !== null) patch.enabled = o.enabled;
         if (o.limit.set) patch.monthly_spend_limit_micros = o.limit.value;
         const before_limit = acc.limit;
-        const account = await tb.updateExtraUsage(acc.id, patch, OPERATOR);
+        const { answer: account } = await tb.updateExtraUsage(acc.id, patch, OPERATOR);
         // SPEC §1.6: enabling extra usage sets a $50 default, unless a limit is chosen explicitly.
         if (o.enabled === true && !acc.enabled && !o.limit.set && acc.limit === null) acc.limit = DEFAULT_LIMIT;
         if (o.enabled !== null) acc.enabled = o.enabled;
         if (o.limit.set) acc.limit = o.limit.value;
-        assert.equal(account.extra_usage_enabled, acc.enabled);
+        assert.equal(account.enabled, acc.enabled);
         assert.equal(account.monthly_spend_limit_micros, acc.limit);
         if (acc.limit !== before_limit) may_pass_limit.add(o.a);
         break;

@@ -512,12 +512,18 @@ export class Model {
     return { ok: true, value: null };
   }
 
-  /** PUT subscription: a lapsed account starts a new subscription now; a cancellation is withdrawn. */
-  changePlan(acc: MAccount, plan: string, seats: number | undefined, now: number): void {
+  /**
+   * PUT subscription: a lapsed account starts a new subscription now; a cancellation is withdrawn.
+   * A per-seat plan never gets fewer seats than the account has members (refused, nothing changes).
+   */
+  changePlan(acc: MAccount, plan: string, seats: number | undefined, now: number): Expect<null> {
+    const next_seats = PLANS[plan]!.per_seat ? (seats ?? acc.seats) : 1;
+    if (PLANS[plan]!.per_seat && next_seats < acc.members.length) return refuse('conflict');
     if (this.status(acc, now) === 'lapsed') acc.anchor_ms = now;
     acc.plan = plan;
-    acc.seats = PLANS[plan]!.per_seat ? (seats ?? acc.seats) : 1;
+    acc.seats = next_seats;
     acc.cancel_at_ms = null;
+    return { ok: true, value: null };
   }
 
   cancel(acc: MAccount, now: number): Expect<null> {

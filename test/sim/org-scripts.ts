@@ -483,8 +483,9 @@ export class OrgScripts {
         return;
       }
       case 'limit': {
-        const value = this.succeeded(outcome, what) as { monthly_spend_limit_micros: number | null };
-        expectEqual(value.monthly_spend_limit_micros, step.value, `${what}: the new limit`);
+        // The answer is the org view the change wrote (a replay answers the same view).
+        const value = this.succeeded(outcome, what) as { answer: { monthly_limit_micros: number | null } };
+        expectEqual(value.answer.monthly_limit_micros, step.value, `${what}: the new limit`);
         this.om.setLimit(org, step.value, now);
         count(this.sim.stats.answers, 'org_limit');
         return;

@@ -137,9 +137,10 @@ export class SingleSteps {
         };
         return expect(m.settings(acc, change, now).ok ? 'ok' : 'invalid_request');
       }
-      case 'plan':
-        expect('ok');
-        return m.changePlan(acc, p.step.plan, p.step.plan === 'team' ? p.step.seats : undefined, now);
+      case 'plan': {
+        const r = m.changePlan(acc, p.step.plan, p.step.plan === 'team' ? p.step.seats : undefined, now);
+        return expect(r.ok ? 'ok' : r.type);
+      }
       case 'cancel': {
         const r = m.cancel(acc, now);
         return expect(r.ok ? 'ok' : r.type);

@@ -101,7 +101,7 @@ function subscriptionRoutes(app: FastifyInstance, ctx: Ctx) {
       await requireRole(deps, who(request), request.params.id, 'owner');
       const changed = await tb.changeSubscription(request.params.id, request.body, actor(request), idem(request));
       markReplay(reply, changed.replayed);
-      return tb.getAccountView(request.params.id);
+      return changed.answer;
     },
   );
 

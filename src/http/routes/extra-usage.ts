@@ -94,7 +94,7 @@ function settingsRoutes(app: FastifyInstance, ctx: Ctx) {
       await requireRole(deps, who(request), request.params.id, 'billing');
       const changed = await tb.updateExtraUsage(request.params.id, request.body, actor(request), idem(request));
       markReplay(reply, changed.replayed);
-      return tb.getExtraUsage(request.params.id);
+      return changed.answer;
     },
   );
 }

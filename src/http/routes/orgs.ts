@@ -97,7 +97,7 @@ function orgLookupRoutes(app: FastifyInstance, ctx: Ctx) {
       const role = await requireOrgRole(deps, who(request), request.params.id, 'billing');
       const changed = await tb.updateOrg(request.params.id, request.body, actor(request), idem(request));
       markReplay(reply, changed.replayed);
-      return { ...(await tb.getOrg(request.params.id)), role };
+      return { ...changed.answer, role };
     },
   );
 }
