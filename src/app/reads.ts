@@ -88,6 +88,7 @@ export function extraUsageView(
 export type ExtraUsageAnswer = ExtraUsageView & { forecast: ForecastView };
 
 export interface ForecastView {
+  as_of: string;
   window_days: number;
   window_start: string;
   extra_usage_micros: number;
@@ -101,6 +102,7 @@ export interface ForecastView {
 
 function forecastView(f: Forecast): ForecastView {
   return {
+    as_of: iso(f.as_of_ms),
     window_days: f.window_days,
     window_start: iso(f.window_start_ms),
     extra_usage_micros: f.extra_usage_micros,

@@ -11,6 +11,10 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 /** The server's forecast from the last days' extra usage (src/domain/forecast.ts; README "The usage page"). */
 export const ExtraUsageForecast = Type.Object(
   {
+    as_of: Type.String({
+      format: 'date-time',
+      description: `the instant the forecast is taken at: now, rounded down to ${limits.forecast_resolution_ms / 60_000} minutes, so reads within it agree`,
+    }),
     window_days: Type.Integer({ description: `the UTC days the pace is taken from (${limits.forecast_window_days}), today included` }),
     window_start: Type.String({ format: 'date-time', description: '00:00 UTC of the first day of the window' }),
     extra_usage_micros: Type.Integer({ description: 'extra usage in the window' }),

@@ -28,6 +28,8 @@ export interface ForecastInput {
 }
 
 export interface Forecast {
+  /** The instant the forecast is taken at: now, rounded down to `limits.forecast_resolution_ms`. */
+  as_of_ms: number;
   window_days: number;
   /** 00:00 UTC of the window's first day. */
   window_start_ms: number;
@@ -45,9 +47,9 @@ export interface Forecast {
   suggested_reload: { amount_micros: number; threshold_micros: number };
 }
 
-/** The UTC midnight at or before `ms`. */
-function utcMidnight(ms: number): number {
-  return ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+/** The multiple of `step_ms` at or before `ms` (UTC midnight for a day, the hour's start for an hour). */
+function floorTo(ms: number, step_ms: number): number {
+  return ms - (((ms % step_ms) + step_ms) % step_ms);
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
@@ -60,17 +62,20 @@ function whenSpent(amount_micros: bigint, per_day_micros: bigint, now_ms: number
 }
 
 export function forecast(input: ForecastInput): Forecast {
-  const { now_ms, daily_extra_usage_micros: daily } = input;
+  const { daily_extra_usage_micros: daily } = input;
   const days = limits.forecast_window_days;
   invariant(daily.length === days, () => `forecast needs ${days} days of usage, got ${daily.length}`);
   invariant(
     daily.every((d) => Number.isSafeInteger(d) && d >= 0),
     () => `daily extra usage must be whole micros ≥ 0: ${daily.join(',')}`,
   );
-  invariant(Number.isSafeInteger(now_ms) && input.cycle_end_ms > now_ms, 'the cycle ends after now');
+  invariant(Number.isSafeInteger(input.now_ms) && input.cycle_end_ms > input.now_ms, 'the cycle ends after now');
   invariant(input.spent_this_cycle_micros >= 0, 'spent this cycle is not negative');
 
-  const today_ms = utcMidnight(now_ms);
+  // Taken as of the hour's start: the same figures for every read in the hour. Today's usage so
+  // far is counted over a slightly shorter time, so the pace errs high, as the rest does.
+  const now_ms = floorTo(input.now_ms, limits.forecast_resolution_ms);
+  const today_ms = floorTo(now_ms, DAY_MS);
   const window_start_ms = today_ms - (days - 1) * DAY_MS;
   // The window's elapsed time: the full days before today, and the part of today that has passed.
   const elapsed_ms = BigInt(now_ms - window_start_ms);
@@ -99,6 +104,7 @@ export function forecast(input: ForecastInput): Forecast {
   );
 
   return {
+    as_of_ms: now_ms,
     window_days: days,
     window_start_ms,
     extra_usage_micros: toSafeNumber(used, 'window usage'),

@@ -190,6 +190,9 @@ export const limits = {
   // extra usage of the last `forecast_window_days` UTC days (today included, as the part of it
   // that has passed) per day; a run-out date further than the horizon is "not within a year".
   forecast_window_days: 7,
+  // The forecast is taken as of the start of the current UTC hour, so every read within the hour
+  // (the page and the CLI side by side) shows the same figures instead of ones that tick each ms.
+  forecast_resolution_ms: 60 * 60 * 1000,
   forecast_horizon_days: 365,
   // Suggested auto-reload: a week of usage rounded up to $5, at least $10 (and within the
   // purchase bounds); its threshold two days of usage rounded up to $1, at least $5.

@@ -47,6 +47,7 @@ describe('edge cases', () => {
   it('no usage: nothing runs out or is reached, the projection is what was spent, the suggestions are their minimums', () => {
     const f = forecast(input({ spent_this_cycle_micros: $(10) }));
     assert.deepEqual(f, {
+      as_of_ms: MIDNIGHT,
       window_days: 7,
       window_start_ms: Date.UTC(2026, 9, 27),
       extra_usage_micros: 0,
@@ -106,6 +107,15 @@ describe('edge cases', () => {
     const min15 = forecast(input({ purchase_bounds: { purchase_micros_min: $(15), purchase_micros_max: $(2500) } }));
     assert.equal(min15.suggested_reload.amount_micros, $(15));
   });
+  it('taken as of the hour: every read within it gives the same figures, the next hour a new one', () => {
+    const today = [$(2), $(2), $(2), $(2), $(2), $(2), $(1)];
+    const at = (ms: number) => forecast(input({ now_ms: ms, daily_extra_usage_micros: today }));
+    const nine = at(NOW);
+    assert.equal(nine.as_of_ms, NOW);
+    assert.deepEqual(at(NOW + 59 * 60_000 + 59_999), nine);
+    assert.equal(at(NOW + HOUR_MS).as_of_ms, NOW + HOUR_MS);
+    assert.ok(at(NOW + HOUR_MS).per_day_micros < nine.per_day_micros, 'the same usage over a longer time is a slower pace');
+  });
   it('a broken input is a bug: the wrong number of days, a negative day, a cycle already over', () => {
     assert.throws(() => forecast(input({ daily_extra_usage_micros: [0, 0, 0] })), /7 days/);
     assert.throws(() => forecast(input({ daily_extra_usage_micros: [0, 0, 0, 0, 0, 0, -1] })), /≥ 0/);
@@ -145,8 +155,9 @@ describe('properties: every figure is a whole, non-negative number and the sugge
         assert.equal(f.per_day_micros === 0, used === 0, 'no pace only without usage');
         // The pace is at least the window's usage spread over its 7 days, and at most over its 6 full ones.
         assert.ok(f.per_day_micros * 7 >= used && f.per_day_micros <= Math.ceil(used / 6), `pace ${f.per_day_micros} for ${used}`);
-        if (f.runs_out_at_ms !== null) assert.ok(f.runs_out_at_ms >= rest.now_ms && f.runs_out_at_ms <= rest.now_ms + limits.forecast_horizon_days * DAY_MS);
-        if (f.limit_reached_at_ms !== null) assert.ok(f.limit_reached_at_ms >= rest.now_ms && f.limit_reached_at_ms < rest.now_ms + cycle_left_ms);
+        assert.ok(f.as_of_ms <= rest.now_ms && rest.now_ms < f.as_of_ms + limits.forecast_resolution_ms);
+        if (f.runs_out_at_ms !== null) assert.ok(f.runs_out_at_ms >= f.as_of_ms && f.runs_out_at_ms <= f.as_of_ms + limits.forecast_horizon_days * DAY_MS);
+        if (f.limit_reached_at_ms !== null) assert.ok(f.limit_reached_at_ms >= f.as_of_ms && f.limit_reached_at_ms < rest.now_ms + cycle_left_ms);
         assert.ok(f.projected_cycle_micros >= rest.spent_this_cycle_micros);
         assert.equal(f.suggested_limit_micros % limits.suggested_limit_step_micros, 0);
         assert.ok(f.suggested_limit_micros >= Math.max(limits.suggested_limit_micros_min, f.projected_cycle_micros));

@@ -40,11 +40,12 @@ for (const engine of databaseEngines()) {
         await spend(account.id, 2);
         h.clock.advance(DAY_MS);
       }
-      h.clock.set('2026-11-02T00:00:00Z'); // the window is exactly its six full days
+      h.clock.set('2026-11-02T00:29:59Z'); // as of 00:00: the window is exactly its six full days
       const view = await h.tb.getExtraUsage(account.id);
       assert.equal(view.spent_this_cycle_micros, $(15));
       assert.equal(view.available_micros, $(25));
       assert.deepEqual(view.forecast, {
+        as_of: '2026-11-02T00:00:00.000Z',
         window_days: 7,
         window_start: '2026-10-27T00:00:00.000Z',
         extra_usage_micros: $(12),
