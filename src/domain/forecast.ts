@@ -6,7 +6,8 @@
 // Integers only. One rounding rule, chosen to err on the side of caution: amounts round up to
 // the micro (a rate of 10 micros over 3 days is 4 a day, not 3), times round down to the
 // millisecond (the balance runs out no later than the date shown), suggestions round up to
-// their step.
+// their step. It is taken as of the start of the current hour (limits.forecast_resolution_ms),
+// so reads within the hour agree.
 
 import { invariant } from './assert';
 import { limits } from './limits';
@@ -55,7 +56,7 @@ function floorTo(ms: number, step_ms: number): number {
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
-/** `now + amount / per_day` days, rounded down to the ms; null when it is later than `before_ms` (or not at or before it). */
+/** `now + amount / per_day` days (now when amount ≤ 0), rounded down to the ms; null unless it is before `before_ms`. */
 function whenSpent(amount_micros: bigint, per_day_micros: bigint, now_ms: number, before_ms: number): number | null {
   const at = BigInt(now_ms) + (max(0n, amount_micros) * DAY) / per_day_micros;
   return at < BigInt(before_ms) ? toSafeNumber(at, 'forecast time') : null;
