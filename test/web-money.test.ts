@@ -32,8 +32,23 @@ test('parseUsd: what a person types, to exact micros; anything else is null', ()
   assert.equal(parseUsd(' $12.5 '), 12_500_000);
   assert.equal(parseUsd('1,000.25'), 1_000_250_000);
   assert.equal(parseUsd('0.01'), 10_000);
-  for (const bad of ['', 'abc', '1.234', '-5', '1e3', '12,34', '$']) assert.equal(parseUsd(bad), null, bad);
+  // Six decimals are the smallest unit: what usdInput shows reads back as itself.
+  assert.equal(parseUsd('1.234'), 1_234_000);
+  assert.equal(parseUsd('12.345678'), 12_345_678);
+  for (const bad of ['', 'abc', '1.2345678', '-5', '1e3', '12,34', '$']) assert.equal(parseUsd(bad), null, bad);
+});
+
+test('usdInput: exact for every amount, so a form saved unchanged keeps it (review finding 19)', () => {
   assert.equal(usdInput(20_000_000), '20.00');
+  assert.equal(usdInput(10_000), '0.01');
+  assert.equal(usdInput(0), '0.00');
+  assert.equal(usdInput(null), '');
+  // $12.345678 was prefilled as "12.35" and saved as $12.35.
+  assert.equal(usdInput(12_345_678), '12.345678');
+  assert.equal(usdInput(1), '0.000001');
+  assert.equal(usdInput(Number.MAX_SAFE_INTEGER), '9007199254.740991');
+  for (const micros of [0, 1, 9_999, 10_000, 12_345_678, 20_000_000, 1_234_567_890, Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER])
+    assert.equal(parseUsd(usdInput(micros)), micros, `round trip of ${micros}`);
 });
 
 const extra = (last: { type: 'succeeded' | 'failed' | 'skipped'; reason: string | null; amount_micros: number }, enabled = true) => ({
@@ -57,8 +72,14 @@ const extra = (last: { type: 'succeeded' | 'failed' | 'skipped'; reason: string 
 });
 
 test('auto-reload: the last firing, skip or failure in words', () => {
-  assert.equal(reloadEventWords(extra({ type: 'skipped', reason: 'limit', amount_micros: 20_000_000 })), 'skipped: $48.00 of your $50.00 limit is used, and a $20.00 reload would go past it');
+  assert.equal(
+    reloadEventWords(extra({ type: 'skipped', reason: 'limit', amount_micros: 20_000_000 })),
+    'skipped: $48.00 of your $50.00 limit is used, and a $20.00 reload would go past it',
+  );
   assert.equal(reloadEventWords(extra({ type: 'succeeded', reason: null, amount_micros: 20_000_000 })), 'added $20.00');
-  assert.equal(reloadEventWords(extra({ type: 'failed', reason: 'card_declined', amount_micros: 20_000_000 }, false)), 'failed: the card was declined; auto-reload turned itself off');
+  assert.equal(
+    reloadEventWords(extra({ type: 'failed', reason: 'card_declined', amount_micros: 20_000_000 }, false)),
+    'failed: the card was declined; auto-reload turned itself off',
+  );
   assert.equal(reloadEventWords(extra({ type: 'skipped', reason: 'no_payment_method', amount_micros: 20_000_000 })), 'skipped: there is no card on file');
 });

@@ -11,6 +11,7 @@ import { catalogPlan } from './catalog-plan';
 import { isPaidPlan } from '../domain/catalog';
 import { frozenReason } from '../domain/lapse';
 import { refundableFigures } from '../domain/refunds';
+import { forecast, type Forecast } from '../domain/forecast';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -83,15 +84,64 @@ export function extraUsageView(
   };
 }
 
-export async function getExtraUsage(deps: Deps, account_id: string): Promise<ExtraUsageView> {
+/** The extra-usage view with its forecast (GET /v1/accounts/{id}/extra-usage). */
+export type ExtraUsageAnswer = ExtraUsageView & { forecast: ForecastView };
+
+export interface ForecastView {
+  as_of: string;
+  window_days: number;
+  window_start: string;
+  extra_usage_micros: number;
+  per_day_micros: number;
+  runs_out_at: string | null;
+  limit_reached_at: string | null;
+  projected_cycle_micros: number;
+  suggested_limit_micros: number;
+  suggested_reload: { amount_micros: number; threshold_micros: number };
+}
+
+function forecastView(f: Forecast): ForecastView {
+  return {
+    as_of: iso(f.as_of_ms),
+    window_days: f.window_days,
+    window_start: iso(f.window_start_ms),
+    extra_usage_micros: f.extra_usage_micros,
+    per_day_micros: f.per_day_micros,
+    runs_out_at: f.runs_out_at_ms === null ? null : iso(f.runs_out_at_ms),
+    limit_reached_at: f.limit_reached_at_ms === null ? null : iso(f.limit_reached_at_ms),
+    projected_cycle_micros: f.projected_cycle_micros,
+    suggested_limit_micros: f.suggested_limit_micros,
+    suggested_reload: f.suggested_reload,
+  };
+}
+
+/** Extra usage per UTC day of the forecast window, oldest first, from the same daily rollups as GET …/usage. */
+async function dailyExtraUsage(deps: Deps, account_id: string, now_ms: number): Promise<number[]> {
+  const days = Array.from({ length: limits.forecast_window_days }, (_, i) => utcDay(now_ms - (limits.forecast_window_days - 1 - i) * 86_400_000));
+  const rows = await deps.store.usageBuckets({ account_id, from_day: days[0]!, to_day: days[days.length - 1]!, granularity: 'day', group_by: null });
+  const by_day = new Map(rows.map((r) => [r.bucket, r.extra_usage_micros]));
+  return days.map((d) => by_day.get(d) ?? 0);
+}
+
+export async function getExtraUsage(deps: Deps, account_id: string): Promise<ExtraUsageAnswer> {
   const locked = await read(deps, account_id);
   const now_ms = deps.clock.now_ms();
   const plan = catalogPlan(await deps.catalog.get(), locked.account);
   const purchases = await deps.store.readRefundablePurchases(account_id);
-  return extraUsageView(locked, now_ms, {
+  const view = extraUsageView(locked, now_ms, {
     refundable_micros: refundableFigures(locked.wallet, purchases, now_ms).refundable_micros,
     paid_plan: plan !== undefined && isPaidPlan(plan),
   });
+  const f = forecast({
+    available_micros: view.available_micros,
+    spent_this_cycle_micros: view.spent_this_cycle_micros,
+    cycle_end_ms: cycleAt(locked.account.anchor_ms, now_ms).end_ms,
+    monthly_spend_limit_micros: view.monthly_spend_limit_micros,
+    daily_extra_usage_micros: await dailyExtraUsage(deps, account_id, now_ms),
+    now_ms,
+    purchase_bounds: { purchase_micros_min: deps.settings.purchase_micros_min, purchase_micros_max: deps.settings.purchase_micros_max },
+  });
+  return { ...view, forecast: forecastView(f) };
 }
 
 export interface AccountView {

@@ -5,6 +5,7 @@ import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typ
 import { EVENT_TYPE_NAMES, EVENT_TYPES } from '../domain/events';
 import { FUNDING_REASONS, FUNDING_SOURCES } from '../domain/funding';
 import { limits } from '../domain/limits';
+import { ExtraUsageForecast } from './forecast';
 
 const closed = { additionalProperties: false } as const;
 
@@ -332,6 +333,7 @@ export const ExtraUsageResponse = Type.Object(
       { enabled: Type.Boolean(), amount_micros: Nullable(Int), threshold_micros: Nullable(Int), last_event: Nullable(AutoReloadEvent) },
       closed,
     ),
+    forecast: ExtraUsageForecast,
   },
   closed,
 );

@@ -213,6 +213,27 @@ export const limits = {
   page_size_default: 50,
   page_size_max: 500,
   usage_query_days_max: 400,
+
+  // The forecast (src/domain/forecast.ts, GET …/extra-usage `forecast`): the spend rate is the
+  // extra usage of the last `forecast_window_days` UTC days (today included, as the part of it
+  // that has passed) per day; a run-out date further than the horizon is "not within a year".
+  forecast_window_days: 7,
+  // The forecast is taken as of the start of the current UTC hour, so every read within the hour
+  // (the page and the CLI side by side) shows the same figures instead of ones that tick each ms.
+  forecast_resolution_ms: 60 * 60 * 1000,
+  forecast_horizon_days: 365,
+  // Suggested auto-reload: a week of usage rounded up to $5, at least $10 (and within the
+  // purchase bounds); its threshold two days of usage rounded up to $1, at least $5.
+  suggested_reload_days: 7,
+  suggested_reload_step_micros: 5_000_000,
+  suggested_reload_micros_min: 10_000_000,
+  suggested_threshold_days: 2,
+  suggested_threshold_step_micros: 1_000_000,
+  suggested_threshold_micros_min: 5_000_000,
+  // Suggested monthly limit: the projected cycle spend plus 25%, rounded up to $10, at least $20.
+  suggested_limit_headroom_percent: 125,
+  suggested_limit_step_micros: 10_000_000,
+  suggested_limit_micros_min: 20_000_000,
 } as const;
 
 export type Limits = typeof limits;

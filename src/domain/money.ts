@@ -56,6 +56,11 @@ export function divCeil(numerator: bigint, denominator: bigint): bigint {
   return (numerator + denominator - 1n) / denominator;
 }
 
+/** The smallest multiple of `step` that is ≥ value, for value ≥ 0 and step > 0 ($13.27 → $15 with a $5 step). */
+export function roundUpToMultiple(value: bigint, step: bigint): bigint {
+  return divCeil(value, step) * step;
+}
+
 /** ceil(amount × part / whole): the share of `amount` that `part` of `whole` owes (SPEC §1.4 mixed). */
 export function shareCeil(amount_micros: number, part: number, whole: number): number {
   if (whole <= 0) throw new MoneyInvariantError('shareCeil needs whole > 0');

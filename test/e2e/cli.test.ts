@@ -202,10 +202,15 @@ describe('tokenbank CLI against a running server', () => {
     const extra = await api('GET', `/v1/accounts/${demo_account}/extra-usage`, token);
     assertExit(human, 0, 'balance');
     assert.match(human.stdout, new RegExp(`^Account: Demo \\(Pro\\) \\(${demo_account}\\) · pro plan · you are owner$`, 'm'));
-    for (const label of ['Balance', 'Held', 'Available', 'Spent this cycle', 'Cycle', 'Auto-reload']) assert.match(human.stdout, new RegExp(`^ {2}${label}\\s`, 'm'));
+    for (const label of ['Balance', 'Held', 'Available', 'Spent this cycle', 'Cycle', 'Auto-reload', 'Forecast']) assert.match(human.stdout, new RegExp(`^ {2}${label}\\s`, 'm'));
     assert.match(human.stdout, /Available\s+\$\d+\.\d\d$/m);
     assert.match(human.stdout, /Spent this cycle\s+\$[\d.]+ of \$50\.00 limit \(\d+%\)/);
     assert.match(human.stdout, /^Plan {2}Pro \(\$20\.00\/cycle\) · active$/m);
+    // The server's figures, as the page shows them: the demo account has used extra usage this week.
+    assert.ok(extra.forecast.per_day_micros > 0, 'the demo account has a pace');
+    const forecast = extra.forecast;
+    assert.ok(human.stdout.includes(`  Forecast          about ${formatUsd(forecast.per_day_micros)} a day (last 7 days) · runs out around `), 'the pace');
+    assert.ok(human.stdout.includes(`suggested: reload ${formatUsd(forecast.suggested_reload.amount_micros)} below ${formatUsd(forecast.suggested_reload.threshold_micros)}, limit ${formatUsd(forecast.suggested_limit_micros)}\n`), 'the suggestions');
     assert.match(human.stdout, /5-hour window\s+[\d,]+ of 500,000 tokens/);
     assertExit(json, 0, 'balance --json');
     assert.deepEqual(JSON.parse(json.stdout), extra);

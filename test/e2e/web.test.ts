@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { DEMO } from '../../src/app/demo';
+import { usd } from '../../web/src/money';
 import { BROWSER_SKIP, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
 
 /** The page's document, inside page.evaluate/waitForFunction callbacks (they run in the browser). */
@@ -161,6 +162,29 @@ describe('the usage page in Chromium', { skip: BROWSER_SKIP }, () => {
     assert.deepEqual([extra.auto_reload.enabled, extra.auto_reload.amount_micros, extra.auto_reload.threshold_micros], [true, 20_000_000, 5_000_000]);
     await see(/^On: adds \$20\.00/, '#auto-reload');
     await see(/Suggested: auto-reload/, '#forecast');
+  });
+
+  it("the forecast is the server's figures; a sub-cent threshold prefilled in the form and saved unchanged stays exact", async () => {
+    const { forecast } = await server.tb.getExtraUsage(server.demo_account_id);
+    assert.ok(forecast.per_day_micros > 0, 'the demo account has a pace');
+    const words = ((await page.locator('#forecast').textContent()) ?? '').replace(/\s+/g, ' ');
+    assert.ok(words.includes(`about ${usd(forecast.per_day_micros)} a day`), words);
+    const suggested = `Suggested: auto-reload ${usd(forecast.suggested_reload.amount_micros)} when below ${usd(forecast.suggested_reload.threshold_micros)}, and a monthly limit of ${usd(forecast.suggested_limit_micros)}.`;
+    assert.ok(words.includes(suggested), words);
+    // Review finding 19: $5.123456 was prefilled as "5.12" and saving the form made it $5.12.
+    const actor = { id: 'operator', request_id: 'web-test' };
+    await server.tb.updateExtraUsage(server.demo_account_id, { auto_reload: { enabled: true, amount_micros: 20_000_000, threshold_micros: 5_123_456 } }, actor);
+    await page.reload();
+    const reload = section('Auto-reload');
+    const field = reload.getByLabel('When available balance falls below (USD)');
+    await see(/^On: adds \$20\.00/, '#auto-reload');
+    assert.equal(await field.inputValue(), '5.123456');
+    await reload.getByRole('button', { name: 'Save auto-reload' }).click();
+    await see('Auto-reload is on: $20.00 whenever the available balance falls below $5.12.');
+    assert.equal((await server.tb.getExtraUsage(server.demo_account_id)).auto_reload.threshold_micros, 5_123_456, 'saved unchanged, still exact');
+    await server.tb.updateExtraUsage(server.demo_account_id, { auto_reload: { enabled: true, amount_micros: 20_000_000, threshold_micros: 5_000_000 } }, actor);
+    await page.reload();
+    await see(/^On: adds \$20\.00/, '#auto-reload');
   });
 
   it('refunds part of the unspent purchased credits to the card and claims a promotion code', async () => {

@@ -2,9 +2,9 @@
 // the forecast. Money controls only for owners and billing members.
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { ExtraUsageBody } from '../../src/contract/schemas';
-import type { AccountBody, CatalogBodyView, CreditsBody, PaymentMethodBody, UsageBody } from '../../src/contract/views';
+import type { AccountBody, CatalogBodyView, CreditsBody, PaymentMethodBody } from '../../src/contract/views';
 import { api, ApiError, newKey } from './api';
-import { dollars, parseUsd, percent, roundUpTo, tokens, usd, usdInput, usdShort } from './money';
+import { dollars, parseUsd, percent, tokens, usd, usdInput, usdShort } from './money';
 import { day, fromNow, when } from './time';
 import { Bar, Body, Done, Problem, Section, type Loaded } from './ui';
 import { ConfirmPayment, pendingPaymentOf, type PendingPayment } from './confirm-payment';
@@ -464,53 +464,46 @@ export function AutoReloadSection(props: { account_id: string; caller: Caller; e
   );
 }
 
-/** From the account's own last 7 days of extra usage: when money runs out, and what to set. */
-export function ForecastSection({ extra, recent }: { extra: Loaded<ExtraUsageBody>; recent: Loaded<UsageBody> }) {
+/** The server's forecast (GET …/extra-usage `forecast`): when money runs out, and what to set. The page computes none of it. */
+export function ForecastSection({ extra }: { extra: Loaded<ExtraUsageBody> }) {
   return (
     <Section title="Forecast" id="forecast">
-      <Body loaded={recent} what="the forecast" lines={4}>
-        {(u) => {
-          const x = extra.data;
-          if (!x) return null;
-          const week = u.buckets.reduce((s, b) => s + b.extra_usage_micros, 0);
-          const per_day = Math.round(week / 7);
-          if (per_day === 0) return <p>No extra usage in the last 7 days: nothing to forecast. Your balance of {usd(x.available_micros)} stays as it is.</p>;
-          const now = Date.now();
-          const runs_out = new Date(now + (x.available_micros / per_day) * 86_400_000);
+      <Body loaded={extra} what="the forecast" lines={4}>
+        {(x) => {
+          const f = x.forecast;
+          if (f.per_day_micros === 0)
+            return (
+              <p>
+                No extra usage in the last {f.window_days} days: nothing to forecast. Your balance of {usd(x.available_micros)} stays as it is.
+              </p>
+            );
           const limit = x.monthly_spend_limit_micros;
-          const limit_at = limit === null ? null : new Date(now + (Math.max(0, limit - x.spent_this_cycle_micros) / per_day) * 86_400_000);
-          const cycle_end = Date.parse(x.cycle_end);
-          const days_left = Math.max(0, (cycle_end - now) / 86_400_000);
-          const projected = x.spent_this_cycle_micros + Math.round(per_day * days_left);
-          const reload = Math.max(dollars(10), roundUpTo(per_day * 7, dollars(5)));
-          const threshold = Math.max(dollars(5), roundUpTo(per_day * 2, dollars(1)));
-          const suggested_limit = Math.max(dollars(20), roundUpTo(Math.round(projected * 1.25), dollars(10)));
           return (
             <>
               <p>
-                Last 7 days: <strong>{usd(week)}</strong> of extra usage, about <strong>{usd(per_day)}</strong> a day.
+                Last {f.window_days} days: <strong>{usd(f.extra_usage_micros)}</strong> of extra usage, about <strong>{usd(f.per_day_micros)}</strong> a day.
               </p>
               <ul className="plain">
                 <li>
                   At this pace your available balance runs out around{' '}
-                  <strong>{runs_out.getTime() > cycle_end + 365 * 86_400_000 ? 'more than a year from now' : day(runs_out.toISOString())}</strong>.
+                  <strong>{f.runs_out_at === null ? 'more than a year from now' : day(f.runs_out_at)}</strong>.
                 </li>
                 <li>
                   {limit === null ? (
                     'There is no monthly limit to reach.'
-                  ) : limit_at && limit_at.getTime() < cycle_end ? (
+                  ) : f.limit_reached_at !== null ? (
                     <>
-                      The {usd(limit)} monthly limit is reached around <strong>{day(limit_at.toISOString())}</strong>, before the cycle resets.
+                      The {usd(limit)} monthly limit is reached around <strong>{day(f.limit_reached_at)}</strong>, before the cycle resets.
                     </>
                   ) : (
                     <>
-                      You stay under the {usd(limit)} limit this cycle (about {usd(projected)} projected).
+                      You stay under the {usd(limit)} limit this cycle (about {usd(f.projected_cycle_micros)} projected).
                     </>
                   )}
                 </li>
                 <li>
-                  Suggested: auto-reload <strong>{usd(reload)}</strong> when below <strong>{usd(threshold)}</strong>, and a monthly limit of{' '}
-                  <strong>{usd(suggested_limit)}</strong>.
+                  Suggested: auto-reload <strong>{usd(f.suggested_reload.amount_micros)}</strong> when below{' '}
+                  <strong>{usd(f.suggested_reload.threshold_micros)}</strong>, and a monthly limit of <strong>{usd(f.suggested_limit_micros)}</strong>.
                 </li>
               </ul>
             </>

@@ -31,26 +31,29 @@ export function usdShort(micros: number): string {
   return micros % MICROS_PER_DOLLAR === 0 ? `$${grouped(micros / MICROS_PER_DOLLAR)}` : usd(micros);
 }
 
-/** Dollars as a person types them ("20", "12.5", "$1,000.25") → micros, or null when it is not an amount. */
+/**
+ * Dollars as a person types them ("20", "12.5", "$1,000.25", "0.000001") → exact micros, or null
+ * when it is not an amount. Up to six decimals, the smallest unit, so an amount the page shows
+ * exactly (usdInput) reads back as itself; whether an amount must be whole cents is the API's to say.
+ */
 export function parseUsd(text: string): number | null {
-  const m = /^\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*$/.exec(text);
+  const m = /^\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,6}))?\s*$/.exec(text);
   if (!m) return null;
   const dollars = Number(m[1]!.replace(/,/g, ''));
-  const cents = m[2] === undefined ? 0 : Number(m[2].padEnd(2, '0'));
-  const micros = dollars * MICROS_PER_DOLLAR + cents * MICROS_PER_CENT;
+  const fraction = m[2] === undefined ? 0 : Number(m[2].padEnd(6, '0'));
+  const micros = dollars * MICROS_PER_DOLLAR + fraction;
   return Number.isSafeInteger(micros) ? micros : null;
 }
 
-/** micros → the text a field starts with ("20.00"). */
+/** micros → the text a field starts with: "20.00" for whole cents, all six decimals when not ("12.345678"), so saving it unchanged keeps the amount. */
 export function usdInput(micros: number | null): string {
   if (micros === null) return '';
-  const cents = Math.round(micros / MICROS_PER_CENT);
-  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
-}
-
-/** Rounds micros up to a whole multiple of `step_micros` (suggestions: "$15", not "$13.27"). */
-export function roundUpTo(micros: number, step_micros: number): number {
-  return Math.ceil(micros / step_micros) * step_micros;
+  const abs = Math.abs(micros);
+  // Integer % and an exact multiple's division: no float rounds the digits.
+  const fraction = abs % MICROS_PER_DOLLAR;
+  const whole = (abs - fraction) / MICROS_PER_DOLLAR;
+  const digits = fraction % MICROS_PER_CENT === 0 ? String(fraction / MICROS_PER_CENT).padStart(2, '0') : String(fraction).padStart(6, '0');
+  return `${micros < 0 ? '-' : ''}${whole}.${digits}`;
 }
 
 export const dollars = (n: number) => n * MICROS_PER_DOLLAR;

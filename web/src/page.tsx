@@ -1,7 +1,7 @@
 // One account's page, as its owner, billing member or member sees it (and the operator).
 import { useState } from 'react';
 import type { ExtraUsageBody } from '../../src/contract/schemas';
-import type { AccountBody, CatalogBodyView, Page, PaymentMethodBody, TransactionBody, UsageBody, UsageRecordBody } from '../../src/contract/views';
+import type { AccountBody, CatalogBodyView, Page, PaymentMethodBody, TransactionBody, UsageRecordBody } from '../../src/contract/views';
 import { api } from './api';
 import { AutoReloadSection, ExtraUsageSection, ForecastSection, LimitSection, PlanSection, type Caller } from './account';
 import { CreditsSection } from './credits';
@@ -9,7 +9,6 @@ import { RequestsSection, TransactionsSection } from './activity';
 import { NotificationsSection } from './notifications';
 import { WebhooksSection } from './webhooks';
 import { HistorySection } from './history';
-import { ymd } from './time';
 import { useLoad } from './ui';
 
 export function AccountPage({ account_id, caller }: { account_id: string; caller: Caller }) {
@@ -26,11 +25,6 @@ export function AccountPage({ account_id, caller }: { account_id: string; caller
   const extra = useLoad(get<ExtraUsageBody>(`${base}/extra-usage`), key);
   const catalog = useLoad(get<CatalogBodyView>('/v1/catalog'), 'catalog');
   const cards = useLoad(caller.can_money ? get<{ data: PaymentMethodBody[] }>(`${base}/payment-methods`) : async () => ({ data: [] }), key);
-  const today = new Date();
-  const week = useLoad(
-    get<UsageBody>(`${base}/usage?from=${ymd(new Date(today.getTime() - 7 * 86_400_000))}&to=${ymd(new Date(today.getTime() - 86_400_000))}&granularity=day`),
-    key,
-  );
   const records = useLoad(get<Page<UsageRecordBody>>(`${base}/usage-records?limit=25`), key);
   const transactions = useLoad(get<Page<TransactionBody>>(`${base}/transactions?limit=200`), key);
   return (
@@ -39,7 +33,7 @@ export function AccountPage({ account_id, caller }: { account_id: string; caller
       <ExtraUsageSection account_id={account_id} caller={caller} extra={extra} cards={caller.can_money ? cards : null} changed={changed} />
       <LimitSection account_id={account_id} caller={caller} extra={extra} changed={changed} />
       <AutoReloadSection account_id={account_id} caller={caller} extra={extra} changed={changed} />
-      <ForecastSection extra={extra} recent={week} />
+      <ForecastSection extra={extra} />
       <CreditsSection account_id={account_id} caller={caller} extra={extra} version={version} changed={changed} />
       <div className="wide">
         <HistorySection account_id={account_id} caller={caller} version={version} />

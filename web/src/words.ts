@@ -56,7 +56,7 @@ export const REMEDY_WORDS: Record<string, string> = {
 };
 
 /** "skipped: $48.00 of your $50.00 limit is used" and its siblings. */
-export function reloadEventWords(extra: ExtraUsageBody): string | null {
+export function reloadEventWords(extra: Pick<ExtraUsageBody, 'auto_reload' | 'monthly_spend_limit_micros' | 'spent_this_cycle_micros'>): string | null {
   const last = extra.auto_reload.last_event;
   if (!last) return null;
   const amount = usd(last.amount_micros);

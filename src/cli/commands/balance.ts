@@ -1,4 +1,5 @@
-// `balance`: balance, held, available, spent this cycle of the limit, auto-reload, plan windows.
+// `balance`: balance, held, available, spent this cycle of the limit, auto-reload, the server's
+// forecast, plan windows.
 // `--json` prints the API's extra-usage object; `--statusline` one short line for a prompt.
 import { Option, type Command } from 'commander';
 import type { AccountRef, Ctx } from '../context';
@@ -61,6 +62,24 @@ export function statusline(extra: ExtraUsage, view: AccountView | null): string 
   return [formatUsd(extra.available_micros), spent, `resets ${shortDate(extra.cycle_end)}`].join(' · ');
 }
 
+/** The server's forecast (`forecast` of GET …/extra-usage), in the page's words; nothing computed here. */
+export function forecastText(extra: ExtraUsage): string {
+  const f = extra.forecast;
+  if (f.per_day_micros === 0) return `no extra usage in the last ${f.window_days} days: nothing to forecast`;
+  const runs_out = f.runs_out_at === null ? 'more than a year from now' : shortDate(f.runs_out_at);
+  const limit = extra.monthly_spend_limit_micros;
+  const limit_text =
+    limit === null
+      ? 'no monthly limit'
+      : f.limit_reached_at !== null
+        ? `the ${formatUsd(limit)} limit is reached around ${shortDate(f.limit_reached_at)}`
+        : `under the ${formatUsd(limit)} limit this cycle (about ${formatUsd(f.projected_cycle_micros)} projected)`;
+  return (
+    `about ${formatUsd(f.per_day_micros)} a day (last ${f.window_days} days) · runs out around ${runs_out} · ${limit_text} · ` +
+    `suggested: reload ${formatUsd(f.suggested_reload.amount_micros)} below ${formatUsd(f.suggested_reload.threshold_micros)}, limit ${formatUsd(f.suggested_limit_micros)}`
+  );
+}
+
 function printBalance(ctx: Ctx, account: AccountRef, extra: ExtraUsage, view: AccountView): void {
   const s = ctx.out.style;
   const row = (label: string, value: string) => ctx.out.line(`  ${s.dim(label.padEnd(18))}${value}`);
@@ -92,6 +111,7 @@ function printBalance(ctx: Ctx, account: AccountRef, extra: ExtraUsage, view: Ac
       `  (last: ${reload.last_event.type}${reload.last_event.reason ? `, ${reload.last_event.reason}` : ''}, ${formatUsd(reload.last_event.amount_micros)}, ${shortDate(reload.last_event.at)})`,
     );
   row('Auto-reload', reload_text);
+  row('Forecast', forecastText(extra));
   if (extra.refundable_micros > 0) row('Refundable', `${formatUsd(extra.refundable_micros)} ${s.dim('(unspent purchased credit: `tokenbank refund`)')}`);
   if (extra.frozen && extra.frozen_reason) row('Frozen', s.yellow(extra.frozen_reason));
   ctx.out.line();
