@@ -15,7 +15,7 @@ import { isPaidPlan } from '../domain/catalog';
 import { refundableFigures } from '../domain/refunds';
 import { accountView } from './account-view';
 import { catalogPlan } from './catalog-plan';
-import { extraUsageView, type AccountView, type ExtraUsageView } from './reads';
+import { extraUsageView, withForecast, type AccountView, type ExtraUsageAnswer, type ExtraUsageView } from './reads';
 import * as v from './validate';
 
 export interface CreateAccountInput {
@@ -179,9 +179,9 @@ export async function updateExtraUsage(
   patch: ExtraUsagePatch,
   actor: Actor,
   idempotency_key_in?: unknown,
-): Promise<Replayable<{ answer: ExtraUsageView }>> {
+): Promise<Replayable<{ answer: ExtraUsageAnswer }>> {
   const catalog = await deps.catalog.get();
-  return changeExtraUsage(deps, account_id, patch, actor, idempotency_key_in, async (tx, locked, now_ms) => {
+  const changed = await changeExtraUsage(deps, account_id, patch, actor, idempotency_key_in, async (tx, locked, now_ms) => {
     const purchases = await tx.refundablePurchases(account_id);
     const plan = catalogPlan(catalog, locked.account);
     return extraUsageView(locked, now_ms, {
@@ -189,6 +189,8 @@ export async function updateExtraUsage(
       paid_plan: plan !== undefined && isPaidPlan(plan),
     });
   });
+  // The settings are the change's (a replay answers the first call's); the forecast is taken now, after the transaction.
+  return { ...changed, answer: await withForecast(deps, account_id, changed.answer, deps.clock.now_ms()) };
 }
 
 /** How a settings change's answer is made from the account as the change left it, in its transaction. */

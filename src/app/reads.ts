@@ -132,10 +132,15 @@ export async function getExtraUsage(deps: Deps, account_id: string): Promise<Ext
     refundable_micros: refundableFigures(locked.wallet, purchases, now_ms).refundable_micros,
     paid_plan: plan !== undefined && isPaidPlan(plan),
   });
+  return withForecast(deps, account_id, view, now_ms);
+}
+
+/** An extra-usage view with the forecast from the last days' usage, taken at `now_ms` (read after any transaction: it reads the rollups). */
+export async function withForecast(deps: Deps, account_id: string, view: ExtraUsageView, now_ms: number): Promise<ExtraUsageAnswer> {
   const f = forecast({
     available_micros: view.available_micros,
     spent_this_cycle_micros: view.spent_this_cycle_micros,
-    cycle_end_ms: cycleAt(locked.account.anchor_ms, now_ms).end_ms,
+    cycle_end_ms: Date.parse(view.cycle_end),
     monthly_spend_limit_micros: view.monthly_spend_limit_micros,
     daily_extra_usage_micros: await dailyExtraUsage(deps, account_id, now_ms),
     now_ms,
