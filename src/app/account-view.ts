@@ -1,8 +1,7 @@
 // The account view (GET /v1/accounts/{id}) built from an account's loaded state, so a use case
 // can answer with it inside its transaction (a subscription change answers the view it wrote,
-// and keeps it for a replay). Pure: the caller loads the state and reads the clock.
-// reads.ts's getAccountView builds the same view from a read outside a transaction; it is to call
-// this function once that file is free to change (see the branch h-settings report).
+// and keeps it for a replay), and reads.ts's getAccountView from a read outside one. Pure: the
+// caller loads the state and reads the clock.
 import type { Plan } from '../domain/catalog';
 import { cycleAt } from '../domain/cycles';
 import { windowViews } from '../domain/funding';

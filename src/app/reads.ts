@@ -6,6 +6,7 @@ import { invalid, notFound } from '../domain/refusals';
 import { availableMicros, balanceMicros, planStatusAt, promotionalMicros, spentThisCycle, utcDay } from '../domain/wallet';
 import type { Deps } from './deps';
 import type { AccountRecord, AuditEntry, LockedAccount, OutboxEvent, ReloadEvent, UsageBucketRow, UsageRecord } from './ports';
+import { accountView } from './account-view';
 import * as v from './validate';
 import { catalogPlan } from './catalog-plan';
 import { isPaidPlan } from '../domain/catalog';
@@ -167,36 +168,8 @@ export interface AccountView {
 export async function getAccountView(deps: Deps, account_id: string, user_id: string | null = null): Promise<AccountView> {
   const locked = await read(deps, account_id);
   const catalog = await deps.catalog.get();
-  const now_ms = deps.clock.now_ms();
-  const { account } = locked;
-  const plan = account.plan_id ? catalog.plans.get(account.plan_id) : undefined;
-  const seat = plan?.per_seat ? (user_id ?? '') : '';
-  const views = windowViews({ account, plan, seat_windows: locked.windows.get(seat) ?? new Map(), now_ms });
-  const cycle = cycleAt(account.anchor_ms, now_ms);
-  return {
-    id: account.id,
-    kind: account.kind,
-    name: account.name,
-    plan: plan ? { id: plan.id, name: plan.name, price_micros: plan.price_micros, per_seat: plan.per_seat } : null,
-    plan_status: planStatusAt(account, now_ms),
-    seats: account.seats,
-    cancel_at: account.cancel_at_ms === null ? null : iso(account.cancel_at_ms),
-    cycle_start: iso(cycle.start_ms),
-    cycle_end: iso(cycle.end_ms),
-    created_at: iso(account.created_at_ms),
-    windows: views.map((w) => {
-      // A rolling window that is closed opens at the next request: it has no reset time yet.
-      const stored = locked.windows.get(seat)?.get(w.kind);
-      const open = w.kind !== 'rolling_5h' || (stored?.start_ms !== null && stored?.start_ms === w.start_ms);
-      return {
-        kind: w.kind,
-        seat: plan?.per_seat ? seat || null : null,
-        used: w.used_tokens + w.held_tokens,
-        limit: w.limit_tokens,
-        resets_at: open ? iso(w.resets_at_ms) : null,
-      };
-    }),
-  };
+  const plan = locked.account.plan_id ? catalog.plans.get(locked.account.plan_id) : undefined;
+  return accountView(locked, plan, deps.clock.now_ms(), user_id);
 }
 
 export interface UsageQuery {
