@@ -1,6 +1,5 @@
 // Read models: what the page, the CLI and the API show. No writes.
 import { cycleAt } from '../domain/cycles';
-import { windowViews } from '../domain/funding';
 import { limits } from '../domain/limits';
 import { invalid, notFound } from '../domain/refusals';
 import { availableMicros, balanceMicros, planStatusAt, promotionalMicros, spentThisCycle, utcDay } from '../domain/wallet';
