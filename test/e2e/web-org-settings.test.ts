@@ -178,7 +178,7 @@ for (const database of databases) {
       await reload.getByLabel('When available credits fall below (USD)').fill('5');
       await reload.getByRole('button', { name: 'Save auto-reload' }).click();
       await reload.getByRole('alert').waitFor({ timeout: WAIT_MS });
-      assert.match(await reload.getByRole('alert').innerText(), /Auto-reload not saved: auto_reload\.amount_micros: must be between 5000000 \(\$5\.00\)/);
+      assert.match(await reload.getByRole('alert').innerText(), /Auto-reload not saved: auto_reload\.amount_micros: a reload is a purchase, so it must be between \$5\.00 and \$2,500\.00; got \$1\.00\. Choose an amount in that range\./);
       assert.equal((await asOperator(`/v1/orgs/${org_id}`)).body.auto_reload.enabled, false);
 
       await reload.getByLabel('Reload amount (USD)').fill('20');
