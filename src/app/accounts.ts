@@ -16,6 +16,7 @@ import { refundableFigures } from '../domain/refunds';
 import { accountView } from './account-view';
 import { catalogPlan } from './catalog-plan';
 import { extraUsageView, withForecast, type AccountView, type ExtraUsageAnswer, type ExtraUsageView } from './reads';
+import { lockAccount } from './locking';
 import * as v from './validate';
 
 export interface CreateAccountInput {
@@ -82,12 +83,6 @@ export async function createAccount(
   return { account, owner, created_user: !existing };
 }
 
-async function lockOne(tx: StoreTx, account_id: string) {
-  const locked = (await tx.lockAccounts([account_id])).get(account_id);
-  if (!locked) throw notFound('account', account_id);
-  return locked;
-}
-
 /**
  * PUT subscription: change plan or seats (the rules: planSubscriptionChange). On a lapsed
  * account it starts a new subscription (a new cycle anchor, now); on a cancelling one it
@@ -110,7 +105,7 @@ export async function changeSubscription(
   if (!plan.per_seat && seats !== undefined && seats !== 1) throw invalid('seats', `the ${plan.name} plan has one seat`);
   const request_hash = requestHash({ plan: plan_id, seats });
   return deps.store.transaction(async (tx) => {
-    const locked = await lockOne(tx, account_id);
+    const locked = await lockAccount(tx, account_id);
     const { account } = locked;
     const first = await firstCallWithKey(tx, account_id, 'subscription.changed', idempotency_key, request_hash, 'subscription change');
     if (first) return { answer: firstAnswer<AccountView>(first) ?? accountView(locked, catalogPlan(catalog, account), deps.clock.now_ms()), replayed: true };
@@ -140,7 +135,7 @@ export async function changeSubscription(
 /** DELETE subscription: cancels at the end of the current cycle and warns the owners. */
 export async function cancelSubscription(deps: Deps, account_id: string, actor: Actor): Promise<AccountRecord> {
   return deps.store.transaction(async (tx) => {
-    const locked = await lockOne(tx, account_id);
+    const locked = await lockAccount(tx, account_id);
     const { account } = locked;
     const now_ms = deps.clock.now_ms();
     if (planStatusAt(account, now_ms) === 'lapsed') throw new AppError('conflict', 'The subscription has already lapsed.', { plan_status: 'lapsed' });
@@ -220,7 +215,7 @@ export async function changeExtraUsage<T extends object>(
     reload_threshold: change.auto_reload.threshold_micros,
   });
   return deps.store.transaction(async (tx) => {
-    const locked = await lockOne(tx, account_id);
+    const locked = await lockAccount(tx, account_id);
     const { account } = locked;
     const first = await firstCallWithKey(tx, account_id, 'extra_usage.updated', idempotency_key, request_hash, 'extra-usage change');
     if (first) return { answer: firstAnswer<T>(first) ?? (await answerOf(tx, locked, deps.clock.now_ms())), replayed: true };

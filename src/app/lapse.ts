@@ -3,11 +3,10 @@
 // lapse instant) in the same transaction that writes it to the outbox. The cancellation asks it
 // too, so a plan cancelled within the notice period is told at once, and never twice.
 import { dueLapseNotice, lapseEvent, type LapseNotice } from '../domain/lapse';
+import { DAY_MS } from '../domain/cycles';
 import { limits } from '../domain/limits';
 import type { Deps } from './deps';
 import type { LockedAccount, StoreTx } from './ports';
-
-const DAY_MS = 86_400_000;
 
 /** Under the account's lock: writes the notice due now, if any; returns it. */
 export async function sendDueLapseNotice(tx: StoreTx, deps: Deps, locked: LockedAccount, now_ms: number): Promise<LapseNotice | null> {

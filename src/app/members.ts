@@ -4,12 +4,13 @@
 // One transaction each, under the account's lock (the seats and the last owner are counted
 // there). Who may call is checked by the route (owner of an account, admin of an org).
 import { limits } from '../domain/limits';
-import { decideMemberChange, managerRole, mayChangeMember, rolesOf, type AccountKind, type MemberChange, type MemberRole } from '../domain/members';
+import { decideMemberChange, kindNoun, managerRole, mayChangeMember, rolesOf, type AccountKind, type MemberChange, type MemberRole } from '../domain/members';
 import { AppError, invalid, notFound } from '../domain/refusals';
 import { checkSeat } from '../domain/subscription';
 import type { Actor, Deps } from './deps';
 import type { AccountRecord, InvitationRecord, StoreTx } from './ports';
 import { pageCursor, pageLimit, pageOf, type PageRequest } from './reads';
+import { lockAccount } from './locking';
 import * as v from './validate';
 
 export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'expired';
@@ -20,16 +21,14 @@ export function invitationStatus(invitation: InvitationRecord, now_ms: number): 
   return invitation.expires_at_ms <= now_ms ? 'expired' : 'pending';
 }
 
-const noun = (kind: AccountKind) => (kind === 'api_org' ? 'organization' : 'account');
-
 function missing(kind: AccountKind, id: string): AppError {
-  return notFound(noun(kind), id);
+  return notFound(kindNoun(kind), id);
 }
 
 function memberRole(kind: AccountKind, value: unknown, field = 'role'): MemberRole {
   const role = v.text(field, value);
   const roles = rolesOf(kind);
-  if (!(roles as readonly string[]).includes(role)) throw invalid(field, `must be one of ${roles.join(', ')} (the roles of an ${noun(kind)})`);
+  if (!(roles as readonly string[]).includes(role)) throw invalid(field, `must be one of ${roles.join(', ')} (the roles of an ${kindNoun(kind)})`);
   return role as MemberRole;
 }
 
@@ -64,18 +63,18 @@ export async function inviteMember(
   const found = await accountOf(deps, account_id, kind);
   // Early answers for the owner; accepting checks the seats again under the account lock.
   const members = await membersWithEmail(deps, found);
-  if (members.some((m) => m.email === email)) throw new AppError('conflict', `${email} is already a member of ${noun(kind)} ${account_id}.`, { email });
+  if (members.some((m) => m.email === email)) throw new AppError('conflict', `${email} is already a member of ${kindNoun(kind)} ${account_id}.`, { email });
   const no_seat = checkSeat(found, catalog.plans.get(found.plan_id ?? ''), members.length);
   if (no_seat) throw AppError.from(no_seat);
   return deps.store.transaction(async (tx) => {
     // The lock serialises invitations of one account, so the open-invitation bound holds.
-    const { account } = await lockOne(tx, account_id, kind);
+    const { account } = await lockAccount(tx, account_id, kind);
     const now_ms = deps.clock.now_ms();
     const pending = await tx.countPendingInvitations(account_id, now_ms, email);
     if (pending >= limits.invitations_pending_per_account_max) {
       throw new AppError(
         'conflict',
-        `${cap(noun(kind))} ${account_id} has ${pending} open invitations, the most it may have; wait for answers or let some expire.`,
+        `${cap(kindNoun(kind))} ${account_id} has ${pending} open invitations, the most it may have; wait for answers or let some expire.`,
         {
           pending_invitations: pending,
           pending_invitations_max: limits.invitations_pending_per_account_max,
@@ -152,7 +151,7 @@ export async function acceptInvitation(deps: Deps, invitation_id: string, invite
   const catalog = await deps.catalog.get();
   return deps.store.transaction(async (tx) => {
     // Lock order: the account, then the invitation (inviting takes the account lock too).
-    const { account } = await lockOne(tx, found.account_id);
+    const { account } = await lockAccount(tx, found.account_id);
     const invitation = await tx.lockInvitation(invitation_id);
     if (!invitation) throw notFound('invitation', invitation_id);
     const now_ms = deps.clock.now_ms();
@@ -160,7 +159,7 @@ export async function acceptInvitation(deps: Deps, invitation_id: string, invite
     const kind = account.kind;
     const members = await tx.memberRoles(account.id, kind);
     if (members.some((m) => m.user_id === invitee.user_id))
-      throw new AppError('conflict', `You are already a member of ${noun(kind)} ${account.id}.`, { account_id: account.id });
+      throw new AppError('conflict', `You are already a member of ${kindNoun(kind)} ${account.id}.`, { account_id: account.id });
     const no_seat = kind === 'plan' ? checkSeat(account, catalog.plans.get(account.plan_id ?? ''), members.length) : null;
     if (no_seat) throw AppError.from(no_seat);
     await tx.putMember(account.id, kind, invitee.user_id, invitation.role, now_ms);
@@ -245,7 +244,7 @@ export async function changeMember(
     const manager = managerRole(kind);
     throw new AppError(
       'forbidden',
-      `This needs the ${manager} role on ${noun(kind)} ${account_id}${change.kind === 'remove' ? ' (anyone may remove themselves)' : ''}; you are ${caller.role}.`,
+      `This needs the ${manager} role on ${kindNoun(kind)} ${account_id}${change.kind === 'remove' ? ' (anyone may remove themselves)' : ''}; you are ${caller.role}.`,
       {
         role: caller.role,
         required_role: manager,
@@ -253,7 +252,7 @@ export async function changeMember(
     );
   }
   return deps.store.transaction(async (tx) => {
-    await lockOne(tx, account_id, kind);
+    await lockAccount(tx, account_id, kind);
     const members = await tx.memberRoles(account_id, kind);
     const target = members.find((m) => m.user_id === user_id);
     if (!target) throw notFound('member', user_id);
@@ -274,10 +273,4 @@ export async function changeMember(
     ]);
     return { user_id, role: change.kind === 'remove' ? null : change.role };
   });
-}
-
-async function lockOne(tx: StoreTx, account_id: string, kind?: AccountKind) {
-  const locked = (await tx.lockAccounts([account_id])).get(account_id);
-  if (!locked || (kind !== undefined && locked.account.kind !== kind)) throw missing(kind ?? 'plan', account_id);
-  return locked;
 }

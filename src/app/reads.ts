@@ -1,5 +1,5 @@
 // Read models: what the page, the CLI and the API show. No writes.
-import { cycleAt } from '../domain/cycles';
+import { cycleAt, DAY_MS } from '../domain/cycles';
 import { limits } from '../domain/limits';
 import { invalid, notFound } from '../domain/refusals';
 import { availableMicros, balanceMicros, planStatusAt, promotionalMicros, spentThisCycle, utcDay } from '../domain/wallet';
@@ -117,7 +117,7 @@ function forecastView(f: Forecast): ForecastView {
 
 /** Extra usage per UTC day of the forecast window, oldest first, from the same daily rollups as GET …/usage. */
 async function dailyExtraUsage(deps: Deps, account_id: string, now_ms: number): Promise<number[]> {
-  const days = Array.from({ length: limits.forecast_window_days }, (_, i) => utcDay(now_ms - (limits.forecast_window_days - 1 - i) * 86_400_000));
+  const days = Array.from({ length: limits.forecast_window_days }, (_, i) => utcDay(now_ms - (limits.forecast_window_days - 1 - i) * DAY_MS));
   const rows = await deps.store.usageBuckets({ account_id, from_day: days[0]!, to_day: days[days.length - 1]!, granularity: 'day', group_by: null });
   const by_day = new Map(rows.map((r) => [r.bucket, r.extra_usage_micros]));
   return days.map((d) => by_day.get(d) ?? 0);
@@ -196,9 +196,9 @@ function day(field: string, value: unknown, fallback: string): string {
 /** The days and granularity of a usage query (the last 30 days by day, by default); shared by accounts and API organizations. */
 export function usageRange(query: UsageQuery, now_ms: number): { from: string; to: string; granularity: 'day' | 'month' } {
   const to = day('to', query.to, utcDay(now_ms));
-  const from = day('from', query.from, utcDay(Date.parse(to) - 29 * 86_400_000));
+  const from = day('from', query.from, utcDay(Date.parse(to) - (limits.usage_query_days_default - 1) * DAY_MS));
   if (from > to) throw invalid('from', 'must not be after to');
-  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > limits.usage_query_days_max)
+  if ((Date.parse(to) - Date.parse(from)) / DAY_MS > limits.usage_query_days_max)
     throw invalid('from', `the range may span at most ${limits.usage_query_days_max} days`);
   const granularity = query.granularity === undefined ? 'day' : query.granularity;
   if (granularity !== 'day' && granularity !== 'month') throw invalid('granularity', 'must be day or month');

@@ -1,14 +1,14 @@
 // Parsing what the user typed. Dollars go through the domain's exact parser (never a float);
 // anything malformed is a usage error (exit 2) that names the argument.
-import { parseDollars, formatUsd } from '../domain/money';
+import { limits } from '../domain/limits';
+import { floorToCents, formatUsd, parseDollars } from '../domain/money';
 import { usageError } from './errors';
 
 export const input_limits = {
   /** Cards are charged in whole cents, so amounts charged to a card have at most 2 decimals. */
   card_amount_decimals_max: 2,
-  micros_per_cent: 10_000,
   /** PaymentMethodRequest.token's maxLength in the contract. */
-  card_token_length_max: 200,
+  card_token_length_max: limits.card_token_length_max,
 } as const;
 
 /** "12", "12.5", "12.50", "$12", "1,000.25" → micros; at most 6 decimals. */
@@ -21,9 +21,9 @@ export function dollars(what: string, text: string): number {
 /** A dollar amount charged to a card: whole cents only ("12.345" is refused, not rounded). */
 export function cardDollars(what: string, text: string): number {
   const micros = dollars(what, text);
-  if (micros % input_limits.micros_per_cent !== 0) {
+  if (micros % limits.card_charge_unit_micros !== 0) {
     throw usageError(
-      `${what}: "${text}" has more than ${input_limits.card_amount_decimals_max} decimals; cards are charged in whole cents (e.g. ${formatUsd(micros - (micros % input_limits.micros_per_cent))})`,
+      `${what}: "${text}" has more than ${input_limits.card_amount_decimals_max} decimals; cards are charged in whole cents (e.g. ${formatUsd(floorToCents(Math.abs(micros)))})`,
     );
   }
   return micros;

@@ -3,6 +3,9 @@ import type { AllowanceWindowSpec, WindowKind } from './catalog';
 import { limits } from './limits';
 
 /** anchor + n months, with the anchor's day of month clamped to the target month's last day. */
+/** A UTC day in milliseconds (UTC has no daylight saving: every day is this long). */
+export const DAY_MS = 86_400_000;
+
 export function addMonthsClamped(anchor_ms: number, months: number): number {
   const anchor = new Date(anchor_ms);
   const year = anchor.getUTCFullYear();

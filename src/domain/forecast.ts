@@ -10,10 +10,10 @@
 // so reads within the hour agree.
 
 import { invariant } from './assert';
+import { DAY_MS } from './cycles';
 import { limits } from './limits';
 import { divCeil, roundUpToMultiple, toSafeNumber } from './money';
 
-const DAY_MS = 86_400_000;
 const DAY = BigInt(DAY_MS);
 
 export interface ForecastInput {

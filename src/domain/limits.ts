@@ -213,6 +213,8 @@ export const limits = {
   page_size_default: 50,
   page_size_max: 500,
   usage_query_days_max: 400,
+  /** A usage query without `from` covers this many UTC days, today included. */
+  usage_query_days_default: 30,
 
   // The forecast (src/domain/forecast.ts, GET …/extra-usage `forecast`): the spend rate is the
   // extra usage of the last `forecast_window_days` UTC days (today included, as the part of it

@@ -26,7 +26,8 @@ export function managerRole(kind: AccountKind): 'owner' | 'admin' {
   return kind === 'api_org' ? 'admin' : 'owner';
 }
 
-const noun = (kind: AccountKind) => (kind === 'api_org' ? 'organization' : 'account');
+/** What a kind is called in words: an account, or an (API) organization. */
+export const kindNoun = (kind: AccountKind) => (kind === 'api_org' ? 'organization' : 'account');
 
 export type MemberChange = { kind: 'remove' } | { kind: 'role'; role: MemberRole };
 
@@ -63,7 +64,7 @@ export function decideMemberChange(input: {
   const what = change.kind === 'remove' ? 'removed' : `made ${change.role}`;
   return refusal(
     'conflict',
-    `This is the only ${manager} of ${noun(account_kind)} ${account_id}, so they cannot be ${what}. Give another member the ${manager} role first.`,
+    `This is the only ${manager} of ${kindNoun(account_kind)} ${account_id}, so they cannot be ${what}. Give another member the ${manager} role first.`,
     { role: manager, members_with_role: managers },
   );
 }

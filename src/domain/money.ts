@@ -5,6 +5,7 @@
 import { limits } from './limits';
 
 export const MICROS_PER_DOLLAR = 1_000_000;
+export const MICROS_PER_CENT = 10_000;
 export const TOKENS_PER_MTOK = 1_000_000n;
 
 export class MoneyInvariantError extends Error {
@@ -84,7 +85,7 @@ export type DollarParse = { ok: true; amount_micros: number } | { ok: false; mes
 
 /** Dollars exactly: cents when the amount is whole cents ($5.00), all six digits when not ($0.000001). */
 export function formatUsdExact(amount_micros: number): string {
-  return formatUsd(amount_micros, amount_micros % 10_000 === 0 ? 2 : 6);
+  return formatUsd(amount_micros, amount_micros % MICROS_PER_CENT === 0 ? 2 : 6);
 }
 
 /** Parses "12", "12.5", "12.50", "$12", "1,000.25" into micros exactly. More than 6 decimals is an error. */

@@ -2,6 +2,7 @@
 // promotional grant. A code has an amount, an optional end (claims from then on are refused with
 // that date), an optional lifetime for the credit it gives, and a claim limit; each account may
 // claim a code once (a unique constraint is the last word; the promotion's row lock orders claims).
+import { DAY_MS } from './cycles';
 import { limits } from './limits';
 import { formatUsd } from './money';
 import { AppError, invalid } from './refusals';
@@ -67,7 +68,7 @@ export function checkClaim(promotion: Promotion, now_ms: number, claimant: { pla
 
 /** When the credit a claim gives expires: `credit_expires_in_days` after the claim, or never. */
 export function claimedCreditExpiry(promotion: Promotion, now_ms: number): number | null {
-  return promotion.credit_expires_in_days === null ? null : now_ms + promotion.credit_expires_in_days * 86_400_000;
+  return promotion.credit_expires_in_days === null ? null : now_ms + promotion.credit_expires_in_days * DAY_MS;
 }
 
 export function claimReason(promotion: Promotion): string {

@@ -6,6 +6,7 @@ import { limits } from '../../domain/limits';
 import type { Ctx } from '../context';
 import { usageError } from '../errors';
 import { formatInt, formatUsd, formatUsdPrecise, utcMinute } from '../format';
+import { MICROS_PER_CENT } from '../../domain/money';
 import { integer } from '../input';
 import { examples, type Kit } from '../kit';
 import { renderTable } from '../output';
@@ -19,7 +20,7 @@ export const history_limits = {
 
 /** Dollars with cents; a request that cost under a cent shows as many digits as it needs. */
 function requestCost(micros: number): string {
-  return micros !== 0 && Math.abs(micros) < 10_000 ? formatUsdPrecise(micros) : formatUsd(micros);
+  return micros !== 0 && Math.abs(micros) < MICROS_PER_CENT ? formatUsdPrecise(micros) : formatUsd(micros);
 }
 
 export function register(program: Command, kit: Kit): void {
