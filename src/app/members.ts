@@ -226,6 +226,16 @@ export interface MemberChangeInput {
   change: { remove: true } | { role: unknown };
 }
 
+function checkMayChange(kind: AccountKind, account_id: string, role: MemberRole | 'operator', caller_user_id: string | null, user_id: string, change: MemberChange) {
+  if (mayChangeMember(kind, role, caller_user_id, user_id, change)) return;
+  const manager = managerRole(kind);
+  throw new AppError(
+    'forbidden',
+    `This needs the ${manager} role on ${kindNoun(kind)} ${account_id}${change.kind === 'remove' ? ' (anyone may remove themselves)' : ''}; you are ${role}.`,
+    { role, required_role: manager },
+  );
+}
+
 /**
  * PATCH members/{user_id} (a new role) or DELETE members/{user_id} (removed, or leaving). A
  * member who is not there is not found; the last owner (admin) is refused with `conflict`
@@ -240,20 +250,17 @@ export async function changeMember(
 ): Promise<{ user_id: string; role: MemberRole | null }> {
   const { kind, account_id, user_id } = input;
   const change: MemberChange = 'remove' in input.change ? { kind: 'remove' } : { kind: 'role', role: memberRole(kind, input.change.role) };
-  if (!mayChangeMember(kind, caller.role, caller.user_id, user_id, change)) {
-    const manager = managerRole(kind);
-    throw new AppError(
-      'forbidden',
-      `This needs the ${manager} role on ${kindNoun(kind)} ${account_id}${change.kind === 'remove' ? ' (anyone may remove themselves)' : ''}; you are ${caller.role}.`,
-      {
-        role: caller.role,
-        required_role: manager,
-      },
-    );
-  }
+  checkMayChange(kind, account_id, caller.role, caller.user_id, user_id, change);
   return deps.store.transaction(async (tx) => {
     await lockAccount(tx, account_id, kind);
     const members = await tx.memberRoles(account_id, kind);
+    // The caller's role again, under the lock: someone removed or demoted a moment ago (by a
+    // change that committed after the route's check) may no longer make this change.
+    if (caller.role !== 'operator') {
+      const now = members.find((m) => m.user_id === caller.user_id);
+      if (!now) throw missing(kind, account_id);
+      checkMayChange(kind, account_id, now.role, caller.user_id, user_id, change);
+    }
     const target = members.find((m) => m.user_id === user_id);
     if (!target) throw notFound('member', user_id);
     const refused = decideMemberChange({ account_kind: kind, account_id, members, user_id, change });
