@@ -226,7 +226,14 @@ export interface MemberChangeInput {
   change: { remove: true } | { role: unknown };
 }
 
-function checkMayChange(kind: AccountKind, account_id: string, role: MemberRole | 'operator', caller_user_id: string | null, user_id: string, change: MemberChange) {
+function checkMayChange(
+  kind: AccountKind,
+  account_id: string,
+  role: MemberRole | 'operator',
+  caller_user_id: string | null,
+  user_id: string,
+  change: MemberChange,
+) {
   if (mayChangeMember(kind, role, caller_user_id, user_id, change)) return;
   const manager = managerRole(kind);
   throw new AppError(
