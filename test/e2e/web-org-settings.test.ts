@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { DEMO } from '../../src/app/demo';
 import type { Db } from '../../src/store/db';
 import { closeAll, freshPostgres } from '../fixtures/databases';
-import { BROWSER_SKIP, callServer, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
+import { BROWSER_SKIP, buyOrgCredits, callServer, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, WORK, type WebServer } from '../fixtures/web';
 
 declare const document: { querySelectorAll(selector: string): { length: number } };
 
@@ -165,12 +165,7 @@ for (const database of databases) {
     });
 
     it('buys $20 of credits; auto-reload of $1 is refused in the API words, of $20 below $5 is turned on', async () => {
-      const credits = section('API credits');
-      await credits.getByRole('button', { name: 'Add card' }).click();
-      await credits.getByRole('button', { name: 'Buy credits' }).and(page.locator(':enabled')).waitFor({ timeout: WAIT_MS });
-      await credits.getByLabel('Amount (USD)').fill('20');
-      await credits.getByRole('button', { name: 'Buy credits' }).click();
-      await credits.getByText('Credits bought with the card on file.').waitFor({ timeout: WAIT_MS });
+      await buyOrgCredits(section('API credits'), '20', WAIT_MS);
 
       const reload = section('Auto-reload');
       await reload.getByRole('switch', { name: 'Auto-reload' }).check();
@@ -178,7 +173,10 @@ for (const database of databases) {
       await reload.getByLabel('When available credits fall below (USD)').fill('5');
       await reload.getByRole('button', { name: 'Save auto-reload' }).click();
       await reload.getByRole('alert').waitFor({ timeout: WAIT_MS });
-      assert.match(await reload.getByRole('alert').innerText(), /Auto-reload not saved: auto_reload\.amount_micros: a reload is a purchase, so it must be between \$5\.00 and \$2,500\.00; got \$1\.00\. Choose an amount in that range\./);
+      assert.match(
+        await reload.getByRole('alert').innerText(),
+        /Auto-reload not saved: auto_reload\.amount_micros: a reload is a purchase, so it must be between \$5\.00 and \$2,500\.00; got \$1\.00\. Choose an amount in that range\./,
+      );
       assert.equal((await asOperator(`/v1/orgs/${org_id}`)).body.auto_reload.enabled, false);
 
       await reload.getByLabel('Reload amount (USD)').fill('20');

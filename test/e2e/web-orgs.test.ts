@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import { BROWSER_SKIP, callServer, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, type WebServer } from '../fixtures/web';
+import { BROWSER_SKIP, buyOrgCredits, callServer, launchBrowser, startWebServer, WEB_OPERATOR_TOKEN, type WebServer } from '../fixtures/web';
 
 declare const document: { documentElement: { scrollWidth: number } };
 
@@ -57,12 +57,7 @@ describe('the API console on the page, in Chromium', { skip: BROWSER_SKIP }, () 
   });
 
   it('adds a test card and buys $20 of credits; the balance and tier follow', async () => {
-    const credits = section('API credits');
-    await credits.getByRole('button', { name: 'Add card' }).click();
-    await credits.getByRole('button', { name: 'Buy credits' }).and(page.locator(':enabled')).waitFor({ timeout: WAIT_MS });
-    await credits.getByLabel('Amount (USD)').fill('20');
-    await credits.getByRole('button', { name: 'Buy credits' }).click();
-    await credits.getByText('Credits bought with the card on file.').waitFor({ timeout: WAIT_MS });
+    await buyOrgCredits(section('API credits'), '20', WAIT_MS);
     await page.getByTestId('org-balance').getByText('$20.00').waitFor({ timeout: WAIT_MS });
     await section('Limits and tier').getByText('Tier 1').waitFor({ timeout: WAIT_MS });
     const org = await call('GET', `/v1/orgs/${org_id}`, WEB_OPERATOR_TOKEN);

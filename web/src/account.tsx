@@ -6,7 +6,7 @@ import type { AccountBody, CatalogBodyView, CreditsBody, PaymentMethodBody } fro
 import { api, ApiError, newKey } from './api';
 import { dollars, parseUsd, percent, tokens, usd, usdInput, usdShort } from './money';
 import { day, fromNow, when } from './time';
-import { Bar, Body, Done, Problem, Section, type Loaded } from './ui';
+import { Bar, Body, Done, Problem, ReloadFields, Section, type Loaded } from './ui';
 import { ConfirmPayment, pendingPaymentOf, type PendingPayment } from './confirm-payment';
 import { reloadEventWords, TEST_CARDS, WINDOW_WORDS } from './words';
 
@@ -444,17 +444,15 @@ export function AutoReloadSection(props: { account_id: string; caller: Caller; e
       </Body>
       {props.caller.can_money && x ? (
         <form className="inline-form" onSubmit={submit}>
-          <label className="switch">
-            <input type="checkbox" role="switch" checked={on} onChange={(e) => setEnabled(e.target.checked)} /> Auto-reload
-          </label>
-          <label className="field">
-            Reload amount (USD)
-            <input inputMode="decimal" value={amount_text} onChange={(e) => setAmount(e.target.value)} />
-          </label>
-          <label className="field">
-            When available balance falls below (USD)
-            <input inputMode="decimal" value={threshold_text} onChange={(e) => setThreshold(e.target.value)} />
-          </label>
+          <ReloadFields
+            on={on}
+            setOn={setEnabled}
+            amount={amount_text}
+            setAmount={setAmount}
+            threshold={threshold_text}
+            setThreshold={setThreshold}
+            what="balance falls"
+          />
           <button type="submit">Save auto-reload</button>
           {done ? <Done>{done}</Done> : null}
           <Problem error={problem} title="Auto-reload not saved" />

@@ -10,7 +10,7 @@ import type { Page, TransactionBody } from '../../src/contract/views';
 import { api } from './api';
 import { parseUsd, percent, usd, usdInput } from './money';
 import { day, when } from './time';
-import { Bar, Body, Done, Problem, Section, useLoad, useSubmit, type Loaded } from './ui';
+import { Bar, Body, Done, Problem, ReloadFields, Section, useLoad, useSubmit, type Loaded } from './ui';
 import { cardFailure } from './words';
 import { TransactionRow, TransactionsHead } from './activity';
 
@@ -284,17 +284,15 @@ export function OrgAutoReload({ base, org_name, role, org, changed }: SettingsPr
         <p className="muted small">Changing auto-reload needs the billing or admin role; you are {role}.</p>
       ) : o ? (
         <form className="inline-form" onSubmit={save.submit} aria-label="Auto-reload settings">
-          <label className="switch">
-            <input type="checkbox" role="switch" checked={on} onChange={(e) => setEnabled(e.target.checked)} /> Auto-reload
-          </label>
-          <label className="field">
-            Reload amount (USD)
-            <input inputMode="decimal" value={amount_text} onChange={(e) => setAmount(e.target.value)} />
-          </label>
-          <label className="field">
-            When available credits fall below (USD)
-            <input inputMode="decimal" value={threshold_text} onChange={(e) => setThreshold(e.target.value)} />
-          </label>
+          <ReloadFields
+            on={on}
+            setOn={setEnabled}
+            amount={amount_text}
+            setAmount={setAmount}
+            threshold={threshold_text}
+            setThreshold={setThreshold}
+            what="credits fall"
+          />
           <button type="submit" disabled={save.busy}>
             Save auto-reload
           </button>

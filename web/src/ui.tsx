@@ -140,3 +140,30 @@ export function Bar({ value, max, label, tone }: { value: number; max: number; l
     </div>
   );
 }
+
+/** The auto-reload form's fields, the same for an account and an API organization: the switch, the amount, the threshold. */
+export function ReloadFields(props: {
+  on: boolean;
+  setOn: (on: boolean) => void;
+  amount: string;
+  setAmount: (text: string) => void;
+  threshold: string;
+  setThreshold: (text: string) => void;
+  what: 'balance falls' | 'credits fall';
+}) {
+  return (
+    <>
+      <label className="switch">
+        <input type="checkbox" role="switch" checked={props.on} onChange={(e) => props.setOn(e.target.checked)} /> Auto-reload
+      </label>
+      <label className="field">
+        Reload amount (USD)
+        <input inputMode="decimal" value={props.amount} onChange={(e) => props.setAmount(e.target.value)} />
+      </label>
+      <label className="field">
+        When available {props.what} below (USD)
+        <input inputMode="decimal" value={props.threshold} onChange={(e) => props.setThreshold(e.target.value)} />
+      </label>
+    </>
+  );
+}
